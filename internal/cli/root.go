@@ -1,0 +1,112 @@
+// Package cli implements the patchloop command line: commands, flags and
+// their text and JSON output. It wires the capability packages together and
+// holds no domain logic of its own.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes shared by every command.
+const (
+	ExitOK    = 0 // success
+	ExitError = 1 // the command failed
+	ExitUsage = 2 // bad flags, arguments or input files
+)
+
+// usageError marks an error caused by what the user typed, so Execute can
+// exit with ExitUsage instead of ExitError.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// usagef returns an error that makes the command exit with ExitUsage.
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// exitCodeError carries an explicit exit code (for example scan --exit-code).
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e exitCodeError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit code %d", e.code)
+	}
+	return e.err.Error()
+}
+func (e exitCodeError) Unwrap() error { return e.err }
+
+// streams are the standard input and outputs of one invocation.
+type streams struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// NewRootCommand builds the patchloop command tree writing to the given streams.
+func NewRootCommand(in io.Reader, out, errw io.Writer) *cobra.Command {
+	s := &streams{in: in, out: out, err: errw}
+	root := &cobra.Command{
+		Use:   "patchloop",
+		Short: "Continuous patching of OS-package vulnerabilities in container images",
+		Long: `Patchloop keeps the images in an OCI registry free of fixable OS-package
+vulnerabilities without rebuilding them: on a schedule it finds the images a
+workflow config names, scans each one and publishes a patched image under an
+incremental (-1 … -999) or floating (-patched) tag.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(in)
+	root.SetOut(out)
+	root.SetErr(errw)
+	// Commands are added here, one line each.
+	root.AddCommand(
+	// add-commands-here
+	)
+	_ = s
+	return root
+}
+
+// Execute runs the command line and returns the process exit code.
+func Execute(ctx context.Context, args []string, in io.Reader, out, errw io.Writer) int {
+	root := NewRootCommand(in, out, errw)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ec exitCodeError
+	if errors.As(err, &ec) {
+		if ec.err != nil {
+			fmt.Fprintln(errw, "Error:", ec.err)
+		}
+		return ec.code
+	}
+	fmt.Fprintln(errw, "Error:", err)
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
+		return ExitUsage
+	}
+	return ExitError
+}
+
+// isCobraUsage reports whether err comes from cobra's own flag or argument
+// checks.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown flag", "unknown command", "unknown shorthand", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "required flag"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}

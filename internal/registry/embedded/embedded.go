@@ -1,0 +1,121 @@
+// Package embedded runs the CNCF reference registry
+// (github.com/distribution/distribution/v3) in-process. `patchloop registry
+// serve` and `patchloop serve --embedded-registry` use it so a newcomer needs
+// nothing else installed, and tests use it as a real registry on loopback.
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/distribution/distribution/v3/configuration"
+	"github.com/distribution/distribution/v3/registry/handlers"
+	"github.com/sirupsen/logrus"
+
+	// Storage drivers the registry can use.
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/inmemory"
+)
+
+// Options configure a registry.
+type Options struct {
+	// Root is the directory holding the registry's content. Empty keeps
+	// everything in memory, which suits tests.
+	Root string
+	// CatalogMaxEntries caps one page of /v2/_catalog (default 1000).
+	CatalogMaxEntries int
+}
+
+// Handler returns an http.Handler serving the OCI distribution API with
+// deletes enabled and the given storage. The caller must call the returned
+// function to release the registry's background work.
+func Handler(ctx context.Context, opts Options) (http.Handler, func(), error) {
+	logrus.SetOutput(io.Discard) // the registry's own request logs are noise to us
+	cfg := &configuration.Configuration{}
+	cfg.Storage = configuration.Storage{
+		"delete":      configuration.Parameters{"enabled": true},
+		"maintenance": configuration.Parameters{"uploadpurging": map[any]any{"enabled": false}},
+	}
+	if opts.Root != "" {
+		cfg.Storage["filesystem"] = configuration.Parameters{"rootdirectory": opts.Root}
+	} else {
+		cfg.Storage["inmemory"] = configuration.Parameters{}
+	}
+	cfg.Catalog.MaxEntries = opts.CatalogMaxEntries
+	if cfg.Catalog.MaxEntries <= 0 {
+		cfg.Catalog.MaxEntries = 1000
+	}
+	cfg.Log.Level = "error"
+	cfg.HTTP.Secret = "patchloop-embedded-registry"
+	var app *handlers.App
+	err := func() (err error) {
+		// NewApp panics on configuration errors; turn that into an error.
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("start registry: %v", r)
+			}
+		}()
+		app = handlers.NewApp(ctx, cfg)
+		return nil
+	}()
+	if err != nil {
+		return nil, nil, err
+	}
+	return app, func() { _ = app.Shutdown() }, nil
+}
+
+// Server is a registry listening on a TCP address.
+type Server struct {
+	// Addr is the host:port the registry listens on.
+	Addr string
+
+	srv     *http.Server
+	ln      net.Listener
+	cleanup func()
+}
+
+// Start listens on addr (for example "127.0.0.1:0") and serves the registry
+// until Close is called or ctx ends.
+func Start(ctx context.Context, addr string, opts Options) (*Server, error) {
+	h, cleanup, err := Handler(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		cleanup()
+		return nil, fmt.Errorf("registry: listen on %s: %w", addr, err)
+	}
+	s := &Server{
+		Addr:    ln.Addr().String(),
+		srv:     &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second},
+		ln:      ln,
+		cleanup: cleanup,
+	}
+	go func() { _ = s.srv.Serve(ln) }()
+	go func() {
+		<-ctx.Done()
+		_ = s.Close()
+	}()
+	return s, nil
+}
+
+// Close stops the server and releases the registry.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	if s.cleanup != nil {
+		s.cleanup()
+		s.cleanup = nil
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,136 @@
+package tags
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+)
+
+func TestClassify(t *testing.T) {
+	cases := []struct {
+		tag      string
+		kind     Kind
+		original string
+		patch    int
+	}{
+		{"jammy", Original, "jammy", 0},
+		{"jammy-1", IncrementalPatch, "jammy", 1},
+		{"jammy-999", IncrementalPatch, "jammy", 999},
+		{"jammy-1000", Original, "jammy-1000", 0},
+		{"jammy-20240530", Original, "jammy-20240530", 0},
+		{"jammy-20240530-2", IncrementalPatch, "jammy-20240530", 2},
+		{"jammy-patched", FloatingPatch, "jammy", 0},
+		{"jammy-20240530-patched", FloatingPatch, "jammy-20240530", 0},
+		{"jammy-0", Original, "jammy-0", 0},
+		{"jammy-01", Original, "jammy-01", 0},
+		{"3.11-slim-bookworm", Original, "3.11-slim-bookworm", 0},
+		{"3.11", Original, "3.11", 0},
+		{"-1", Original, "-1", 0},
+		{"1", Original, "1", 0},
+		{"a-1b", Original, "a-1b", 0},
+		{"patched", Original, "patched", 0},
+		{"x-patched-1", IncrementalPatch, "x-patched", 1},
+	}
+	for _, c := range cases {
+		got := Classify(c.tag)
+		want := Tag{Name: c.tag, Kind: c.kind, Original: c.original, Patch: c.patch}
+		if got != want {
+			t.Errorf("Classify(%q) = %+v, want %+v", c.tag, got, want)
+		}
+		if IsPatchTag(c.tag) != (c.kind != Original) {
+			t.Errorf("IsPatchTag(%q) = %v", c.tag, IsPatchTag(c.tag))
+		}
+	}
+}
+
+// TestReferenceTable is the sample table of the reference's "Tags" section.
+func TestReferenceTable(t *testing.T) {
+	cases := []struct {
+		repo string
+		tags []string
+		want map[string]string // original → expected incremental patch tag
+	}{
+		{"python", []string{"3.11", "3.11-slim-bookworm"},
+			map[string]string{"3.11": "3.11-1", "3.11-slim-bookworm": "3.11-slim-bookworm-1"}},
+		{"myrep/ubuntu", []string{"jammy", "jammy-1", "jammy-2", "jammy-patched", "jammy-20240530",
+			"jammy-20240530-1", "jammy-20240530-2", "jammy-20240530-patched"},
+			map[string]string{"jammy": "jammy-3", "jammy-20240530": "jammy-20240530-3"}},
+	}
+	for _, c := range cases {
+		groups := Group(c.tags)
+		got := map[string]string{}
+		for orig, l := range groups {
+			next, err := l.Next(Incremental)
+			if err != nil {
+				t.Fatalf("%s: Next(%s): %v", c.repo, orig, err)
+			}
+			got[orig] = next
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: next patch tags = %v, want %v", c.repo, got, c.want)
+		}
+	}
+}
+
+func TestLatestByConvention(t *testing.T) {
+	g := Group([]string{"jammy", "jammy-1", "jammy-7", "jammy-patched", "focal", "focal-patched", "noble", "noble-2"})
+	cases := []struct {
+		orig string
+		conv Convention
+		want string
+		next string
+	}{
+		{"jammy", Incremental, "jammy-7", "jammy-8"},
+		{"jammy", Floating, "jammy-patched", "jammy-patched"},
+		{"focal", Incremental, "", "focal-1"},
+		{"focal", Floating, "focal-patched", "focal-patched"},
+		{"noble", Floating, "", "noble-patched"},
+		{"noble", Incremental, "noble-2", "noble-3"},
+	}
+	for _, c := range cases {
+		l := g[c.orig]
+		if got := l.Latest(c.conv); got != c.want {
+			t.Errorf("%s %s: Latest = %q, want %q", c.orig, c.conv, got, c.want)
+		}
+		if got, _ := l.Next(c.conv); got != c.next {
+			t.Errorf("%s %s: Next = %q, want %q", c.orig, c.conv, got, c.next)
+		}
+	}
+}
+
+func TestNextAfter999(t *testing.T) {
+	all := []string{"v1"}
+	for i := 1; i <= 999; i++ {
+		all = append(all, fmt.Sprintf("v1-%d", i))
+	}
+	l := Group(all)["v1"]
+	if got := l.Latest(Incremental); got != "v1-999" {
+		t.Fatalf("Latest = %q", got)
+	}
+	_, err := l.Next(Incremental)
+	if !errors.Is(err, ErrTooManyPatches) {
+		t.Fatalf("Next after 999 = %v, want ErrTooManyPatches", err)
+	}
+	if got, err := l.Next(Floating); err != nil || got != "v1-patched" {
+		t.Fatalf("floating Next = %q, %v", got, err)
+	}
+}
+
+func TestGapsUseHighest(t *testing.T) {
+	l := Group([]string{"a", "a-3", "a-1"})["a"]
+	if got, _ := l.Next(Incremental); got != "a-4" {
+		t.Fatalf("Next = %q, want a-4", got)
+	}
+}
+
+func TestParseConvention(t *testing.T) {
+	for in, want := range map[string]Convention{"": Incremental, "incremental": Incremental, "floating": Floating} {
+		if got, err := ParseConvention(in); err != nil || got != want {
+			t.Errorf("ParseConvention(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := ParseConvention("Floating"); err == nil {
+		t.Error("ParseConvention(Floating) succeeded, want error")
+	}
+}

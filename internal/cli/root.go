@@ -70,9 +70,11 @@ incremental (-1 … -999) or floating (-patched) tag.`,
 	root.SetErr(errw)
 	// Commands are added here, one line each.
 	root.AddCommand(
-	// add-commands-here
+		newConfigCommand(s),
+		newRegistryCommand(s),
+		newWorkflowCommand(s),
+		// add-commands-here
 	)
-	_ = s
 	return root
 }
 

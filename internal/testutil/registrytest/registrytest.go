@@ -74,3 +74,39 @@ func PushRandom(t testing.TB, host, repo string, tags ...string) map[string]v1.H
 	}
 	return out
 }
+
+// PushTags pushes one small random image to host/repo and points every tag
+// given at it. It is much faster than PushRandom for many tags.
+func PushTags(t testing.TB, host, repo string, tags ...string) v1.Hash {
+	t.Helper()
+	if len(tags) == 0 {
+		t.Fatal("PushTags: no tags")
+	}
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := remote.NewPusher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	first, err := name.NewTag(host + "/" + repo + ":" + tags[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Push(ctx, first, img); err != nil {
+		t.Fatalf("push %s: %v", first, err)
+	}
+	for _, tag := range tags[1:] {
+		ref, err := name.NewTag(host + "/" + repo + ":" + tag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Push(ctx, ref, img); err != nil {
+			t.Fatalf("push %s: %v", ref, err)
+		}
+	}
+	d, _ := img.Digest()
+	return d
+}

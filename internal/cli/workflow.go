@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/patchloop/patchloop/internal/discover"
+	"github.com/patchloop/patchloop/internal/schedule"
+)
+
+// workflowTypeV1 is the only workflow type, as in the reference.
+const workflowTypeV1 = "continuouspatchv1"
+
+// workflowFlags are the flags every workflow command shares.
+type workflowFlags struct {
+	registry string
+	typ      string
+	reg      registryFlags
+}
+
+func (f *workflowFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&f.registry, "registry", "r", "", "registry host, for example localhost:5000 (required)")
+	cmd.Flags().StringVarP(&f.typ, "type", "t", workflowTypeV1, "workflow type; only continuouspatchv1 exists")
+	f.reg.register(cmd)
+}
+
+func (f *workflowFlags) check() (string, error) {
+	if f.typ != workflowTypeV1 {
+		return "", usagef("--type %q: the only workflow type is %s", f.typ, workflowTypeV1)
+	}
+	return registryHost(f.registry)
+}
+
+func newWorkflowCommand(s *streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "workflow",
+		Short: "Manage continuous patching workflows",
+	}
+	cmd.AddCommand(newWorkflowCreateCommand(s))
+	return cmd
+}
+
+func newWorkflowCreateCommand(s *streams) *cobra.Command {
+	var (
+		wf         workflowFlags
+		configPath string
+		sched      string
+		dryRun     bool
+		parallel   int
+		output     string
+	)
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Create a continuous patching workflow (use --dry-run to preview)",
+		Long: `Create validates a workflow config and a schedule. With --dry-run it lists the
+images the workflow would patch, one "repository: tag" line each, without
+changing anything: disabled repositories are left out, and repositories or
+tags that do not exist are reported as warnings on stderr.`,
+		Example: `  # Preview what a workflow would patch every day
+  patchloop workflow create -r localhost:5000 -t continuouspatchv1 \
+      --config ./continuouspatching.json --schedule 1d --dry-run
+
+  # The same as JSON, with digests, latest and next patch tags
+  patchloop workflow create -r localhost:5000 --config ./continuouspatching.json \
+      --schedule 1d --dry-run -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			host, err := wf.check()
+			if err != nil {
+				return err
+			}
+			format, err := parseOutput(output)
+			if err != nil {
+				return err
+			}
+			if configPath == "" {
+				return usagef("--config is required: the workflow config file (JSON, version v1)")
+			}
+			if sched == "" {
+				return usagef("--schedule is required: how often the workflow runs, 1d to 30d")
+			}
+			if _, err := schedule.Parse(sched); err != nil {
+				return usagef("--schedule: %v", err)
+			}
+			cfg, err := loadConfig(configPath)
+			if err != nil {
+				return err
+			}
+			if !dryRun {
+				return usagef("creating a scheduled workflow needs the Patchloop service, which this build does not include yet; use --dry-run to preview the workflow")
+			}
+			client, err := wf.reg.client(s, host)
+			if err != nil {
+				return err
+			}
+			res, err := discover.Targets(cmd.Context(), client, host, cfg, discover.Options{
+				Parallel: parallel,
+				Digests:  format == outputJSON,
+			})
+			if err != nil {
+				return fmt.Errorf("dry run against %s: %w", host, err)
+			}
+			for _, w := range res.Warnings {
+				fmt.Fprintf(s.err, "Warning: %s\n", w)
+			}
+			if format == outputJSON {
+				if res.Targets == nil {
+					res.Targets = []discover.Target{}
+				}
+				return writeJSON(s.out, res.Targets)
+			}
+			for _, t := range res.Targets {
+				fmt.Fprintf(s.out, "%s: %s\n", t.Repository, t.Tag)
+			}
+			return nil
+		},
+	}
+	wf.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&configPath, "config", "", "workflow config file (required)")
+	fl.StringVar(&sched, "schedule", "", "how often the workflow runs: 1d to 30d (required)")
+	fl.BoolVar(&dryRun, "dry-run", false, "list the images the workflow would patch and change nothing")
+	fl.IntVar(&parallel, "parallel", 16, "how many repositories to list at once")
+	fl.StringVarP(&output, "output", "o", "text", "output format: text or json")
+	return cmd
+}

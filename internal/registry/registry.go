@@ -20,6 +20,8 @@ import (
 
 // Client talks to OCI registries. It is safe for concurrent use.
 type Client struct {
+	puller    *remote.Puller // reuses a transport (and token) per repository
+	pusher    *remote.Pusher
 	keychain  authn.Keychain
 	insecure  bool
 	transport http.RoundTripper
@@ -80,7 +82,7 @@ func New(opts ...Option) *Client {
 	if c.base == nil {
 		c.base = defaultTransport(c.insecure)
 	}
-	return &Client{
+	cl := &Client{
 		keychain:  c.keychain,
 		insecure:  c.insecure,
 		transport: &retryTransport{next: c.base, policy: c.retry.withDefaults(), log: c.log},
@@ -88,6 +90,10 @@ func New(opts ...Option) *Client {
 		pageSize:  c.pageSize,
 		userAgent: c.userAgent,
 	}
+	// Neither constructor fails with the options Options builds.
+	cl.puller, _ = remote.NewPuller(cl.Options(context.Background())...)
+	cl.pusher, _ = remote.NewPusher(cl.Options(context.Background())...)
+	return cl
 }
 
 func defaultTransport(insecure bool) http.RoundTripper {
@@ -170,7 +176,7 @@ func (c *Client) Repository(repo string) (name.Repository, error) {
 
 // Catalog lists every repository of a registry, following pagination.
 func (c *Client) Catalog(ctx context.Context, reg name.Registry) ([]string, error) {
-	repos, err := remote.Catalog(ctx, reg, c.Options(ctx)...)
+	repos, err := c.puller.Catalog(ctx, reg)
 	if err != nil {
 		return nil, fmt.Errorf("list repositories of %s: %w", reg, err)
 	}
@@ -180,7 +186,7 @@ func (c *Client) Catalog(ctx context.Context, reg name.Registry) ([]string, erro
 // Tags lists every tag of a repository, following pagination. A repository
 // that does not exist gives an error satisfying IsNotFound.
 func (c *Client) Tags(ctx context.Context, repo name.Repository) ([]string, error) {
-	tags, err := remote.List(repo, c.Options(ctx)...)
+	tags, err := c.puller.List(ctx, repo)
 	if err != nil {
 		return nil, fmt.Errorf("list tags of %s: %w", repo, err)
 	}
@@ -190,7 +196,7 @@ func (c *Client) Tags(ctx context.Context, repo name.Repository) ([]string, erro
 // Resolve returns the descriptor (digest, media type, size) a reference
 // points at, without downloading the manifest.
 func (c *Client) Resolve(ctx context.Context, ref name.Reference) (v1.Descriptor, error) {
-	d, err := remote.Head(ref, c.Options(ctx)...)
+	d, err := c.puller.Head(ctx, ref)
 	if err != nil {
 		return v1.Descriptor{}, fmt.Errorf("resolve %s: %w", ref, err)
 	}
@@ -224,7 +230,7 @@ func (c *Client) Image(ctx context.Context, ref name.Reference, platform *v1.Pla
 // under ref. Blobs go first and the manifest last, so a tag never points at
 // missing content.
 func (c *Client) Push(ctx context.Context, ref name.Reference, t remote.Taggable) error {
-	if err := remote.Push(ref, t, c.Options(ctx)...); err != nil {
+	if err := c.pusher.Push(ctx, ref, t); err != nil {
 		return fmt.Errorf("push %s: %w", ref, err)
 	}
 	return nil
@@ -233,7 +239,7 @@ func (c *Client) Push(ctx context.Context, ref name.Reference, t remote.Taggable
 // Delete removes the manifest ref points at (by digest: deleting a tag's
 // manifest removes every tag that points at it).
 func (c *Client) Delete(ctx context.Context, ref name.Reference) error {
-	if err := remote.Delete(ref, c.Options(ctx)...); err != nil {
+	if err := c.pusher.Delete(ctx, ref); err != nil {
 		return fmt.Errorf("delete %s: %w", ref, err)
 	}
 	return nil

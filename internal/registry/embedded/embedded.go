@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/distribution/distribution/v3/configuration"
@@ -74,9 +75,10 @@ type Server struct {
 	// Addr is the host:port the registry listens on.
 	Addr string
 
-	srv     *http.Server
-	ln      net.Listener
-	cleanup func()
+	srv      *http.Server
+	cleanup  func()
+	once     sync.Once
+	closeErr error
 }
 
 // Start listens on addr (for example "127.0.0.1:0") and serves the registry
@@ -94,7 +96,6 @@ func Start(ctx context.Context, addr string, opts Options) (*Server, error) {
 	s := &Server{
 		Addr:    ln.Addr().String(),
 		srv:     &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second},
-		ln:      ln,
 		cleanup: cleanup,
 	}
 	go func() { _ = s.srv.Serve(ln) }()
@@ -105,17 +106,17 @@ func Start(ctx context.Context, addr string, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Close stops the server and releases the registry.
+// Close stops the server and releases the registry. It is safe to call
+// more than once and from several goroutines.
 func (s *Server) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := s.srv.Shutdown(ctx)
-	if s.cleanup != nil {
+	s.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err := s.srv.Shutdown(ctx)
 		s.cleanup()
-		s.cleanup = nil
-	}
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
+		if !errors.Is(err, http.ErrServerClosed) {
+			s.closeErr = err
+		}
+	})
+	return s.closeErr
 }

@@ -113,6 +113,9 @@ tags that do not exist are reported as warnings on stderr.`,
 			for _, t := range res.Targets {
 				fmt.Fprintf(s.out, "%s: %s\n", t.Repository, t.Tag)
 			}
+			if len(res.Targets) == 0 {
+				fmt.Fprintf(s.err, "No images in %s match the config.\n", host)
+			}
 			return nil
 		},
 	}

@@ -1,0 +1,228 @@
+package imagefs
+
+import (
+	"archive/tar"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+)
+
+// maxTracked bounds how many literal paths one Resolve may follow, so that
+// crafted symlink farms cannot make it track without end.
+const maxTracked = 16384
+
+const (
+	whiteoutPrefix = ".wh."
+	opaqueMarker   = ".wh..wh..opq"
+)
+
+// obs is what one layer holds at one literal path.
+type obs struct {
+	kind       Kind
+	target     string // symlink target, or hard-link source path
+	hardlink   bool
+	mode       fs.FileMode
+	size       int64
+	content    []byte
+	hasContent bool
+}
+
+// tracked is everything known about one literal path, layer by layer. Layer
+// positions count from the top layer (0) down.
+type tracked struct {
+	path     string
+	content  bool       // capture file content
+	glob     bool       // record every direct child
+	children []string   // child paths seen, for glob directories
+	anc      []*tracked // proper ancestors, nearest first
+	covered  []bool     // layers whose entries were examined for this path
+	entry    map[int]*obs
+	whiteout map[int]bool
+	opaque   map[int]bool
+}
+
+// state is the per-Resolve store of tracked paths.
+type state struct {
+	nLayers int
+	maxSize int64
+	paths   map[string]*tracked
+}
+
+func newState(nLayers int, maxSize int64) *state {
+	return &state{nLayers: nLayers, maxSize: maxSize, paths: make(map[string]*tracked)}
+}
+
+// track starts following a literal path (and its ancestors). A path first
+// tracked now has no layer examined for it yet, unless cover is given or it
+// sits directly in a glob directory.
+func (s *state) track(p string, cover []bool) (*tracked, error) {
+	if t, ok := s.paths[p]; ok {
+		return t, nil
+	}
+	if len(s.paths) >= maxTracked {
+		return nil, fmt.Errorf("more than %d paths to follow (symlink farm?)", maxTracked)
+	}
+	t := &tracked{
+		path:     p,
+		covered:  make([]bool, s.nLayers),
+		entry:    make(map[int]*obs),
+		whiteout: make(map[int]bool),
+		opaque:   make(map[int]bool),
+	}
+	if d := parentDir(p); d != "" {
+		parent, err := s.track(d, cover)
+		if err != nil {
+			return nil, err
+		}
+		t.anc = append([]*tracked{parent}, parent.anc...)
+		if parent.glob {
+			// Every layer read for a glob directory recorded all of its
+			// children, so a child is known for those layers already.
+			cover = parent.covered
+			parent.children = append(parent.children, p)
+		}
+	}
+	if cover != nil {
+		copy(t.covered, cover)
+	}
+	s.paths[p] = t
+	return t, nil
+}
+
+// markCovered records that layer pos was fully examined for every tracked path.
+func (s *state) markCovered(pos int) {
+	for _, t := range s.paths {
+		t.covered[pos] = true
+	}
+}
+
+// layerPass collects one layer's entries into the state.
+type layerPass struct {
+	s   *state
+	pos int
+	// links are hard links to wanted files whose source must be captured.
+	links []pendingLink
+	// captured holds the content of this layer's wanted regular files, by path.
+	captured map[string]*obs
+}
+
+// pendingLink is a wanted hard link whose source content is still missing.
+type pendingLink struct {
+	o      *obs
+	source string
+}
+
+// record files one tar entry of the layer.
+func (lp *layerPass) record(e Entry, body io.Reader) error {
+	if e.Path == "" {
+		return nil // the root is always a directory
+	}
+	dir, base := parentDir(e.Path), e.Path[strings.LastIndexByte(e.Path, '/')+1:]
+	lp.impliedDirs(dir)
+	switch {
+	case base == opaqueMarker:
+		if t := lp.s.paths[dir]; t != nil {
+			t.opaque[lp.pos] = true
+		}
+		return nil
+	case strings.HasPrefix(base, whiteoutPrefix):
+		name := base[len(whiteoutPrefix):]
+		if name == "" || name == "." || name == ".." {
+			return fmt.Errorf("invalid whiteout %q", base)
+		}
+		t, err := lp.lookupOrChild(joinPath(dir, name), dir)
+		if err != nil || t == nil {
+			return err
+		}
+		t.whiteout[lp.pos] = true
+		return nil
+	}
+	t, err := lp.lookupOrChild(e.Path, dir)
+	if err != nil || t == nil {
+		return err
+	}
+	o, err := lp.observe(t, e.Header, body)
+	if err != nil {
+		return err
+	}
+	t.entry[lp.pos] = o
+	return nil
+}
+
+// impliedDirs marks the tracked ancestors of an entry as directories in this
+// layer, unless the layer already holds an explicit entry for them.
+func (lp *layerPass) impliedDirs(dir string) {
+	for d := dir; d != ""; d = parentDir(d) {
+		if t := lp.s.paths[d]; t != nil && t.entry[lp.pos] == nil {
+			t.entry[lp.pos] = &obs{kind: KindDir, mode: fs.ModeDir | 0o755}
+		}
+	}
+}
+
+// lookupOrChild returns the tracked state for p, starting to track it when
+// it is a direct child of a glob directory; nil means p is of no interest.
+func (lp *layerPass) lookupOrChild(p, dir string) (*tracked, error) {
+	if t := lp.s.paths[p]; t != nil {
+		return t, nil
+	}
+	if g := lp.s.paths[dir]; g == nil || !g.glob {
+		return nil, nil
+	}
+	t, err := lp.s.track(p, nil)
+	if err != nil {
+		return nil, err
+	}
+	t.content = true
+	return t, nil
+}
+
+// observe turns a tar header (and, for wanted files, the body) into an obs.
+func (lp *layerPass) observe(t *tracked, h *tar.Header, body io.Reader) (*obs, error) {
+	o := &obs{mode: h.FileInfo().Mode(), size: h.Size}
+	switch h.Typeflag {
+	case tar.TypeReg, tar.TypeGNUSparse, tar.TypeCont:
+		o.kind = KindRegular
+	case tar.TypeDir:
+		o.kind = KindDir
+	case tar.TypeSymlink:
+		o.kind, o.target = KindSymlink, h.Linkname
+	case tar.TypeLink:
+		o.kind, o.hardlink, o.target = KindRegular, true, relClean(h.Linkname)
+	default:
+		o.kind = KindOther
+	}
+	if !t.content || o.kind != KindRegular {
+		return o, nil
+	}
+	if o.hardlink {
+		if src := lp.captured[o.target]; src != nil {
+			o.content, o.hasContent, o.size = src.content, true, src.size
+		} else {
+			lp.links = append(lp.links, pendingLink{o: o, source: o.target})
+		}
+		return o, nil
+	}
+	data, err := readCapped(body, h.Size, lp.s.maxSize)
+	if err != nil {
+		return nil, err
+	}
+	o.content, o.hasContent = data, true
+	if lp.captured == nil {
+		lp.captured = make(map[string]*obs)
+	}
+	lp.captured[t.path] = o
+	return o, nil
+}
+
+// readCapped reads a file body of the declared size, refusing sizes over max.
+func readCapped(body io.Reader, size, maxSize int64) ([]byte, error) {
+	if size < 0 || size > maxSize {
+		return nil, fmt.Errorf("file of %d bytes is over the %d byte limit", size, maxSize)
+	}
+	data := make([]byte, size)
+	if _, err := io.ReadFull(body, data); err != nil {
+		return nil, fmt.Errorf("read %d bytes: %w", size, err)
+	}
+	return data, nil
+}

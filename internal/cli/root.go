@@ -73,6 +73,8 @@ incremental (-1 … -999) or floating (-patched) tag.`,
 		newConfigCommand(s),
 		newRegistryCommand(s),
 		newWorkflowCommand(s),
+		newScanCommand(s),
+		newDBCommand(s),
 		// add-commands-here
 	)
 	return root

@@ -1,0 +1,224 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/spf13/cobra"
+
+	"github.com/patchloop/patchloop/internal/registry"
+	"github.com/patchloop/patchloop/internal/vulndb"
+)
+
+// defaultDataDir holds the vulnerability database (db/) and the inventory
+// cache (cache/) unless --data-dir says otherwise.
+const defaultDataDir = "patchloop-data"
+
+// dbDir and cacheDir are the subdirectories of the data directory.
+func dbDir(dataDir string) string    { return filepath.Join(dataDir, "db") }
+func cacheDir(dataDir string) string { return filepath.Join(dataDir, "cache") }
+
+// stderrLogger logs warnings and errors of the libraries to stderr.
+func stderrLogger(s *streams) *slog.Logger {
+	return slog.New(slog.NewTextHandler(s.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// dbRepositoryHost is the registry host of the first database repository,
+// for --username; empty when there is none.
+func dbRepositoryHost(repos []string) string {
+	if len(repos) == 0 {
+		return ""
+	}
+	r, err := name.ParseReference(repos[0])
+	if err != nil {
+		return ""
+	}
+	return r.Context().RegistryStr()
+}
+
+func newDBCommand(s *streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "db",
+		Short: "Download and inspect the vulnerability database",
+		Long: `The vulnerability database is Trivy's (schema 2), downloaded as an OCI
+artifact from mirror.gcr.io/aquasec/trivy-db:2, then ghcr.io/aquasecurity/trivy-db:2,
+or the repositories given with --db-repository. It lives in <data-dir>/db.`,
+	}
+	cmd.AddCommand(newDBUpdateCommand(s), newDBStatusCommand(s))
+	return cmd
+}
+
+// updateDB runs vulndb.Update and reports on w what it did (a skipped
+// download only when verbose).
+func updateDB(cmd *cobra.Command, s *streams, w io.Writer, dir string, repos []string, force, verbose bool, client *registry.Client) error {
+	res, err := vulndb.Update(cmd.Context(), dir, vulndb.UpdateOptions{
+		Repositories: repos,
+		Force:        force,
+		Registry:     client,
+		Logger:       stderrLogger(s),
+	})
+	if err != nil {
+		return err
+	}
+	if res.Updated {
+		fmt.Fprintf(w, "Downloaded the vulnerability database from %s (%s), built %s\n",
+			res.Source.Repository, res.Source.Digest, res.Metadata.UpdatedAt.UTC().Format(time.RFC3339))
+	} else if verbose {
+		fmt.Fprintf(w, "The vulnerability database in %s is up to date: %s\n", dir, res.Reason)
+	}
+	return nil
+}
+
+func newDBUpdateCommand(s *streams) *cobra.Command {
+	var (
+		dataDir string
+		repos   []string
+		force   bool
+		reg     registryFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "update",
+		Short: "Download the vulnerability database if a newer one is due",
+		Long: `Update downloads the vulnerability database into <data-dir>/db, unless the
+installed one is still current (its NextUpdate is in the future, or it was
+downloaded less than an hour ago). --force downloads anyway. Repositories are
+tried in order; a failed download leaves the installed database untouched.`,
+		Example: `  # Update from the default repositories
+  patchloop db update
+
+  # Update from a mirror in your own registry
+  patchloop db update --db-repository registry.example.com/mirror/trivy-db:2 --force`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			client, err := reg.client(s, dbRepositoryHost(repos))
+			if err != nil {
+				return err
+			}
+			return updateDB(cmd, s, s.out, dbDir(dataDir), repos, force, true, client)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&dataDir, "data-dir", defaultDataDir, "directory holding the database (in db/) and the scan cache (in cache/)")
+	fl.StringSliceVar(&repos, "db-repository", nil, "database artifact repositories to try in order (repeatable; default: mirror.gcr.io/aquasec/trivy-db:2, ghcr.io/aquasecurity/trivy-db:2)")
+	fl.BoolVar(&force, "force", false, "download even if the installed database is current")
+	reg.register(cmd)
+	return cmd
+}
+
+// dbStatusJSON is `db status -o json`.
+type dbStatusJSON struct {
+	Dir          string         `json:"dir"`
+	Present      bool           `json:"present"`
+	Version      int            `json:"version,omitempty"`
+	UpdatedAt    *time.Time     `json:"updatedAt,omitempty"`
+	NextUpdate   *time.Time     `json:"nextUpdate,omitempty"`
+	DownloadedAt *time.Time     `json:"downloadedAt,omitempty"`
+	Age          string         `json:"age,omitempty"`
+	AgeSeconds   int64          `json:"ageSeconds,omitempty"`
+	Stale        bool           `json:"stale"`
+	Size         int64          `json:"size,omitempty"`
+	Source       *vulndb.Source `json:"source,omitempty"`
+}
+
+// timePtr returns nil for the zero time.
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func statusJSON(r vulndb.StatusReport) dbStatusJSON {
+	j := dbStatusJSON{Dir: r.Dir, Present: r.Present}
+	if !r.Present {
+		return j
+	}
+	j.Version, j.Stale, j.Size = r.Metadata.Version, r.Stale, r.Size
+	j.UpdatedAt, j.NextUpdate, j.DownloadedAt = timePtr(r.Metadata.UpdatedAt), timePtr(r.Metadata.NextUpdate), timePtr(r.Metadata.DownloadedAt)
+	j.Age, j.AgeSeconds = r.Age.Round(time.Second).String(), int64(r.Age/time.Second)
+	if r.Source.Repository != "" {
+		j.Source = &r.Source
+	}
+	return j
+}
+
+func newDBStatusCommand(s *streams) *cobra.Command {
+	var dataDir, db, output string
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the installed vulnerability database's version, age and source",
+		Long: `Status describes the database in <data-dir>/db (or --db): schema version,
+when it was built (UpdatedAt) and is due to be replaced (NextUpdate), when it
+was downloaded, its age, whether it is stale, and the repository and digest
+it came from. It exits with 1 when there is no database.`,
+		Example: `  patchloop db status
+  patchloop db status --db ~/.cache/trivy/db -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			format, err := parseOutput(output)
+			if err != nil {
+				return err
+			}
+			dir := db
+			if dir == "" {
+				dir = dbDir(dataDir)
+			}
+			r, err := vulndb.Status(cmd.Context(), dir, time.Now())
+			if err != nil {
+				return err
+			}
+			if format == outputJSON {
+				if err := writeJSON(s.out, statusJSON(r)); err != nil {
+					return err
+				}
+			} else if r.Present {
+				writeStatusText(s.out, statusJSON(r))
+			}
+			if !r.Present {
+				return exitCodeError{code: ExitError, err: fmt.Errorf("no vulnerability database in %s; run `patchloop db update`", dir)}
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&dataDir, "data-dir", defaultDataDir, "directory holding the database (in db/)")
+	fl.StringVar(&db, "db", "", "database directory to describe instead of <data-dir>/db")
+	fl.StringVarP(&output, "output", "o", "text", "output format: text or json")
+	return cmd
+}
+
+// writeStatusText prints the status as aligned "Key: value" lines.
+func writeStatusText(w io.Writer, j dbStatusJSON) {
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	ts := func(t *time.Time) string {
+		if t == nil {
+			return "-"
+		}
+		return t.Format(time.RFC3339)
+	}
+	stale := "no"
+	if j.Stale {
+		stale = "yes (NextUpdate has passed; run `patchloop db update`)"
+	}
+	source := "-"
+	if j.Source != nil {
+		source = strings.TrimSpace(j.Source.Repository + " " + j.Source.Digest)
+	}
+	fmt.Fprintf(tw, "Directory:\t%s\n", j.Dir)
+	fmt.Fprintf(tw, "Version:\t%d\n", j.Version)
+	fmt.Fprintf(tw, "UpdatedAt:\t%s\n", ts(j.UpdatedAt))
+	fmt.Fprintf(tw, "NextUpdate:\t%s\n", ts(j.NextUpdate))
+	fmt.Fprintf(tw, "DownloadedAt:\t%s\n", ts(j.DownloadedAt))
+	fmt.Fprintf(tw, "Age:\t%s\n", j.Age)
+	fmt.Fprintf(tw, "Stale:\t%s\n", stale)
+	fmt.Fprintf(tw, "Size:\t%d bytes\n", j.Size)
+	fmt.Fprintf(tw, "Source:\t%s\n", source)
+	_ = tw.Flush()
+}

@@ -1,0 +1,188 @@
+package scan_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/patchloop/patchloop/internal/testutil/imagetest"
+	"github.com/patchloop/patchloop/internal/testutil/vulndbtest"
+	"github.com/patchloop/patchloop/internal/vulndb"
+)
+
+// now is the fixed scan time of the tests.
+var now = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+func clock() time.Time { return now }
+
+var published = time.Date(2024, 1, 25, 15, 15, 0, 0, time.UTC)
+
+// debianStatus is a dpkg status file with source packages (openssl builds
+// libssl3 and openssl), a binNMU whose binary version carries an epoch its
+// source lacks (bsdutils from util-linux), a source with an epoch (login
+// from shadow) and a removed package.
+const debianStatus = `Package: bsdutils
+Status: install ok installed
+Architecture: amd64
+Source: util-linux (2.38.1-5)
+Version: 1:2.38.1-5+b1
+
+Package: libc6
+Status: install ok installed
+Architecture: amd64
+Source: glibc
+Version: 2.36-9+deb12u3
+
+Package: libssl3
+Status: install ok installed
+Architecture: amd64
+Source: openssl
+Version: 3.0.11-1~deb12u2
+
+Package: login
+Status: install ok installed
+Architecture: amd64
+Source: shadow (1:4.13+dfsg1-1)
+Version: 1:4.13+dfsg1-1+b1
+
+Package: openssl
+Status: install ok installed
+Architecture: amd64
+Version: 3.0.11-1~deb12u2
+
+Package: curl
+Status: deinstall ok config-files
+Architecture: amd64
+Version: 7.88.1-10+deb12u4
+`
+
+const debianOSRelease = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n"
+
+// debianImage is a one-layer Debian 12.5 image (plus an empty top layer).
+func debianImage(t testing.TB) v1.Image {
+	return imagetest.Image(t,
+		imagetest.FilesLayer(t, map[string]string{
+			"etc/os-release":      debianOSRelease,
+			"etc/debian_version":  "12.5\n",
+			"var/lib/dpkg/status": debianStatus,
+		}),
+		imagetest.FilesLayer(t, map[string]string{"app/hello": "hi\n"}),
+	)
+}
+
+// database returns the test vulnerability database.
+func database() vulndbtest.Database {
+	debian := vulndb.DataSource{ID: "debian", Name: "Debian Security Tracker", URL: "https://salsa.debian.org/security-tracker-team/security-tracker"}
+	return vulndbtest.Database{
+		Metadata: vulndb.Metadata{UpdatedAt: now.Add(-2 * time.Hour), NextUpdate: now.Add(22 * time.Hour)},
+		Platforms: []vulndbtest.Platform{
+			{
+				Name: "debian 12", DataSource: debian,
+				Packages: map[string][]vulndb.Advisory{
+					"openssl": {
+						{VulnerabilityID: "CVE-2024-0727", FixedVersion: "3.0.13-1~deb12u1", VendorIDs: []string{"DSA-5600-1"}},
+						{VulnerabilityID: "CVE-2023-5678", FixedVersion: "3.0.11-1~deb12u1"},
+						{VulnerabilityID: "CVE-2024-2511", Status: vulndb.FixStatusWillNotFix, Severity: vulndb.SeverityLow},
+						{VulnerabilityID: "TEMP-0841856-B18BAF"},
+					},
+					"glibc":      {{VulnerabilityID: "CVE-2024-2961", FixedVersion: "2.36-9+deb12u7"}},
+					"util-linux": {{VulnerabilityID: "CVE-2024-28085", FixedVersion: "2.38.1-5+deb12u1"}},
+					"shadow": {
+						{VulnerabilityID: "CVE-2023-4641", FixedVersion: "1:4.13+dfsg1-1+deb12u1"},
+						{VulnerabilityID: "CVE-2023-29383", FixedVersion: "4.13+dfsg1-2"}, // epoch 0 < 1: not affected
+					},
+					"curl":  {{VulnerabilityID: "CVE-2024-2398", FixedVersion: "7.88.1-10+deb12u6"}},
+					"libc6": {{VulnerabilityID: "CVE-2099-0001", FixedVersion: "9.0"}}, // binary name: never queried
+				},
+			},
+			{
+				Name: "debian 10", DataSource: debian,
+				Packages: map[string][]vulndb.Advisory{
+					"openssl": {{VulnerabilityID: "CVE-2024-0727", FixedVersion: "3.0.13-1~deb12u1"}},
+				},
+			},
+			{
+				Name:       "ubuntu 22.04",
+				DataSource: vulndb.DataSource{ID: "ubuntu", Name: "Ubuntu CVE Tracker", URL: "https://git.launchpad.net/ubuntu-cve-tracker"},
+				Packages: map[string][]vulndb.Advisory{
+					"openssl": {
+						{VulnerabilityID: "CVE-2024-0727", FixedVersion: "3.0.2-0ubuntu1.14", VendorIDs: []string{"USN-6622-1"}},
+						{VulnerabilityID: "CVE-2024-2511", Status: vulndb.FixStatusWillNotFix},
+					},
+				},
+			},
+			{
+				Name:       "alpine 3.19",
+				DataSource: vulndb.DataSource{ID: "alpine", Name: "Alpine Secdb", URL: "https://secdb.alpinelinux.org/"},
+				Packages: map[string][]vulndb.Advisory{
+					"openssl": {
+						{VulnerabilityID: "CVE-2024-0727", FixedVersion: "3.1.4-r5"},
+						{VulnerabilityID: "CVE-2023-6129", FixedVersion: "3.1.4-r1"},
+						{VulnerabilityID: "CVE-2024-9999"},
+					},
+					"musl": {{VulnerabilityID: "CVE-2025-26519", AffectedVersion: "1.2.5-r0", FixedVersion: "1.2.5-r9"}},
+				},
+			},
+			{
+				Name:       "rocky 9",
+				DataSource: vulndb.DataSource{ID: "rocky", Name: "Rocky Linux updateinfo", URL: "https://download.rockylinux.org/pub/rocky/"},
+				Packages: map[string][]vulndb.Advisory{
+					"hello": {
+						{VulnerabilityID: "CVE-2024-1000", FixedVersion: "1:1.2.3-5.el9", Arches: []string{"x86_64"}},
+						{VulnerabilityID: "CVE-2024-1000", FixedVersion: "1:1.2.3-6.el9", Arches: []string{"aarch64", "x86_64"}},
+						{VulnerabilityID: "CVE-2024-1003", FixedVersion: "1:1.2.3-4.el9", Arches: []string{"x86_64"}},
+					},
+					"libhello": {{VulnerabilityID: "CVE-2024-1001", FixedVersion: "1:1.2.3-5.el9", Arches: []string{"aarch64"}}},
+					"zdata":    {{VulnerabilityID: "CVE-2024-1002", FixedVersion: "0:2024b-1.el9", Arches: []string{"noarch"}}},
+				},
+			},
+		},
+		Vulnerabilities: []vulndb.Vulnerability{
+			{
+				ID: "CVE-2024-0727", Title: "openssl: denial of service via null dereference",
+				Description:    "Processing a maliciously formatted PKCS12 file may lead OpenSSL to crash.",
+				Severity:       vulndb.SeverityMedium,
+				CweIDs:         []string{"CWE-476"},
+				VendorSeverity: map[string]vulndb.Severity{"debian": vulndb.SeverityMedium, "nvd": vulndb.SeverityHigh, "ubuntu": vulndb.SeverityLow},
+				CVSS:           map[string]vulndb.CVSS{"nvd": {V3Vector: "CVSS:3.1/AV:L/AC:L/PR:N/UI:R/S:U/C:N/I:N/A:H", V3Score: 5.5}},
+				References:     []string{"https://www.openssl.org/news/secadv/20240125.txt"},
+				PublishedDate:  &published,
+			},
+			{ID: "CVE-2024-2961", Title: "glibc: out of bounds write in iconv", VendorSeverity: map[string]vulndb.Severity{"nvd": vulndb.SeverityHigh}},
+			{ID: "CVE-2024-28085", Title: "util-linux: wall escape sequences", Severity: vulndb.SeverityLow},
+			{ID: "CVE-2023-4641", Title: "shadow-utils: password leak", VendorSeverity: map[string]vulndb.Severity{"debian": vulndb.SeverityLow}},
+			{ID: "CVE-2024-1000", Title: "hello: overflow", VendorSeverity: map[string]vulndb.Severity{"rocky": vulndb.SeverityHigh}},
+			{ID: "CVE-2024-1002", Title: "zdata: stale zone", VendorSeverity: map[string]vulndb.Severity{"rocky": vulndb.SeverityLow}},
+		},
+	}
+}
+
+// openDB writes d to a fresh directory and opens it.
+func openDB(t testing.TB, d vulndbtest.Database) *vulndb.DB {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "db")
+	if err := vulndbtest.Write(dir, d); err != nil {
+		t.Fatal(err)
+	}
+	db, err := vulndb.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// rpmdb returns the rpm database fixture checked in by ospkg: hello and
+// libhello 1:1.2.3-4.el9 x86_64, zdata 2024a-1.el9 noarch.
+func rpmdb(t testing.TB) string {
+	t.Helper()
+	b, err := os.ReadFile("../ospkg/testdata/rpm/rpmdb.sqlite")
+	if err != nil {
+		t.Skipf("rpm fixture missing: %v", err)
+	}
+	return string(b)
+}

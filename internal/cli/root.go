@@ -75,6 +75,7 @@ incremental (-1 … -999) or floating (-patched) tag.`,
 		newWorkflowCommand(s),
 		newScanCommand(s),
 		newDBCommand(s),
+		newPatchCommand(s),
 		// add-commands-here
 	)
 	return root

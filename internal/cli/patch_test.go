@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/patchloop/patchloop/internal/deb"
+	"github.com/patchloop/patchloop/internal/patch"
+	"github.com/patchloop/patchloop/internal/patch/patchtest"
+	"github.com/patchloop/patchloop/internal/testutil/aptrepo"
+	"github.com/patchloop/patchloop/internal/testutil/registrytest"
+)
+
+// patchFixture pushes a Debian image with a vulnerable package and
+// returns its reference, the database directory and the repository.
+func patchFixture(t *testing.T) (ref, dbDir string, repo *aptrepo.Repo) {
+	t.Helper()
+	hello := func(v string) aptrepo.Package {
+		return aptrepo.Package{Name: "hello", Version: v, Files: []deb.File{{Path: "usr/bin/hello", Data: []byte("hello " + v), Mode: 0o755}}}
+	}
+	repo = aptrepo.New(t, aptrepo.Config{Suites: []aptrepo.Suite{
+		{Name: "bookworm", Packages: []aptrepo.Package{hello("1.0-1")}},
+		{Name: "bookworm-security", Packages: []aptrepo.Package{hello("1.0-2")}},
+	}})
+	img := patchtest.Image(t, patchtest.ImageSpec{
+		Release:     patchtest.Bookworm,
+		Packages:    []aptrepo.Package{hello("1.0-1")},
+		SourcesList: "deb http://deb.debian.org/debian bookworm main\ndeb http://deb.debian.org/debian-security bookworm-security main\n",
+		Keyring:     repo.Keyring,
+	})
+	host := registrytest.Start(t)
+	ref = host + "/app:1.0"
+	registrytest.Push(t, ref, img)
+	dbDir = patchtest.WriteDatabase(t, "debian 12", patchtest.Advisory{Source: "hello", ID: "CVE-2024-0001", Fixed: "1.0-2"})
+	return ref, dbDir, repo
+}
+
+func TestPatchCommandJSONAndVEX(t *testing.T) {
+	ref, db, repo := patchFixture(t)
+	dataDir := t.TempDir()
+	vex := filepath.Join(t.TempDir(), "out.vex.json")
+	code, out, errOut := run(t, "", "patch", ref, "--db", db, "--data-dir", dataDir, "--apt-mirror", repo.URL, "--vex", vex, "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res patch.Result
+	decodeJSON(t, out, &res)
+	if res.Tag != "1.0-1" || !strings.HasPrefix(res.Digest, "sha256:") || len(res.Updates) != 1 || res.Updates[0].To != "1.0-2" || len(res.Fixed) != 1 {
+		t.Fatalf("result = %s", out)
+	}
+	data, err := os.ReadFile(vex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil || doc["@context"] != patch.VEXContext {
+		t.Fatalf("vex = %s (%v)", data, err)
+	}
+
+	// The patched image has nothing left to fix: no tag, no VEX, exit 0.
+	vex2 := filepath.Join(t.TempDir(), "none.vex.json")
+	code, out, errOut = run(t, "", "patch", res.Reference, "--db", db, "--data-dir", dataDir, "--apt-mirror", repo.URL, "--vex", vex2)
+	if code != ExitOK || !strings.Contains(out, "Nothing to patch") {
+		t.Fatalf("exit %d: %s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(vex2); !os.IsNotExist(err) {
+		t.Errorf("a VEX document was written for a no-op: %v", err)
+	}
+}
+
+func TestPatchCommandDryRunWithReport(t *testing.T) {
+	ref, db, repo := patchFixture(t)
+	dataDir := t.TempDir()
+	code, report, errOut := run(t, "", "scan", ref, "--db", db, "--data-dir", dataDir, "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("scan: exit %d: %s", code, errOut)
+	}
+	reportPath := writeFile(t, "report.json", report)
+	code, out, errOut := run(t, "", "patch", ref, "--report", reportPath, "--data-dir", dataDir,
+		"--apt-mirror", "http://deb.debian.org/debian="+repo.URL, "--apt-mirror", "http://deb.debian.org/debian-security="+repo.URL,
+		"--keyring", repo.KeyringPath, "--dry-run", "--tag-convention", "floating")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"hello", "1.0-1", "1.0-2", "fixes CVE-2024-0001", "would push " + strings.TrimSuffix(ref, ":1.0") + ":1.0-patched"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestPatchCommandUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"patch", "localhost:5000/a:1", "--tag-convention", "weekly"},
+		{"patch", "localhost:5000/a:1", "--report", "r.json", "--db", "x"},
+		{"patch", "localhost:5000/a:1", "--apt-mirror", "ftp://x"},
+		{"patch", "localhost:5000/a:1", "--dry-run", "--vex", "v.json"},
+		{"patch", "oci:./layout", "--report", "r.json"},
+	} {
+		if code, _, errOut := run(t, "", args...); code != ExitUsage {
+			t.Errorf("%v: exit %d, want %d (%s)", args, code, ExitUsage, errOut)
+		}
+	}
+}

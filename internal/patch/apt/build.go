@@ -1,0 +1,386 @@
+package apt
+
+import (
+	"archive/tar"
+	"context"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	archive "github.com/patchloop/patchloop/internal/apt"
+	"github.com/patchloop/patchloop/internal/deb"
+	"github.com/patchloop/patchloop/internal/imagefs"
+	"github.com/patchloop/patchloop/internal/patch"
+)
+
+// buildResult is the layer and what the build learnt.
+type buildResult struct {
+	layer   *fileLayer
+	skipped []patch.SkippedScripts
+}
+
+// build downloads the planned packages and writes the patch layer.
+func (p *Patcher) build(ctx context.Context, st *imageState, client *archive.Client, changes []*pkgState, workDir string) (*buildResult, error) {
+	sp, err := newSpool(workDir)
+	if err != nil {
+		return nil, err
+	}
+	defer sp.close()
+	pkgs, err := p.fetchPackages(ctx, client, changes, sp)
+	if err != nil {
+		return nil, err
+	}
+	info, err := st.infoFiles(ctx, changes)
+	if err != nil {
+		return nil, err
+	}
+	owned := info.ownedPaths(changes)
+
+	// What the image holds where the packages go.
+	var dirs, confs, stats []string
+	removals := map[string][]string{} // package → old paths to remove
+	for _, dp := range pkgs {
+		for _, e := range dp.entries {
+			dirs = append(dirs, ancestors(e.Path)...)
+			switch e.Type {
+			case deb.TypeDir:
+				dirs = append(dirs, e.Path)
+			case deb.TypeSymlink:
+				stats = append(stats, e.Path)
+			}
+		}
+		for _, c := range dp.info.Conffiles {
+			confs = append(confs, c.Path)
+		}
+		if old := dp.state.orig; old != nil {
+			for _, c := range old.Conffiles {
+				confs = append(confs, c.Path)
+			}
+			rm := removalCandidates(dp, info.list(old), owned)
+			removals[dp.state.name] = rm
+			stats = append(stats, rm...)
+			for _, r := range rm {
+				dirs = append(dirs, ancestors(r)...)
+			}
+		}
+	}
+	look, err := lookup(ctx, st.view, slices.Concat(dirs, confs), stats)
+	if err != nil {
+		return nil, fmt.Errorf("looking up package paths in the image: %w", err)
+	}
+	lay := &layout{dirs: look.files, stats: look.stats, memo: map[string]string{}}
+
+	b := newLayerBuilder()
+	b.mtime = time.Unix(0, 0)
+	for _, dp := range pkgs {
+		for _, e := range dp.entries {
+			if e.ModTime.After(b.mtime) {
+				b.mtime = e.ModTime
+			}
+		}
+	}
+	res := &buildResult{}
+	newReal := map[string]bool{}
+	for _, dp := range pkgs {
+		conffiles, err := p.addPackage(ctx, b, lay, look.files, dp, newReal)
+		if err != nil {
+			return nil, fmt.Errorf("package %s %s: %w", dp.state.name, dp.state.version, err)
+		}
+		dp.conffiles = conffiles
+	}
+	res.skipped = skippedScripts(pkgs)
+	for _, s := range res.skipped {
+		p.log.WarnContext(ctx, "apt patcher: maintainer scripts not run", "package", s.Package, "scripts", strings.Join(s.Scripts, ","))
+	}
+	for _, dp := range pkgs {
+		for _, old := range removals[dp.state.name] {
+			n := look.stats[old]
+			if n.Kind != imagefs.KindRegular && n.Kind != imagefs.KindSymlink && n.Kind != imagefs.KindOther {
+				continue
+			}
+			if newReal[n.RealPath] || b.has(n.RealPath) {
+				continue
+			}
+			b.whiteout(n.RealPath)
+			p.log.DebugContext(ctx, "apt patcher: removing file the new version dropped", "package", dp.state.name, "path", "/"+old)
+		}
+	}
+	if err := b.checkNoEntryUnderSymlink(); err != nil {
+		return nil, err
+	}
+	if err := p.writeDatabase(st, b, pkgs, info); err != nil {
+		return nil, err
+	}
+	layer, err := b.writeLayerFile(ctx, workDir, sp)
+	if err != nil {
+		return nil, err
+	}
+	res.layer = layer
+	return res, nil
+}
+
+// addPackage adds one package's files to the layer and returns its
+// Conffiles field for the database.
+func (p *Patcher) addPackage(ctx context.Context, b *layerBuilder, lay *layout, current map[string]imagefs.Node, dp *debPackage, newReal map[string]bool) ([]statusConffile, error) {
+	// Directories first, so that the package's own metadata wins over the
+	// defaults given to parents it does not list.
+	for _, e := range dp.entries {
+		if e.Type != deb.TypeDir || lay.dirExists(e.Path) {
+			continue // never replace a directory (or a symlink to one) of the image
+		}
+		rd, err := lay.realDir(e.Path)
+		if err != nil {
+			return nil, err
+		}
+		if !b.has(rd) {
+			b.put(rd, &layerEntry{hdr: headerOf(e.Entry, "")})
+		}
+	}
+	confNew := map[string]deb.Conffile{}
+	for _, c := range dp.info.Conffiles {
+		confNew[c.Path] = c
+	}
+	confOld := map[string]statusConffile{}
+	if dp.state.orig != nil {
+		for _, c := range dp.state.orig.Conffiles {
+			confOld[c.Path] = c
+		}
+	}
+	var field []statusConffile
+	for _, e := range dp.entries {
+		if e.Type == deb.TypeDir {
+			continue
+		}
+		for _, a := range ancestors(e.Path) {
+			if lay.dirExists(a) {
+				continue
+			}
+			rd, err := lay.realDir(a)
+			if err != nil {
+				return nil, err
+			}
+			if !b.has(rd) {
+				b.put(rd, &layerEntry{hdr: tar.Header{Typeflag: tar.TypeDir, Mode: 0o755, Uname: "root", Gname: "root"}})
+			}
+		}
+		if e.Type == deb.TypeSymlink && lay.stats[e.Path].Kind == imagefs.KindDir {
+			p.log.WarnContext(ctx, "apt patcher: keeping the image's directory where the package has a symlink", "path", "/"+e.Path, "target", e.Linkname)
+			continue
+		}
+		rp, err := lay.real(e.Path)
+		if err != nil {
+			return nil, err
+		}
+		link := ""
+		if e.Type == deb.TypeHardlink {
+			if link, err = lay.real(e.Linkname); err != nil {
+				return nil, err
+			}
+		}
+		if c, ok := confNew[e.Path]; ok && e.Type == deb.TypeRegular && !c.RemoveOnUpgrade {
+			old, was := confOld[e.Path]
+			cur, exists := current[e.Path]
+			exists = exists && cur.Kind == imagefs.KindRegular
+			action := decideConffile(old.MD5, was, cur.Content, exists, e.md5)
+			field = append(field, statusConffile{Path: e.Path, MD5: e.md5})
+			if action != installConffile {
+				p.log.InfoContext(ctx, "apt patcher: conffile changed in the image", "package", dp.state.name, "path", "/"+e.Path, "action", action.String())
+			}
+			switch action {
+			case keepConffile:
+				newReal[rp] = true
+				continue
+			case keepWithDist:
+				newReal[rp] = true
+				rp += ".dpkg-dist"
+			}
+		}
+		if b.has(rp) {
+			p.log.WarnContext(ctx, "apt patcher: path shipped by two packages; keeping the first", "path", "/"+e.Path, "package", dp.state.name)
+			continue
+		}
+		newReal[rp] = true
+		le := &layerEntry{hdr: headerOf(e.Entry, link)}
+		if e.Type == deb.TypeRegular {
+			le.spooled, le.off, le.len = true, e.off, e.size
+		}
+		b.put(rp, le)
+	}
+	// Conffiles the new version no longer ships stay on disk, as dpkg
+	// leaves them, and stay listed as obsolete.
+	for _, c := range dp.state.origConffiles() {
+		if _, ok := confNew[c.Path]; ok {
+			continue
+		}
+		if !slices.Contains(c.Flags, "obsolete") {
+			c.Flags = append(slices.Clone(c.Flags), "obsolete")
+		}
+		field = append(field, c)
+	}
+	return field, nil
+}
+
+// skippedScripts lists the maintainer scripts of the new packages, none of
+// which is run.
+func skippedScripts(pkgs []*debPackage) []patch.SkippedScripts {
+	var out []patch.SkippedScripts
+	for _, dp := range pkgs {
+		if len(dp.info.Scripts) > 0 {
+			out = append(out, patch.SkippedScripts{Package: dp.state.name, Scripts: slices.Clone(dp.info.Scripts)})
+		}
+	}
+	return out
+}
+
+// origConffiles returns the Conffiles of the installed version, if any.
+func (ps *pkgState) origConffiles() []statusConffile {
+	if ps.orig == nil {
+		return nil
+	}
+	return ps.orig.Conffiles
+}
+
+// headerOf converts a package entry to a layer header; link is the
+// literal path of a hard link's target.
+func headerOf(e deb.Entry, link string) tar.Header {
+	h := tar.Header{
+		Mode:     tarMode(e.Mode),
+		Uid:      e.UID,
+		Gid:      e.GID,
+		Uname:    e.Uname,
+		Gname:    e.Gname,
+		ModTime:  e.ModTime,
+		Devmajor: e.DevMajor,
+		Devminor: e.DevMin,
+	}
+	switch e.Type {
+	case deb.TypeDir:
+		h.Typeflag = tar.TypeDir
+	case deb.TypeSymlink:
+		h.Typeflag, h.Linkname = tar.TypeSymlink, e.Linkname
+	case deb.TypeHardlink:
+		h.Typeflag, h.Linkname = tar.TypeLink, link
+	case deb.TypeCharDevice:
+		h.Typeflag = tar.TypeChar
+	case deb.TypeBlockDevice:
+		h.Typeflag = tar.TypeBlock
+	case deb.TypeFIFO:
+		h.Typeflag = tar.TypeFifo
+	default:
+		h.Typeflag, h.Size = tar.TypeReg, e.Size
+	}
+	return h
+}
+
+// tarMode converts permission and special bits to a tar mode.
+func tarMode(m fs.FileMode) int64 {
+	v := int64(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		v |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		v |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		v |= 0o1000
+	}
+	return v
+}
+
+// removalCandidates returns the paths the installed version listed that
+// the new one does not ship and that may be files: not directories of the
+// old list, not conffiles (dpkg leaves obsolete ones), not owned by
+// another installed package.
+func removalCandidates(dp *debPackage, oldList []string, owned map[string]bool) []string {
+	ship := map[string]bool{}
+	for _, e := range dp.entries {
+		ship[e.Path] = true
+	}
+	dirs := map[string]bool{}
+	for _, p := range oldList {
+		for _, a := range ancestors(p) {
+			dirs[a] = true
+		}
+	}
+	conf := map[string]bool{}
+	for _, c := range dp.state.orig.Conffiles {
+		conf[c.Path] = true
+	}
+	var out []string
+	for _, p := range oldList {
+		if ship[p] || dirs[p] || conf[p] || owned[p] || owned[usrAlias(p)] {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// usrAlias returns the other name a path has on a usr-merged system:
+// "bin/x" for "usr/bin/x" and the reverse; other paths are returned as
+// they are.
+func usrAlias(p string) string {
+	first, _, _ := strings.Cut(p, "/")
+	if rest, ok := strings.CutPrefix(p, "usr/"); ok {
+		first, _, _ = strings.Cut(rest, "/")
+		if isMergedDir(first) {
+			return rest
+		}
+		return p
+	}
+	if isMergedDir(first) {
+		return "usr/" + p
+	}
+	return p
+}
+
+// isMergedDir reports whether a top-level directory is one the usr merge
+// turns into a symlink into usr.
+func isMergedDir(name string) bool {
+	return name == "bin" || name == "sbin" || strings.HasPrefix(name, "lib")
+}
+
+// lookupResult holds the image's answers for package paths.
+type lookupResult struct {
+	files map[string]imagefs.Node // last symlink followed; content of files
+	stats map[string]imagefs.Node // last element not followed
+}
+
+// lookupChunk bounds the paths of one imagefs request, which tracks a
+// limited number of paths.
+const lookupChunk = 4000
+
+// lookup asks the image about many paths, in chunks.
+func lookup(ctx context.Context, view *imagefs.View, files, stats []string) (*lookupResult, error) {
+	files, stats = dedupe(files), dedupe(stats)
+	out := &lookupResult{files: map[string]imagefs.Node{}, stats: map[string]imagefs.Node{}}
+	for len(files) > 0 || len(stats) > 0 {
+		nf := min(len(files), lookupChunk)
+		ns := min(len(stats), lookupChunk-nf)
+		res, err := view.Resolve(ctx, imagefs.Request{Files: files[:nf], Stat: stats[:ns]})
+		if err != nil {
+			return nil, err
+		}
+		for k, n := range res.Files {
+			out.files[k] = n
+		}
+		for k, n := range res.Stats {
+			out.stats[k] = n
+		}
+		files, stats = files[nf:], stats[ns:]
+	}
+	return out, nil
+}
+
+// dedupe sorts and removes duplicates.
+func dedupe(in []string) []string {
+	out := slices.Clone(in)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// pathOfInfo returns the database path of an info file.
+func pathOfInfo(name string) string { return path.Join(infoDir, name) }

@@ -1,0 +1,207 @@
+package apt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	archive "github.com/patchloop/patchloop/internal/apt"
+	"github.com/patchloop/patchloop/internal/patch"
+)
+
+// DefaultHostKeyringDir is where the host's distribution archive keyrings
+// are looked for when an image trusts no keys.
+const DefaultHostKeyringDir = "/usr/share/keyrings"
+
+// Options configure a Patcher.
+type Options struct {
+	// CacheDir holds downloaded indexes and packages; required.
+	CacheDir string
+	// HTTPClient fetches repository files; nil means a default client.
+	HTTPClient *http.Client
+	// Logger receives progress and warnings; nil means slog.Default().
+	Logger *slog.Logger
+	// Keyring, when set, verifies every repository instead of the keys
+	// the image trusts.
+	Keyring *archive.Keyring
+	// Mirror, when set, replaces the URI of every source.
+	Mirror string
+	// Mirrors replaces the URIs it names (keys, compared without a
+	// trailing slash) with its values; it takes precedence over Mirror.
+	Mirrors map[string]string
+	// HostKeyringDir is searched for "<id>-archive-keyring.gpg" when the
+	// image trusts no keys (distroless images); empty disables that.
+	HostKeyringDir string
+	// Now is the clock for signature checks; nil means time.Now.
+	Now func() time.Time
+}
+
+// Patcher patches Debian and Ubuntu images. It is safe for concurrent use.
+type Patcher struct {
+	opts   Options
+	log    *slog.Logger
+	client *archive.Client
+}
+
+var _ patch.Patcher = (*Patcher)(nil)
+
+// New returns a Patcher.
+func New(opts Options) (*Patcher, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	opts.Mirrors = maps.Clone(opts.Mirrors)
+	client, err := archive.NewClient(archive.Options{
+		CacheDir:   opts.CacheDir,
+		HTTPClient: opts.HTTPClient,
+		Logger:     opts.Logger,
+		Now:        opts.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("apt patcher: %w", err)
+	}
+	return &Patcher{opts: opts, log: opts.Logger, client: client}, nil
+}
+
+// Name returns "apt".
+func (p *Patcher) Name() string { return "apt" }
+
+// Handles reports whether family is Debian or Ubuntu.
+func (p *Patcher) Handles(family string) bool { return family == "debian" || family == "ubuntu" }
+
+// Patch plans the upgrades that fix req.Findings in img and, unless
+// req.DryRun, builds the patch layer. A plan without changes gives an
+// outcome without a layer. Errors wrap ErrUnmetDependency, ErrConflict or
+// ErrNoConvergence when the plan cannot be closed, and name the package,
+// file or URL at fault.
+func (p *Patcher) Patch(ctx context.Context, img v1.Image, req patch.Request) (*patch.Outcome, error) {
+	workDir := req.WorkDir
+	if workDir == "" {
+		workDir = os.TempDir()
+	}
+	local, release, err := keepLayersLocal(img, workDir)
+	if err != nil {
+		return nil, fmt.Errorf("apt patcher: %w", err)
+	}
+	defer release()
+	st, err := readImageState(ctx, local, p.log)
+	if err != nil {
+		return nil, fmt.Errorf("apt patcher: %w", err)
+	}
+	arch := dpkgArch(st)
+	if arch == "" {
+		return nil, errors.New("apt patcher: cannot tell the image's dpkg architecture")
+	}
+	out := &patch.Outcome{Updates: []patch.Update{}, Fixed: []string{}}
+	findings := slices.DeleteFunc(slices.Clone(req.Findings), func(f patch.Finding) bool { return f.FixedVersion == "" })
+	if len(findings) == 0 {
+		return out, nil
+	}
+	srcs, err := p.imageSources(ctx, st, arch)
+	if err != nil {
+		return nil, fmt.Errorf("apt patcher: %w", err)
+	}
+	p.log.InfoContext(ctx, "apt patcher: loading package indexes", "sources", len(srcs), "arch", arch, "release", st.rel.String())
+	index, err := p.client.LoadIndex(ctx, srcs, arch)
+	if err != nil {
+		return nil, fmt.Errorf("apt patcher: %w", err)
+	}
+	pl := newPlanner(st.db, arch, index, p.log)
+	if err := pl.choose(pl.targets(findings)); err != nil {
+		return nil, fmt.Errorf("apt patcher: %w", err)
+	}
+	if err := pl.close(); err != nil {
+		return nil, fmt.Errorf("apt patcher: %w", err)
+	}
+	result := pl.result(findings)
+	out.Fixed, out.Unfixed = result.fixed, result.unfixed
+	for _, ps := range result.changes {
+		u := patch.Update{Name: ps.name, Arch: ps.arch, To: ps.version, Reason: ps.reason, Vulnerabilities: ps.vulns}
+		if ps.orig != nil {
+			u.From = ps.orig.Version
+		}
+		out.Updates = append(out.Updates, u)
+	}
+	if req.DryRun || len(result.changes) == 0 {
+		return out, nil
+	}
+	built, err := p.build(ctx, st, p.client, result.changes, workDir)
+	if err != nil {
+		return nil, fmt.Errorf("apt patcher: %w", err)
+	}
+	out.Layer = built.layer
+	out.SkippedScripts = built.skipped
+	out.LayerHistory = history(out.Updates, out.Fixed)
+	return out, nil
+}
+
+// history describes the layer for the image history.
+func history(updates []patch.Update, fixed []string) string {
+	var parts []string
+	for _, u := range updates {
+		if u.From == "" {
+			parts = append(parts, fmt.Sprintf("%s (new) %s", u.Name, u.To))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s %s -> %s", u.Name, u.From, u.To))
+		}
+	}
+	s := "patchloop apt: " + strings.Join(parts, ", ")
+	if len(fixed) > 0 {
+		s += "; fixes " + strings.Join(fixed, ", ")
+	}
+	return s
+}
+
+// dpkgArch returns the image's dpkg architecture: the most common
+// architecture of its installed packages other than "all", else the one
+// its config names.
+func dpkgArch(st *imageState) string {
+	count := map[string]int{}
+	for _, r := range st.db.records {
+		if r.Arch != "" && r.Arch != "all" && r.isInstalled() {
+			count[r.Arch]++
+		}
+	}
+	best := ""
+	for _, a := range sortedNames(count) {
+		if best == "" || count[a] > count[best] {
+			best = a
+		}
+	}
+	if best != "" {
+		return best
+	}
+	if st.cfg == nil {
+		return ""
+	}
+	return goArchToDpkg(st.cfg.Architecture, st.cfg.Variant)
+}
+
+// goArchToDpkg maps an OCI platform architecture to dpkg's name.
+func goArchToDpkg(arch, variant string) string {
+	switch arch {
+	case "386":
+		return "i386"
+	case "arm":
+		if variant == "v5" || variant == "v6" {
+			return "armel"
+		}
+		return "armhf"
+	case "ppc64le":
+		return "ppc64el"
+	case "mips64le":
+		return "mips64el"
+	case "mipsle":
+		return "mipsel"
+	}
+	return arch
+}

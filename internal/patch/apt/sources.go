@@ -1,0 +1,210 @@
+package apt
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	archive "github.com/patchloop/patchloop/internal/apt"
+)
+
+// imageSources returns the repositories to patch from: the image's own
+// sources lists, or the default sources of its release when it has none,
+// with the mirror overrides applied and a keyring set on every source.
+func (p *Patcher) imageSources(ctx context.Context, st *imageState, arch string) ([]archive.Source, error) {
+	srcs, err := parseImageSources(st)
+	if err != nil {
+		return nil, err
+	}
+	if len(srcs) == 0 {
+		version := st.rel.Codename
+		if version == "" {
+			version = st.rel.VersionID
+		}
+		srcs, err = archive.DefaultSources(st.rel.ID, version, archive.DefaultOptions{Arch: arch})
+		if err != nil {
+			return nil, fmt.Errorf("image has no apt sources and its release (%s) has no defaults: %w", st.rel, err)
+		}
+		p.log.InfoContext(ctx, "apt patcher: image has no sources list; using the release's default sources", "release", st.rel.String())
+	}
+	srcs = slices.DeleteFunc(srcs, func(s archive.Source) bool {
+		if strings.HasSuffix(s.Suite, "/") {
+			p.log.WarnContext(ctx, "apt patcher: skipping flat repository", "uri", s.URI, "origin", s.Origin)
+			return true
+		}
+		return false
+	})
+	for i := range srcs {
+		srcs[i].URI = p.mirrorOf(srcs[i].URI)
+	}
+	if err := p.setKeyrings(ctx, st, srcs); err != nil {
+		return nil, err
+	}
+	return srcs, nil
+}
+
+// mirrorOf applies the mirror overrides to a repository URI.
+func (p *Patcher) mirrorOf(uri string) string {
+	key := strings.TrimSuffix(uri, "/")
+	for from, to := range p.opts.Mirrors {
+		if strings.TrimSuffix(from, "/") == key {
+			return to
+		}
+	}
+	if p.opts.Mirror != "" {
+		return p.opts.Mirror
+	}
+	return uri
+}
+
+// parseImageSources reads etc/apt/sources.list and the .list and .sources
+// files of etc/apt/sources.list.d, in apt's order.
+func parseImageSources(st *imageState) ([]archive.Source, error) {
+	var out []archive.Source
+	if data, ok := st.files[sourcesList]; ok {
+		srcs, err := archive.ParseSourcesList(bytes.NewReader(data), "/"+sourcesList)
+		if err != nil {
+			return nil, fmt.Errorf("reading image sources: %w", err)
+		}
+		out = append(out, srcs...)
+	}
+	files := st.dirFiles(sourcesListDir)
+	for _, name := range sortedNames(files) {
+		origin := "/" + sourcesListDir + "/" + name
+		var (
+			srcs []archive.Source
+			err  error
+		)
+		switch {
+		case strings.HasSuffix(name, ".list"):
+			srcs, err = archive.ParseSourcesList(bytes.NewReader(files[name]), origin)
+		case strings.HasSuffix(name, ".sources"):
+			srcs, err = archive.ParseDeb822Sources(bytes.NewReader(files[name]), origin)
+		default:
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading image sources: %w", err)
+		}
+		out = append(out, srcs...)
+	}
+	return out, nil
+}
+
+// setKeyrings gives every source the keyring that verifies it: the user's
+// keyring when one was given; otherwise the keyrings its signed-by option
+// names (read from the image), an inline key, or the keys the image
+// trusts (etc/apt/trusted.gpg, etc/apt/trusted.gpg.d, usr/share/keyrings),
+// or, for images that trust none (distroless), the host's archive keyring
+// of the image's distribution.
+func (p *Patcher) setKeyrings(ctx context.Context, st *imageState, srcs []archive.Source) error {
+	if p.opts.Keyring != nil {
+		for i := range srcs {
+			srcs[i].Keyring = p.opts.Keyring
+		}
+		return nil
+	}
+	var trusted *archive.Keyring
+	for i := range srcs {
+		s := &srcs[i]
+		if s.Keyring != nil {
+			continue
+		}
+		var paths []string
+		for _, sb := range s.SignedBy {
+			if strings.HasPrefix(sb, "/") {
+				paths = append(paths, sb)
+			}
+		}
+		if len(paths) > 0 {
+			kr, err := p.imageKeyring(ctx, st, paths)
+			if err != nil {
+				return fmt.Errorf("source %s %s (%s): %w", s.URI, s.Suite, s.Origin, err)
+			}
+			s.Keyring = kr
+			continue
+		}
+		if trusted == nil {
+			var err error
+			if trusted, err = p.trustedKeyring(ctx, st); err != nil {
+				return err
+			}
+		}
+		s.Keyring = trusted
+	}
+	return nil
+}
+
+// imageKeyring loads keyring files from the image.
+func (p *Patcher) imageKeyring(ctx context.Context, st *imageState, paths []string) (*archive.Keyring, error) {
+	files, err := st.readFiles(ctx, paths)
+	if err != nil {
+		return nil, err
+	}
+	var krs []*archive.Keyring
+	for _, sb := range paths {
+		data, ok := files[strings.TrimPrefix(sb, "/")]
+		if !ok {
+			return nil, fmt.Errorf("signed-by keyring %s: not a file in the image", sb)
+		}
+		kr, err := archive.ParseKeyring(data)
+		if err != nil {
+			return nil, fmt.Errorf("signed-by keyring %s: %w", sb, err)
+		}
+		krs = append(krs, kr)
+	}
+	return archive.MergeKeyrings(krs...), nil
+}
+
+// trustedKeyring merges every keyring the image trusts by default.
+func (p *Patcher) trustedKeyring(ctx context.Context, st *imageState) (*archive.Keyring, error) {
+	var krs []*archive.Keyring
+	add := func(name string, data []byte) {
+		kr, err := archive.ParseKeyring(data)
+		if err != nil {
+			p.log.DebugContext(ctx, "apt patcher: skipping keyring", "file", name, "err", err)
+			return
+		}
+		krs = append(krs, kr)
+	}
+	if data, ok := st.files[trustedGPG]; ok {
+		add(trustedGPG, data)
+	}
+	for _, dir := range []string{trustedGPGDir, keyringsDir} {
+		files := st.dirFiles(dir)
+		for _, name := range sortedNames(files) {
+			if !isKeyringName(name) {
+				continue
+			}
+			add(dir+"/"+name, files[name])
+		}
+	}
+	if len(krs) > 0 {
+		return archive.MergeKeyrings(krs...), nil
+	}
+	if p.opts.HostKeyringDir != "" && st.rel.ID != "" {
+		host := filepath.Join(p.opts.HostKeyringDir, st.rel.ID+"-archive-keyring.gpg")
+		kr, err := archive.LoadKeyringFiles(ctx, host)
+		if err == nil {
+			p.log.InfoContext(ctx, "apt patcher: image trusts no keys; using the host's archive keyring", "keyring", host)
+			return kr, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("the image trusts no repository keys (no %s, %s/ or %s/ keyrings) and no keyring was given: pass a keyring (--keyring)", trustedGPG, trustedGPGDir, keyringsDir)
+}
+
+// isKeyringName reports whether apt would read a file of a keyring
+// directory: .gpg and .asc files, not keyrings of removed keys.
+func isKeyringName(name string) bool {
+	ext := path.Ext(name)
+	return (ext == ".gpg" || ext == ".asc") && !strings.Contains(name, "removed-keys")
+}

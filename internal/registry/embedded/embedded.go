@@ -106,13 +106,18 @@ func Start(ctx context.Context, addr string, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Close stops the server and releases the registry. It is safe to call
-// more than once and from several goroutines.
+// Close stops the server, giving requests in flight five seconds to finish
+// before cutting them, and releases the registry. It is safe to call more
+// than once and from several goroutines.
 func (s *Server) Close() error {
 	s.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		err := s.srv.Shutdown(ctx)
+		if errors.Is(err, context.DeadlineExceeded) {
+			// A client kept a request open past the grace period: cut it.
+			err = s.srv.Close()
+		}
 		s.cleanup()
 		if !errors.Is(err, http.ErrServerClosed) {
 			s.closeErr = err

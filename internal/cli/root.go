@@ -76,6 +76,8 @@ incremental (-1 … -999) or floating (-patched) tag.`,
 		newScanCommand(s),
 		newDBCommand(s),
 		newPatchCommand(s),
+		newServeCommand(s),
+		newTaskCommand(s),
 		// add-commands-here
 	)
 	return root

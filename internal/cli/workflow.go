@@ -7,6 +7,7 @@ import (
 
 	"github.com/patchloop/patchloop/internal/discover"
 	"github.com/patchloop/patchloop/internal/schedule"
+	"github.com/patchloop/patchloop/internal/workflow"
 )
 
 // workflowTypeV1 is the only workflow type, as in the reference.
@@ -20,9 +21,15 @@ type workflowFlags struct {
 }
 
 func (f *workflowFlags) register(cmd *cobra.Command) {
+	f.registerTarget(cmd)
+	f.reg.register(cmd)
+}
+
+// registerTarget registers -r and -t only, for the commands that leave
+// registry access to the service.
+func (f *workflowFlags) registerTarget(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&f.registry, "registry", "r", "", "registry host, for example localhost:5000 (required)")
 	cmd.Flags().StringVarP(&f.typ, "type", "t", workflowTypeV1, "workflow type; only continuouspatchv1 exists")
-	f.reg.register(cmd)
 }
 
 func (f *workflowFlags) check() (string, error) {
@@ -37,7 +44,14 @@ func newWorkflowCommand(s *streams) *cobra.Command {
 		Use:   "workflow",
 		Short: "Manage continuous patching workflows",
 	}
-	cmd.AddCommand(newWorkflowCreateCommand(s))
+	cmd.AddCommand(
+		newWorkflowCreateCommand(s),
+		newWorkflowUpdateCommand(s),
+		newWorkflowShowCommand(s),
+		newWorkflowDeleteCommand(s),
+		newWorkflowListCommand(s),
+		newWorkflowCancelRunCommand(s),
+	)
 	return cmd
 }
 
@@ -47,8 +61,10 @@ func newWorkflowCreateCommand(s *streams) *cobra.Command {
 		configPath string
 		sched      string
 		dryRun     bool
+		runNow     bool
 		parallel   int
 		output     string
+		svc        serviceFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "create",
@@ -56,14 +72,24 @@ func newWorkflowCreateCommand(s *streams) *cobra.Command {
 		Long: `Create validates a workflow config and a schedule. With --dry-run it lists the
 images the workflow would patch, one "repository: tag" line each, without
 changing anything: disabled repositories are left out, and repositories or
-tags that do not exist are reported as warnings on stderr.`,
+tags that do not exist are reported as warnings on stderr.
+
+Without --dry-run the Patchloop service stores the workflow, pushes its config
+to csscpolicies/patchpolicy in the registry and schedules it: the first cycle
+runs one schedule interval from now, or right away with --run-immediately.
+A registry has at most one workflow of a type; change it with
+patchloop workflow update.` + serviceHelp,
 		Example: `  # Preview what a workflow would patch every day
   patchloop workflow create -r localhost:5000 -t continuouspatchv1 \
       --config ./continuouspatching.json --schedule 1d --dry-run
 
   # The same as JSON, with digests, latest and next patch tags
   patchloop workflow create -r localhost:5000 --config ./continuouspatching.json \
-      --schedule 1d --dry-run -o json`,
+      --schedule 1d --dry-run -o json
+
+  # Create it for real and run the first cycle now
+  patchloop workflow create -r localhost:5000 -t continuouspatchv1 \
+      --config ./continuouspatching.json --schedule 1d --run-immediately`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			host, err := wf.check()
@@ -73,6 +99,9 @@ tags that do not exist are reported as warnings on stderr.`,
 			format, err := parseOutput(output)
 			if err != nil {
 				return err
+			}
+			if dryRun && runNow {
+				return usagef("--dry-run and --run-immediately cannot be used together: a dry run changes nothing and runs nothing")
 			}
 			if configPath == "" {
 				return usagef("--config is required: the workflow config file (JSON, version v1)")
@@ -88,7 +117,12 @@ tags that do not exist are reported as warnings on stderr.`,
 				return err
 			}
 			if !dryRun {
-				return usagef("creating a scheduled workflow needs the Patchloop service, which this build does not include yet; use --dry-run to preview the workflow")
+				if wf.reg.username != "" || wf.reg.passwordStdin || wf.reg.insecure {
+					return usagef("--username, --password-stdin and --insecure apply to --dry-run only: the service reaches the registry with the credentials it was started with (patchloop serve)")
+				}
+				return createOnService(cmd.Context(), s, &svc, format, workflow.CreateRequest{
+					Registry: host, Type: wf.typ, ConfigName: configPath, Schedule: sched, RunImmediately: runNow,
+				})
 			}
 			client, err := wf.reg.client(s, host)
 			if err != nil {
@@ -124,7 +158,9 @@ tags that do not exist are reported as warnings on stderr.`,
 	fl.StringVar(&configPath, "config", "", "workflow config file (required)")
 	fl.StringVar(&sched, "schedule", "", "how often the workflow runs: 1d to 30d (required)")
 	fl.BoolVar(&dryRun, "dry-run", false, "list the images the workflow would patch and change nothing")
+	fl.BoolVar(&runNow, "run-immediately", false, "run the first cycle now instead of one schedule interval from now")
 	fl.IntVar(&parallel, "parallel", 16, "how many repositories to list at once")
 	fl.StringVarP(&output, "output", "o", "text", "output format: text or json")
+	svc.register(cmd)
 	return cmd
 }

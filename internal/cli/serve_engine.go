@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/patchloop/patchloop/internal/patch/apt"
+	"github.com/patchloop/patchloop/internal/registry"
+	"github.com/patchloop/patchloop/internal/workflow"
+)
+
+// engineOptions is what serve gives the workflow engine.
+type engineOptions struct {
+	DataDir     string
+	DatabaseURL string // empty: SQLite in DataDir
+	Concurrency int
+	Registry    *registry.Client
+	APT         apt.Options
+	Logger      *slog.Logger
+	// UpdateDB brings the vulnerability database in DataDir up to date
+	// (or does nothing with --skip-db-update).
+	UpdateDB func(context.Context) error
+}
+
+// startEngine updates the vulnerability database, opens the workflow
+// engine on its database, starts its scheduler and workers, and returns it
+// with the function that stops it.
+func startEngine(ctx context.Context, o engineOptions) (workflow.Service, func(context.Context) error, error) {
+	if o.UpdateDB != nil {
+		if err := o.UpdateDB(ctx); err != nil {
+			return nil, nil, fmt.Errorf("vulnerability database: %w", err)
+		}
+	}
+	database := o.DatabaseURL
+	if database == "" {
+		database = filepath.Join(o.DataDir, "patchloop.db")
+	}
+	e, err := workflow.New(ctx, workflow.Options{
+		Database:     database,
+		Registry:     o.Registry,
+		VulnDBDir:    dbDir(o.DataDir),
+		ScanCacheDir: cacheDir(o.DataDir),
+		APT:          o.APT,
+		ScanWorkers:  o.Concurrency,
+		PatchWorkers: max(1, o.Concurrency/2),
+		Logger:       o.Logger,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := e.Start(ctx); err != nil {
+		return nil, nil, errors.Join(err, e.Close(context.WithoutCancel(ctx)))
+	}
+	return e, e.Close, nil
+}

@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+const goodConfig = `{"version": "v1", "tag-convention": "floating", "repositories": [{"repository": "app", "tags": ["*"]}]}`
+
+var scheduled = regexp.MustCompile(`^Continuous Patching workflow scheduled to run next at: (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC\n$`)
+
+func TestWorkflowLifecycle(t *testing.T) {
+	host, dir, _ := serveEngine(t)
+	cfg := writeFile(t, "c.json", goodConfig)
+	wf := func(args ...string) (int, string, string) {
+		return run(t, "y\n", append(append([]string{"workflow"}, args...), "-r", host, "--data-dir", dir)...)
+	}
+
+	before := time.Now().UTC().Truncate(time.Second)
+	code, out, errs := wf("create", "-t", "continuouspatchv1", "--config", cfg, "--schedule", "1d")
+	m := scheduled.FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		t.Fatalf("create: exit %d\n%s%s", code, out, errs)
+	}
+	next, _ := time.Parse("2006-01-02 15:04:05", m[1])
+	if d := next.Sub(before); d < 24*time.Hour || d > 24*time.Hour+time.Minute {
+		t.Errorf("next run %s is not a day after %s", next, before)
+	}
+	code, _, errs = wf("create", "--config", cfg, "--schedule", "1d")
+	if code != ExitError || !strings.Contains(errs, "already exists in registry "+host+": use `patchloop workflow update`") {
+		t.Fatalf("create twice: exit %d: %s", code, errs)
+	}
+
+	code, out, errs = wf("show")
+	if code != 0 {
+		t.Fatalf("show: exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"Workflow type:   continuouspatchv1\n", "Registry:        " + host + "\n", "Schedule:        every 1d\n",
+		"Created:         " + before.Format("2006-01-02"), " by " + whoAmI() + "\n", "Next run:        " + m[1] + " UTC\n",
+		"Tag convention:  floating\n", "Config artifact: csscpolicies/patchpolicy@sha256:", "Config:\n  {\n    \"version\": \"v1\",\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show lacks %q:\n%s", want, out)
+		}
+	}
+
+	code, out, errs = wf("update", "--schedule", "7d", "-o", "json")
+	if code != 0 || !strings.Contains(out, `"schedule": "7d"`) {
+		t.Fatalf("update: exit %d\n%s%s", code, out, errs)
+	}
+	if code, _, errs = wf("update"); code != ExitUsage || !strings.Contains(errs, "give --config, --schedule or both") {
+		t.Fatalf("update without changes: exit %d: %s", code, errs)
+	}
+	if code, _, errs = wf("update", "--schedule", "0d"); code != ExitUsage || !strings.Contains(errs, "between 1d and 30d") {
+		t.Fatalf("update --schedule 0d: exit %d: %s", code, errs)
+	}
+
+	code, out, errs = wf("cancel-run")
+	if code != 0 || out != "Canceled 0 queued or running task runs of the continuouspatchv1 workflow in registry "+host+".\n" {
+		t.Fatalf("cancel-run: exit %d\n%s%s", code, out, errs)
+	}
+
+	// delete asks first: anything but y is no.
+	code, _, errs = run(t, "n\n", "workflow", "delete", "-r", host, "--data-dir", dir)
+	if code != ExitError || !strings.Contains(errs, "Are you sure you want to delete the workflow continuouspatchv1 from registry "+host+"? (y/N): ") ||
+		!strings.Contains(errs, "was not deleted") {
+		t.Fatalf("delete, answered n: exit %d: %s", code, errs)
+	}
+	code, out, errs = wf("delete")
+	if code != 0 || out != "Deleted continuouspatchv1 workflow successfully from registry "+host+"\n" {
+		t.Fatalf("delete: exit %d\n%s%s", code, out, errs)
+	}
+	code, _, errs = run(t, "", "workflow", "delete", "-y", "-r", host, "--data-dir", dir)
+	if code != ExitError || !strings.Contains(errs, "has no continuouspatchv1 workflow: create one with `patchloop workflow create`") {
+		t.Fatalf("delete again: exit %d: %s", code, errs)
+	}
+}
+
+func TestWorkflowCreateBadInputWithService(t *testing.T) {
+	host, dir, _ := serveEngine(t)
+	good := writeFile(t, "good.json", goodConfig)
+	bad := writeFile(t, "bad.json", `{"version": "v2", "repositories": []}`)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"dry run and run now", []string{"--config", good, "--schedule", "1d", "--dry-run", "--run-immediately"}, "--dry-run and --run-immediately cannot be used together"},
+		{"bad config", []string{"--config", bad, "--schedule", "1d"}, "bad.json:1:13: version"},
+		{"bad schedule", []string{"--config", good, "--schedule", "31d"}, "between 1d and 30d"},
+		{"credentials", []string{"--config", good, "--schedule", "1d", "--insecure"}, "apply to --dry-run only"},
+	}
+	for _, c := range cases {
+		code, _, errs := run(t, "", append([]string{"workflow", "create", "-r", host, "--data-dir", dir}, c.args...)...)
+		if code != ExitUsage || !strings.Contains(errs, c.want) {
+			t.Errorf("%s: exit %d, stderr %q; want exit 2 mentioning %q", c.name, code, errs, c.want)
+		}
+	}
+}
+
+func TestServiceUnreachableAndNoToken(t *testing.T) {
+	t.Setenv("PATCHLOOP_SERVER", "http://127.0.0.1:1")
+	t.Setenv("PATCHLOOP_TOKEN", "")
+	dir := t.TempDir()
+	code, _, errs := run(t, "", "workflow", "show", "-r", "localhost:5000", "--data-dir", dir)
+	if code != ExitError || !strings.Contains(errs, "no API token: "+dir+"/token does not exist") {
+		t.Fatalf("no token: exit %d: %s", code, errs)
+	}
+	t.Setenv("PATCHLOOP_TOKEN", "some-token-0123456789")
+	code, _, errs = run(t, "", "workflow", "list", "-r", "localhost:5000")
+	if code != ExitError || !strings.Contains(errs, "cannot reach the Patchloop service at http://127.0.0.1:1: start it with `patchloop serve`") {
+		t.Fatalf("unreachable: exit %d: %s", code, errs)
+	}
+}
+
+func TestWorkflowListEmptyAndBadStatus(t *testing.T) {
+	host, dir, _ := serveEngine(t)
+	code, _, errs := run(t, "", "workflow", "list", "-r", host, "--data-dir", dir)
+	if code != ExitError || !strings.Contains(errs, "has no continuouspatchv1 workflow") {
+		t.Fatalf("list without a workflow: exit %d: %s", code, errs)
+	}
+	cfg := writeFile(t, "c.json", goodConfig)
+	if code, _, errs := run(t, "", "workflow", "create", "-r", host, "--data-dir", dir, "--config", cfg, "--schedule", "1d"); code != 0 {
+		t.Fatal(errs)
+	}
+	code, out, errs := run(t, "", "workflow", "list", "-r", host, "--data-dir", dir)
+	if code != 0 || out != "" || !strings.Contains(errs, "No images have run in the continuouspatchv1 workflow of registry "+host+" yet.") {
+		t.Fatalf("empty list: exit %d %q %q", code, out, errs)
+	}
+	code, out, _ = run(t, "", "workflow", "list", "-r", host, "--data-dir", dir, "--run-status", "Failed", "-o", "json")
+	if code != 0 || out != "[]\n" {
+		t.Fatalf("empty list as JSON: exit %d %q", code, out)
+	}
+	code, _, errs = run(t, "", "workflow", "list", "-r", host, "--run-status", "broken")
+	if code != ExitUsage || !strings.Contains(errs, "must be failed, successful or running") {
+		t.Fatalf("bad --run-status: exit %d: %s", code, errs)
+	}
+}

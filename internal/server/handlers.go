@@ -1,0 +1,151 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/patchloop/patchloop/internal/workflow"
+)
+
+// CancelResponse is the body of POST …/cancel.
+type CancelResponse struct {
+	// Canceled is how many queued, started or running task runs were
+	// canceled.
+	Canceled int `json:"canceled"`
+}
+
+// Health is the body of GET /healthz.
+type Health struct {
+	Status string `json:"status"` // "ok"
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, Health{Status: "ok"})
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	writeError(w, http.StatusNotFound, "route_not_found", fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path))
+}
+
+func (s *Server) createWorkflow(w http.ResponseWriter, r *http.Request) {
+	var req workflow.CreateRequest
+	if err := decode(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	wf, err := s.svc.Create(r.Context(), req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, wf)
+}
+
+func (s *Server) updateWorkflow(w http.ResponseWriter, r *http.Request) {
+	var req workflow.UpdateRequest
+	if err := decode(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// The path names the workflow; the body cannot point elsewhere.
+	req.Registry, req.Type = r.PathValue("registry"), r.PathValue("type")
+	wf, err := s.svc.Update(r.Context(), req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, wf)
+}
+
+func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request) {
+	wf, err := s.svc.Get(r.Context(), r.PathValue("registry"), r.PathValue("type"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, wf)
+}
+
+func (s *Server) deleteWorkflow(w http.ResponseWriter, r *http.Request) {
+	if err := s.svc.Delete(r.Context(), r.PathValue("registry"), r.PathValue("type")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) listImages(w http.ResponseWriter, r *http.Request) {
+	if typ := r.PathValue("type"); typ != workflow.TypeContinuousPatchV1 {
+		s.fail(w, r, fmt.Errorf("workflow type %q: the only type is %s: %w", typ, workflow.TypeContinuousPatchV1, workflow.ErrInvalidInput))
+		return
+	}
+	images, err := s.svc.Images(r.Context(), r.PathValue("registry"), r.URL.Query().Get("status"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if images == nil {
+		images = []workflow.ImageStatus{}
+	}
+	writeJSON(w, http.StatusOK, images)
+}
+
+func (s *Server) cancelRuns(w http.ResponseWriter, r *http.Request) {
+	n, err := s.svc.CancelRuns(r.Context(), r.PathValue("registry"), r.PathValue("type"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, CancelResponse{Canceled: n})
+}
+
+func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := workflow.RunFilter{Registry: q.Get("registry"), Task: q.Get("task"), Status: workflow.RunStatus(q.Get("status"))}
+	if top := q.Get("top"); top != "" {
+		n, err := strconv.Atoi(top)
+		if err != nil || n < 0 {
+			s.fail(w, r, fmt.Errorf("top %q: want a whole number of runs, 0 or more: %w", top, workflow.ErrInvalidInput))
+			return
+		}
+		f.Top = n
+	}
+	runs, err := s.svc.Runs(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if runs == nil {
+		runs = []workflow.Run{}
+	}
+	writeJSON(w, http.StatusOK, runs)
+}
+
+func (s *Server) runLog(w http.ResponseWriter, r *http.Request) {
+	log, err := s.svc.RunLog(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	// A write error can only mean the client left.
+	_, _ = io.WriteString(w, log)
+}
+
+// decode reads a JSON request body of at most MaxRequestBytes into v.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
+	if err := dec.Decode(v); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return err
+		}
+		return fmt.Errorf("request body: %v: %w", err, workflow.ErrInvalidInput)
+	}
+	return nil
+}

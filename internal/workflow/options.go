@@ -1,0 +1,146 @@
+package workflow
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/patchloop/patchloop/internal/patch"
+	"github.com/patchloop/patchloop/internal/patch/apt"
+	"github.com/patchloop/patchloop/internal/registry"
+)
+
+// Defaults of Options.
+const (
+	DefaultMaxImages         = 10000
+	DefaultTriggerWorkers    = 1
+	DefaultScanWorkers       = 4
+	DefaultPatchWorkers      = 2
+	DefaultTriggerTimeout    = 10 * time.Minute
+	DefaultScanTimeout       = 15 * time.Minute
+	DefaultPatchTimeout      = 30 * time.Minute
+	DefaultMaxAttempts       = 3
+	DefaultRetryBackoff      = 30 * time.Second
+	DefaultSchedulerInterval = 30 * time.Second
+	DefaultPollInterval      = time.Second
+	DefaultStopTimeout       = 30 * time.Second
+)
+
+// River queue names, one per task, each with its own worker count.
+const (
+	QueueTrigger = "trigger"
+	QueueScan    = "scan"
+	QueuePatch   = "patch"
+)
+
+// Options configure an Engine: where its state lives and what its tasks
+// scan and patch with.
+type Options struct {
+	// Database is a PostgreSQL URL (postgres://… or postgresql://…) or
+	// the path of a SQLite file (optionally written sqlite://path);
+	// required.
+	Database string
+	// Registry reads, scans and pushes images and the config artifact;
+	// required.
+	Registry *registry.Client
+	// VulnDBDir is the vulnerability database directory scans use;
+	// required.
+	VulnDBDir string
+	// ScanCacheDir, when set, caches image inventories by layer, so
+	// rescanning an unchanged image reads no layer.
+	ScanCacheDir string
+	// APT configures the Debian/Ubuntu patcher (cache directory, mirror,
+	// keyring). APT.CacheDir is required unless Patchers is set.
+	APT apt.Options
+	// Patchers, when set, replace the patcher built from APT.
+	Patchers []patch.Patcher
+	// WorkDir holds temporary patch files; empty means the system's
+	// temporary directory.
+	WorkDir string
+	// MaxImages fails a trigger whose config selects more images
+	// (default DefaultMaxImages).
+	MaxImages int
+	// Worker counts of the trigger, scan and patch queues.
+	TriggerWorkers, ScanWorkers, PatchWorkers int
+	// Per-task timeouts; a task running longer has its context canceled
+	// and counts as a failed attempt.
+	TriggerTimeout, ScanTimeout, PatchTimeout time.Duration
+	// MaxAttempts bounds the attempts of a task that fails with a
+	// transient error (registry, mirror) (default 3).
+	MaxAttempts int
+	// RetryBackoff is the wait before the second attempt; each later one
+	// waits four times longer, up to an hour (default 30 s).
+	RetryBackoff time.Duration
+	// SchedulerInterval is how often due cycles are looked for (default
+	// 30 s).
+	SchedulerInterval time.Duration
+	// PollInterval is how often idle workers look for new jobs where the
+	// database cannot notify them (SQLite) (default 1 s).
+	PollInterval time.Duration
+	// StopTimeout is how long Stop lets running tasks finish before
+	// canceling them; canceled tasks are queued again and resume at the
+	// next start (default 30 s).
+	StopTimeout time.Duration
+	// Clock is the scheduler's clock (default SystemClock).
+	Clock Clock
+	// Name identifies this process in claimed cycles (default
+	// hostname:pid).
+	Name string
+	// Logger receives the engine's logs (default slog.Default()). Task
+	// logs also go to each run's log.
+	Logger *slog.Logger
+
+	// testOnly speeds River's start and stop in tests.
+	testOnly bool
+}
+
+// withDefaults checks required fields and fills in defaults.
+func (o Options) withDefaults() (Options, error) {
+	var errs []error
+	if o.Database == "" {
+		errs = append(errs, errors.New("no database"))
+	}
+	if o.Registry == nil {
+		errs = append(errs, errors.New("no registry client"))
+	}
+	if o.VulnDBDir == "" {
+		errs = append(errs, errors.New("no vulnerability database directory"))
+	}
+	if len(o.Patchers) == 0 && o.APT.CacheDir == "" {
+		errs = append(errs, errors.New("no APT cache directory"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return o, fmt.Errorf("workflow engine: %w", err)
+	}
+	setDefault(&o.MaxImages, DefaultMaxImages)
+	setDefault(&o.TriggerWorkers, DefaultTriggerWorkers)
+	setDefault(&o.ScanWorkers, DefaultScanWorkers)
+	setDefault(&o.PatchWorkers, DefaultPatchWorkers)
+	setDefault(&o.TriggerTimeout, DefaultTriggerTimeout)
+	setDefault(&o.ScanTimeout, DefaultScanTimeout)
+	setDefault(&o.PatchTimeout, DefaultPatchTimeout)
+	setDefault(&o.MaxAttempts, DefaultMaxAttempts)
+	setDefault(&o.RetryBackoff, DefaultRetryBackoff)
+	setDefault(&o.SchedulerInterval, DefaultSchedulerInterval)
+	setDefault(&o.PollInterval, DefaultPollInterval)
+	setDefault(&o.StopTimeout, DefaultStopTimeout)
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Name == "" {
+		host, _ := os.Hostname()
+		o.Name = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	return o, nil
+}
+
+func setDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}

@@ -1,0 +1,114 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/riverqueue/river"
+
+	"github.com/patchloop/patchloop/internal/patch"
+	"github.com/patchloop/patchloop/internal/patch/apt"
+	"github.com/patchloop/patchloop/internal/registry"
+	"github.com/patchloop/patchloop/internal/scan"
+	"github.com/patchloop/patchloop/internal/tags"
+)
+
+// patchWorker runs cssc-patch-image.
+type patchWorker struct {
+	river.WorkerDefaults[PatchArgs]
+	e *Engine
+}
+
+// Timeout bounds a patch attempt.
+func (w *patchWorker) Timeout(*river.Job[PatchArgs]) time.Duration { return w.e.opts.PatchTimeout }
+
+// Work patches the original image and pushes the next tag.
+func (w *patchWorker) Work(ctx context.Context, job *river.Job[PatchArgs]) error {
+	t, ctx, err := w.e.begin(ctx, job.Args.JobRef, job.JobRow)
+	if t == nil {
+		return err
+	}
+	defer t.cancel(nil)
+	status, res, err := t.patch(ctx, job.Args)
+	return t.end(ctx, status, res, err)
+}
+
+// patch patches the original tag (not the patch that was scanned) with
+// what a fresh scan of it finds, and pushes the result under the next tag
+// of the convention: original-N+1, or original-patched moved.
+func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, error) {
+	e := t.e
+	orig := a.Repository + ":" + a.Tag
+	res := RunResult{ScannedImage: a.ScannedImage}
+	if err := t.checkPatchRoom(ctx, a); err != nil {
+		return "", res, err
+	}
+	t.log.InfoContext(ctx, "patching", "image", orig, "convention", a.Convention)
+	scanner := func(ctx context.Context, img v1.Image, platform string) (*scan.Report, error) {
+		return scan.Scan(ctx, img, e.vulnDB, scan.Options{Cache: e.scanCache, ArtifactName: orig, Logger: t.log})
+	}
+	out, err := patch.Run(ctx, a.Registry+"/"+orig, patch.Options{
+		Client:     e.opts.Registry,
+		Patchers:   e.patchers,
+		Scan:       scanner,
+		Convention: a.Convention,
+		WorkDir:    e.opts.WorkDir,
+		Logger:     t.log,
+	})
+	switch {
+	case err != nil && ctx.Err() == nil && permanentPatchError(err):
+		return "", res, permanent(err)
+	case err != nil:
+		return "", res, err
+	}
+	res.Fixable = len(out.Fixed)
+	if !out.Changed() || out.Digest == "" {
+		res.SkippedReason = "no fix available in the configured repositories for the vulnerabilities of " + orig
+		t.log.InfoContext(ctx, "patch skipped", "reason", res.SkippedReason)
+		return StatusSkipped, res, nil
+	}
+	res.PatchedImage = a.Repository + ":" + out.Tag
+	res.PatchedDigest = out.Digest
+	t.log.InfoContext(ctx, "pushed patched image", "image", res.PatchedImage, "digest", out.Digest, "fixed", len(out.Fixed))
+	return StatusSucceeded, res, nil
+}
+
+// checkPatchRoom fails a patch at once when the lineage already has patch
+// -999 (incremental convention), before downloading anything.
+func (t *task) checkPatchRoom(ctx context.Context, a PatchArgs) error {
+	if a.Convention == tags.Floating {
+		return nil
+	}
+	client := t.e.opts.Registry
+	repo, err := client.Repository(a.Registry + "/" + a.Repository)
+	if err != nil {
+		return permanent(err)
+	}
+	all, err := client.Tags(ctx, repo)
+	if err != nil {
+		return err
+	}
+	lin := tags.Group(all)[a.Tag]
+	if lin == nil {
+		return nil
+	}
+	if _, err := lin.Next(a.Convention); errors.Is(err, tags.ErrTooManyPatches) {
+		return permanent(fmt.Errorf("image %s:%s: %w", a.Repository, a.Tag, tags.ErrTooManyPatches))
+	} else if err != nil {
+		return permanent(err)
+	}
+	return nil
+}
+
+// permanentPatchError reports whether retrying a failed patch is useless.
+func permanentPatchError(err error) bool {
+	return errors.Is(err, tags.ErrTooManyPatches) ||
+		errors.Is(err, patch.ErrUnsupported) ||
+		errors.Is(err, apt.ErrUnmetDependency) ||
+		errors.Is(err, apt.ErrConflict) ||
+		errors.Is(err, apt.ErrNoConvergence) ||
+		registry.IsNotFound(err)
+}

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"path/filepath"
 
@@ -25,13 +24,15 @@ type engineOptions struct {
 	UpdateDB func(context.Context) error
 }
 
-// startEngine updates the vulnerability database, opens the workflow
+// startEngine tries to update the vulnerability database, opens the workflow
 // engine on its database, starts its scheduler and workers, and returns it
 // with the function that stops it.
 func startEngine(ctx context.Context, o engineOptions) (workflow.Service, func(context.Context) error, error) {
 	if o.UpdateDB != nil {
+		// The service keeps running without a database: scans fail with a
+		// clear message until one is installed, and every cycle tries again.
 		if err := o.UpdateDB(ctx); err != nil {
-			return nil, nil, fmt.Errorf("vulnerability database: %w", err)
+			o.Logger.WarnContext(ctx, "vulnerability database update failed; it is retried before every cycle", "err", err)
 		}
 	}
 	database := o.DatabaseURL
@@ -42,6 +43,7 @@ func startEngine(ctx context.Context, o engineOptions) (workflow.Service, func(c
 		Database:     database,
 		Registry:     o.Registry,
 		VulnDBDir:    dbDir(o.DataDir),
+		UpdateDB:     o.UpdateDB,
 		ScanCacheDir: cacheDir(o.DataDir),
 		APT:          o.APT,
 		ScanWorkers:  o.Concurrency,

@@ -29,7 +29,7 @@ type Engine struct {
 	db        store.DB
 	store     *store.Store
 	queue     jobQueue
-	vulnDB    *vulndb.DB
+	dbUpdate  sync.Mutex // serializes Options.UpdateDB
 	scanCache ospkg.Cache
 	patchers  []patch.Patcher
 
@@ -59,7 +59,6 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	db, q, err := openDatabase(ctx, opts.Database, e.riverConfig(), opts)
 	if err != nil {
-		_ = e.vulnDB.Close()
 		return nil, err
 	}
 	e.db, e.store, e.queue = db, store.New(db), q
@@ -87,11 +86,9 @@ func (e *Engine) openDeps(ctx context.Context) error {
 		}
 		e.scanCache = c
 	}
-	db, err := vulndb.Open(ctx, e.opts.VulnDBDir)
-	if err != nil {
-		return fmt.Errorf("workflow engine: %w", err)
+	if _, err := vulndb.ReadMetadata(e.opts.VulnDBDir); err != nil {
+		e.log.WarnContext(ctx, "no usable vulnerability database yet: scans fail until `patchloop db update` installs one", "dir", e.opts.VulnDBDir, "err", err)
 	}
-	e.vulnDB = db
 	return nil
 }
 
@@ -157,8 +154,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 	return e.queue.stop(ctx)
 }
 
-// Close stops the engine if it runs and releases its database and
-// vulnerability database.
+// Close stops the engine if it runs and releases its database.
 func (e *Engine) Close(ctx context.Context) error {
 	stopErr := e.Stop(ctx)
 	e.mu.Lock()
@@ -167,7 +163,7 @@ func (e *Engine) Close(ctx context.Context) error {
 		return stopErr
 	}
 	e.closed = true
-	return errors.Join(stopErr, e.db.Close(), e.vulnDB.Close())
+	return errors.Join(stopErr, e.db.Close())
 }
 
 // kick asks the scheduler to look for due cycles now.

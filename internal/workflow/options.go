@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,8 +47,12 @@ type Options struct {
 	// required.
 	Registry *registry.Client
 	// VulnDBDir is the vulnerability database directory scans use;
-	// required.
+	// required. Each task opens it afresh, so an updated database is used
+	// without a restart.
 	VulnDBDir string
+	// UpdateDB, when set, brings the database in VulnDBDir up to date at
+	// the start of every cycle (a failure is logged, not fatal).
+	UpdateDB func(context.Context) error
 	// ScanCacheDir, when set, caches image inventories by layer, so
 	// rescanning an unchanged image reads no layer.
 	ScanCacheDir string

@@ -47,8 +47,13 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 		return "", res, err
 	}
 	t.log.InfoContext(ctx, "patching", "image", orig, "convention", a.Convention)
+	vdb, err := e.openVulnDB(ctx)
+	if err != nil {
+		return "", res, err
+	}
+	defer vdb.Close()
 	scanner := func(ctx context.Context, img v1.Image, platform string) (*scan.Report, error) {
-		return scan.Scan(ctx, img, e.vulnDB, scan.Options{Cache: e.scanCache, ArtifactName: orig, Logger: t.log})
+		return scan.Scan(ctx, img, vdb, scan.Options{Cache: e.scanCache, ArtifactName: orig, Logger: t.log})
 	}
 	out, err := patch.Run(ctx, a.Registry+"/"+orig, patch.Options{
 		Client:     e.opts.Registry,

@@ -57,9 +57,14 @@ func (t *task) scan(ctx context.Context, a ScanArgs) (RunStatus, RunResult, erro
 	if err != nil {
 		return "", res, err
 	}
+	vdb, err := e.openVulnDB(ctx)
+	if err != nil {
+		return "", res, err
+	}
+	defer vdb.Close()
 	unsupported, supported, eosl := "", 0, false
 	for _, tg := range targets {
-		rep, err := scan.Scan(ctx, tg.Image, e.vulnDB, tg.Options(scan.Options{Cache: e.scanCache, Logger: t.log}))
+		rep, err := scan.Scan(ctx, tg.Image, vdb, tg.Options(scan.Options{Cache: e.scanCache, Logger: t.log}))
 		if err != nil {
 			return "", res, err
 		}

@@ -53,6 +53,7 @@ func (t *task) trigger(ctx context.Context) (RunResult, error) {
 	if err != nil {
 		return res, permanent(err)
 	}
+	t.refreshVulnDB(ctx)
 	found, err := discover.Targets(ctx, e.opts.Registry, w.Registry, cfg, discover.Options{MaxImages: e.opts.MaxImages})
 	if errors.Is(err, discover.ErrTooManyImages) {
 		detail := strings.TrimPrefix(err.Error(), discover.ErrTooManyImages.Error()+": ")

@@ -22,6 +22,7 @@ type serveFlags struct {
 	addr        string
 	databaseURL string
 	concurrency int
+	maxImages   int
 	embedded    string
 	token       string
 	authHost    string
@@ -66,6 +67,7 @@ content in <data-dir>/registry.`,
 	fl.StringVar(&f.patch.dataDir, "data-dir", defaultDataDir, "directory for the token, the SQLite database, the vulnerability database, caches and the embedded registry")
 	fl.StringVar(&f.databaseURL, "database-url", "", "PostgreSQL database, postgres://… (default: SQLite in --data-dir)")
 	fl.IntVar(&f.concurrency, "concurrency", 4, "how many scans run at once (patches: half as many, at least 1)")
+	fl.IntVar(&f.maxImages, "max-images", 10000, "safety limit: a cycle whose config selects more images fails")
 	fl.StringVar(&f.embedded, "embedded-registry", "", "also serve an OCI registry on this address, for example 127.0.0.1:5000")
 	fl.StringVar(&f.token, "token", "", "API token clients must present (default: $PATCHLOOP_TOKEN, else generated once)")
 	fl.StringVar(&f.authHost, "auth-registry", "", "registry host that --username and --password-stdin log in to")
@@ -78,6 +80,9 @@ content in <data-dir>/registry.`,
 }
 
 func (f *serveFlags) check() error {
+	if f.maxImages < 1 {
+		return usagef("--max-images %d: must be at least 1", f.maxImages)
+	}
 	if f.concurrency < 1 {
 		return usagef("--concurrency %d: must be at least 1", f.concurrency)
 	}
@@ -135,7 +140,7 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 		fmt.Fprintf(s.err, "Embedded registry listening on http://%s (content in %s)\n", r.Addr, root)
 	}
 	svc, closeEngine, err := startEngine(ctx, engineOptions{
-		DataDir: dataDir, DatabaseURL: f.databaseURL, Concurrency: f.concurrency,
+		DataDir: dataDir, DatabaseURL: f.databaseURL, Concurrency: f.concurrency, MaxImages: f.maxImages,
 		Registry: reg, APT: aptOpts, Logger: log,
 		UpdateDB: func(context.Context) error {
 			if f.patch.skipDBUpdate {

@@ -16,6 +16,7 @@ type engineOptions struct {
 	DataDir     string
 	DatabaseURL string // empty: SQLite in DataDir
 	Concurrency int
+	MaxImages   int
 	Registry    *registry.Client
 	APT         apt.Options
 	Logger      *slog.Logger
@@ -46,6 +47,7 @@ func startEngine(ctx context.Context, o engineOptions) (workflow.Service, func(c
 		UpdateDB:     o.UpdateDB,
 		ScanCacheDir: cacheDir(o.DataDir),
 		APT:          o.APT,
+		MaxImages:    o.MaxImages,
 		ScanWorkers:  o.Concurrency,
 		PatchWorkers: max(1, o.Concurrency/2),
 		Logger:       o.Logger,

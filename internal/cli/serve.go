@@ -15,6 +15,7 @@ import (
 	"github.com/patchloop/patchloop/internal/client"
 	"github.com/patchloop/patchloop/internal/registry/embedded"
 	"github.com/patchloop/patchloop/internal/server"
+	"github.com/patchloop/patchloop/internal/workflow"
 )
 
 // serveFlags are the flags of patchloop serve.
@@ -67,7 +68,7 @@ content in <data-dir>/registry.`,
 	fl.StringVar(&f.patch.dataDir, "data-dir", defaultDataDir, "directory for the token, the SQLite database, the vulnerability database, caches and the embedded registry")
 	fl.StringVar(&f.databaseURL, "database-url", "", "PostgreSQL database, postgres://… (default: SQLite in --data-dir)")
 	fl.IntVar(&f.concurrency, "concurrency", 4, "how many scans run at once (patches: half as many, at least 1)")
-	fl.IntVar(&f.maxImages, "max-images", 10000, "safety limit: a cycle whose config selects more images fails")
+	fl.IntVar(&f.maxImages, "max-images", workflow.DefaultMaxImages, "safety limit: a cycle whose config selects more images fails")
 	fl.StringVar(&f.embedded, "embedded-registry", "", "also serve an OCI registry on this address, for example 127.0.0.1:5000")
 	fl.StringVar(&f.token, "token", "", "API token clients must present (default: $PATCHLOOP_TOKEN, else generated once)")
 	fl.StringVar(&f.authHost, "auth-registry", "", "registry host that --username and --password-stdin log in to")

@@ -32,6 +32,19 @@ func (f *workflowFlags) registerTarget(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&f.typ, "type", "t", workflowTypeV1, "workflow type; only continuouspatchv1 exists")
 }
 
+// checkOutput is check followed by parsing the -o flag's value.
+func (f *workflowFlags) checkOutput(output string) (string, outputFormat, error) {
+	host, err := f.check()
+	if err != nil {
+		return "", "", err
+	}
+	format, err := parseOutput(output)
+	if err != nil {
+		return "", "", err
+	}
+	return host, format, nil
+}
+
 func (f *workflowFlags) check() (string, error) {
 	if f.typ != workflowTypeV1 {
 		return "", usagef("--type %q: the only workflow type is %s", f.typ, workflowTypeV1)
@@ -92,11 +105,7 @@ patchloop workflow update.` + serviceHelp,
       --config ./continuouspatching.json --schedule 1d --run-immediately`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			host, err := wf.check()
-			if err != nil {
-				return err
-			}
-			format, err := parseOutput(output)
+			host, format, err := wf.checkOutput(output)
 			if err != nil {
 				return err
 			}

@@ -32,11 +32,7 @@ succeeded or is running. -o json prints the same as an array.` + serviceHelp,
   patchloop workflow list -r localhost:5000 -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			host, err := wf.check()
-			if err != nil {
-				return err
-			}
-			format, err := parseOutput(output)
+			host, format, err := wf.checkOutput(output)
 			if err != nil {
 				return err
 			}
@@ -120,11 +116,7 @@ config as the service stores it.` + serviceHelp,
   patchloop workflow show -r localhost:5000 -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			host, err := wf.check()
-			if err != nil {
-				return err
-			}
-			format, err := parseOutput(output)
+			host, format, err := wf.checkOutput(output)
 			if err != nil {
 				return err
 			}

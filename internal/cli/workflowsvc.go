@@ -149,11 +149,7 @@ away. Preview a new config with workflow create --dry-run first.` + serviceHelp,
       --config ./continuouspatching.json --run-immediately`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			host, err := wf.check()
-			if err != nil {
-				return err
-			}
-			format, err := parseOutput(output)
+			host, format, err := wf.checkOutput(output)
 			if err != nil {
 				return err
 			}
@@ -272,11 +268,7 @@ running. Only the current cycle is affected: the next cycle runs on schedule.` +
 		Example: `  patchloop workflow cancel-run -r localhost:5000 -t continuouspatchv1`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			host, err := wf.check()
-			if err != nil {
-				return err
-			}
-			format, err := parseOutput(output)
+			host, format, err := wf.checkOutput(output)
 			if err != nil {
 				return err
 			}

@@ -11,15 +11,12 @@ import (
 	"io"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/patchloop/patchloop/internal/deb"
-	"github.com/patchloop/patchloop/internal/deb/compression"
 	"github.com/patchloop/patchloop/internal/testutil/aptrepo"
 	"github.com/patchloop/patchloop/internal/testutil/imagetest"
 )
@@ -233,39 +230,8 @@ func installEntries(t testing.TB, spec ImageSpec) []imagetest.Entry {
 	return out
 }
 
-// BuildDeb builds a package the way aptrepo does.
+// BuildDeb builds a package exactly as aptrepo serves it.
 func BuildDeb(t testing.TB, p aptrepo.Package) []byte {
 	t.Helper()
-	if p.Arch == "" {
-		p.Arch = "amd64"
-	}
-	files := p.Files
-	if len(files) == 0 {
-		files = []deb.File{{Path: "usr/share/doc/" + p.Name + "/copyright", Data: []byte("Public domain test package.\n")}}
-	}
-	installed := 0
-	for _, f := range files {
-		installed += (len(f.Data) + 1023) / 1024
-	}
-	ctl := deb.Paragraph{Fields: []deb.Field{{Name: "Package", Value: p.Name}}}
-	if p.Source != "" {
-		ctl.Set("Source", p.Source)
-	}
-	ctl.Set("Version", p.Version)
-	ctl.Set("Architecture", p.Arch)
-	ctl.Set("Maintainer", "Patchloop Tests <tests@example.invalid>")
-	ctl.Set("Installed-Size", strconv.Itoa(installed))
-	if p.Depends != "" {
-		ctl.Set("Depends", p.Depends)
-	}
-	for _, f := range p.Extra {
-		ctl.Set(f.Name, f.Value)
-	}
-	ctl.Set("Description", "test package "+p.Name)
-	var buf bytes.Buffer
-	err := deb.Write(context.Background(), &buf, deb.Spec{Control: ctl, Files: files, Compression: compression.XZ, ModTime: time.Unix(1700000000, 0)})
-	if err != nil {
-		t.Fatalf("patchtest: %v", err)
-	}
-	return buf.Bytes()
+	return aptrepo.BuildDeb(t, p)
 }

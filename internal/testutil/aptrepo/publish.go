@@ -61,7 +61,7 @@ func publishSuite(t testing.TB, cfg Config, s Suite, files map[string][]byte) {
 	}
 	for _, p := range s.Packages {
 		p = withDefaults(p)
-		data := buildDeb(t, p)
+		data := BuildDeb(t, p)
 		pool := PoolPath(p)
 		if old, ok := files[pool]; ok && !bytes.Equal(old, data) {
 			t.Fatalf("aptrepo: two different packages at %s", pool)
@@ -120,9 +120,11 @@ func componentsOf(pkgs []Package) []string {
 	return out
 }
 
-// buildDeb builds the package with internal/deb.
-func buildDeb(t testing.TB, p Package) []byte {
+// BuildDeb builds the .deb of p with internal/deb, exactly as the
+// repository serves it (same bytes for the same package).
+func BuildDeb(t testing.TB, p Package) []byte {
 	t.Helper()
+	p = withDefaults(p)
 	files := p.Files
 	if len(files) == 0 {
 		files = []deb.File{{Path: "usr/share/doc/" + p.Name + "/copyright", Data: []byte("Public domain test package.\n")}}

@@ -9,14 +9,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
-	"sync"
 	"testing"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/patchloop/patchloop/internal/ospkg"
+	"github.com/patchloop/patchloop/internal/testutil/heap"
 	it "github.com/patchloop/patchloop/internal/testutil/imagetest"
 )
 
@@ -72,7 +70,7 @@ func runInspect(b *testing.B, img v1.Image, wantPackages int) {
 	b.ResetTimer()
 	for range b.N {
 		counted, counter := it.Count(img)
-		stop := sampleHeap()
+		stop := heap.Sample()
 		inv, err := ospkg.Inspect(context.Background(), counted)
 		p := stop()
 		if err != nil {
@@ -88,39 +86,6 @@ func runInspect(b *testing.B, img v1.Image, wantPackages int) {
 	b.ReportMetric(mb/float64(b.N), "MB-read/op")
 	b.ReportMetric(opened/float64(b.N), "layers-opened/op")
 	b.ReportMetric(peak, "peak-heap-MB")
-}
-
-// sampleHeap samples HeapInuse every millisecond until the returned
-// function is called, which returns the highest value seen.
-func sampleHeap() func() uint64 {
-	var (
-		peak uint64
-		wg   sync.WaitGroup
-	)
-	done := make(chan struct{})
-	sample := func() {
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		peak = max(peak, m.HeapInuse)
-	}
-	wg.Go(func() {
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				sample()
-				return
-			case <-t.C:
-				sample()
-			}
-		}
-	})
-	return func() uint64 {
-		close(done)
-		wg.Wait()
-		return peak
-	}
 }
 
 // writeLayer writes a tar file into dir and returns it as a layer.

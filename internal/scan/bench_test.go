@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 	"github.com/patchloop/patchloop/internal/registry"
 	"github.com/patchloop/patchloop/internal/registry/embedded"
 	"github.com/patchloop/patchloop/internal/scan"
+	"github.com/patchloop/patchloop/internal/testutil/heap"
 	"github.com/patchloop/patchloop/internal/testutil/imagetest"
 	"github.com/patchloop/patchloop/internal/vulndb"
 )
@@ -79,7 +79,7 @@ func runBenchScan(b *testing.B, client *registry.Client, ref string, db *vulndb.
 	var peak, layers float64
 	start := time.Now()
 	for range b.N {
-		stop := sampleHeap()
+		stop := heap.Sample()
 		rep, err := benchScanOnce(client, ref, db, cache)
 		p := stop()
 		if err != nil {
@@ -178,37 +178,4 @@ func tarLayer(b *testing.B, dir, name string, files map[string]string, rf *rando
 		b.Fatal(err)
 	}
 	return l
-}
-
-// sampleHeap samples HeapInuse every millisecond until the returned
-// function is called, which returns the highest value seen.
-func sampleHeap() func() uint64 {
-	var (
-		peak uint64
-		wg   sync.WaitGroup
-	)
-	done := make(chan struct{})
-	sample := func() {
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		peak = max(peak, m.HeapInuse)
-	}
-	wg.Go(func() {
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				sample()
-				return
-			case <-t.C:
-				sample()
-			}
-		}
-	})
-	return func() uint64 {
-		close(done)
-		wg.Wait()
-		return peak
-	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/patchloop/patchloop/internal/patch/apt"
 	"github.com/patchloop/patchloop/internal/patch/patchtest"
 	"github.com/patchloop/patchloop/internal/testutil/aptrepo"
+	"github.com/patchloop/patchloop/internal/testutil/heap"
 	"github.com/patchloop/patchloop/internal/testutil/imagetest"
 )
 
@@ -79,28 +80,6 @@ func fillerLayer(b *testing.B, dir string, index, n int, size int64, gz bool) v1
 	return l
 }
 
-// peakHeap samples the heap in use until stop is closed.
-func peakHeap(stop <-chan struct{}) <-chan uint64 {
-	out := make(chan uint64, 1)
-	go func() {
-		var peak uint64
-		var ms runtime.MemStats
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for {
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapInuse)
-			select {
-			case <-stop:
-				out <- peak
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return out
-}
-
 // BenchmarkPatch patches one package of a ~500 MB image (5 filler layers
 // of 100 MB, uncompressed or gzip-compressed, then the Debian layers),
 // from a loopback repository with a cold package cache: planning,
@@ -148,8 +127,7 @@ func benchmarkPatch(b *testing.B, gz bool) {
 		}
 		work := b.TempDir()
 		runtime.GC()
-		stop := make(chan struct{})
-		heap := peakHeap(stop)
+		stopHeap := heap.Sample()
 		start := time.Now()
 		b.StartTimer()
 
@@ -168,8 +146,7 @@ func benchmarkPatch(b *testing.B, gz bool) {
 
 		b.StopTimer()
 		total += time.Since(start)
-		close(stop)
-		peak = max(peak, <-heap)
+		peak = max(peak, stopHeap())
 		b.StartTimer()
 	}
 	b.StopTimer()

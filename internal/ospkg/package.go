@@ -3,6 +3,7 @@ package ospkg
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/patchloop/patchloop/internal/imagefs"
 )
@@ -37,6 +38,9 @@ type Package struct {
 	SrcEpoch int `json:"srcEpoch,omitempty"`
 	// Modularitylabel is the RHEL module label of an rpm, if any.
 	Modularitylabel string `json:"modularitylabel,omitempty"`
+	// Vendor is the rpm VENDOR tag ("Rocky Enterprise Software
+	// Foundation"); empty for other formats.
+	Vendor string `json:"vendor,omitempty"`
 	// File is the database file the record was read from.
 	File string `json:"file"`
 	// Layer is the layer that supplied that file.
@@ -66,4 +70,33 @@ func formatVersion(epoch int, version, release string) string {
 		v = strconv.Itoa(epoch) + ":" + v
 	}
 	return v
+}
+
+// osVendors are the VENDOR prefixes of rpm packages built by a
+// distribution itself; Trivy uses the same list to tell them from packages
+// of third-party repositories (EPEL, Docker…).
+var osVendors = []string{
+	"Amazon Linux", "Amazon.com", "CentOS", "Fedora Project", "Oracle America",
+	"Red Hat", "AlmaLinux", "CloudLinux", "VMware", "SUSE", "openSUSE",
+	"Microsoft Corporation", "Rocky",
+}
+
+// ThirdParty reports whether an rpm package comes from outside its
+// distribution (a VENDOR the distribution does not use). The distribution's
+// advisories do not describe such packages, so scans leave them out, as
+// Trivy does. Amazon Linux packages may lack VENDOR: their release carries
+// "amzn". dpkg and apk packages are never third-party here.
+func (p Package) ThirdParty() bool {
+	if p.Type != RPM {
+		return false
+	}
+	if p.Vendor == "" {
+		return !strings.Contains(p.Release, "amzn")
+	}
+	for _, v := range osVendors {
+		if strings.HasPrefix(p.Vendor, v) {
+			return false
+		}
+	}
+	return true
 }

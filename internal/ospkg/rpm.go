@@ -67,6 +67,7 @@ func rpmPackage(h rpmHeader) Package {
 		Arch:            h.arch,
 		SrcEpoch:        h.epoch,
 		Modularitylabel: h.modularityLabel,
+		Vendor:          h.vendor,
 	}
 	if p.Arch == "" {
 		p.Arch = "None"

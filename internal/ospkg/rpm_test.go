@@ -11,9 +11,9 @@ import (
 // wantRPMPackages are the packages of testdata/rpm, sorted.
 var wantRPMPackages = []Package{
 	{ID: "hello@1.2.3-4.el9.x86_64", Type: RPM, Name: "hello", Version: "1.2.3", Release: "4.el9", Epoch: 1, Arch: "x86_64",
-		SrcName: "hello", SrcVersion: "1.2.3", SrcRelease: "4.el9", SrcEpoch: 1},
+		SrcName: "hello", SrcVersion: "1.2.3", SrcRelease: "4.el9", SrcEpoch: 1, Vendor: "Rocky Enterprise Software Foundation"},
 	{ID: "libhello@1.2.3-4.el9.x86_64", Type: RPM, Name: "libhello", Version: "1.2.3", Release: "4.el9", Epoch: 1, Arch: "x86_64",
-		SrcName: "hello", SrcVersion: "1.2.3", SrcRelease: "4.el9", SrcEpoch: 1},
+		SrcName: "hello", SrcVersion: "1.2.3", SrcRelease: "4.el9", SrcEpoch: 1, Vendor: "Rocky Enterprise Software Foundation"},
 	{ID: "zdata@2024a-1.el9.noarch", Type: RPM, Name: "zdata", Version: "2024a", Release: "1.el9", Arch: "noarch",
 		SrcName: "zdata", SrcVersion: "2024a", SrcRelease: "1.el9"},
 }
@@ -185,5 +185,26 @@ func TestSplitRPMFileName(t *testing.T) {
 	p := rpmPackage(rpmHeader{name: "gpg-pubkey", version: "fd431d51", release: "4ae0493b", sourceRPM: "(none)"})
 	if p.Arch != "None" || p.ID != "gpg-pubkey@fd431d51-4ae0493b." || p.SrcName != "gpg-pubkey" {
 		t.Errorf("gpg-pubkey: %+v", p)
+	}
+}
+
+func TestThirdParty(t *testing.T) {
+	cases := []struct {
+		p    Package
+		want bool
+	}{
+		{Package{Type: RPM, Vendor: "Rocky Enterprise Software Foundation"}, false},
+		{Package{Type: RPM, Vendor: "Red Hat, Inc."}, false},
+		{Package{Type: RPM, Vendor: "Fedora Project"}, false},
+		{Package{Type: RPM, Vendor: "Docker"}, true},
+		{Package{Type: RPM, Vendor: ""}, true},
+		{Package{Type: RPM, Vendor: "", Release: "1.amzn2"}, false},
+		{Package{Type: Dpkg}, false},
+		{Package{Type: Apk}, false},
+	}
+	for _, c := range cases {
+		if got := c.p.ThirdParty(); got != c.want {
+			t.Errorf("%+v: ThirdParty = %v, want %v", c.p, got, c.want)
+		}
 	}
 }

@@ -13,6 +13,7 @@ const (
 	rpmTagVersion         = 1001
 	rpmTagRelease         = 1002
 	rpmTagEpoch           = 1003
+	rpmTagVendor          = 1011
 	rpmTagArch            = 1022
 	rpmTagSourceRPM       = 1044
 	rpmTagModularityLabel = 5096
@@ -28,8 +29,8 @@ const (
 
 // rpmHeader holds the tags of an installed package header that Inspect uses.
 type rpmHeader struct {
-	name, version, release, arch, sourceRPM, modularityLabel string
-	epoch                                                    int
+	name, version, release, arch, sourceRPM, modularityLabel, vendor string
+	epoch                                                            int
 }
 
 // parseRPMHeader reads a header blob as the rpm databases store it: two
@@ -68,6 +69,8 @@ func parseRPMHeader(blob []byte) (rpmHeader, error) {
 			dst = &h.sourceRPM
 		case rpmTagModularityLabel:
 			dst = &h.modularityLabel
+		case rpmTagVendor:
+			dst = &h.vendor
 		case rpmTagEpoch:
 			if typ != rpmTypeInt32 || cnt == 0 || uint64(off)+4 > uint64(len(data)) {
 				return h, fmt.Errorf("tag %d: bad epoch entry", tag)

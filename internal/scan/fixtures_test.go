@@ -177,7 +177,8 @@ func openDB(t testing.TB, d vulndbtest.Database) *vulndb.DB {
 }
 
 // rpmdb returns the rpm database fixture checked in by ospkg: hello and
-// libhello 1:1.2.3-4.el9 x86_64, zdata 2024a-1.el9 noarch.
+// libhello 1:1.2.3-4.el9 x86_64 (Rocky's VENDOR), zdata 2024a-1.el9 noarch
+// (no VENDOR: third-party).
 func rpmdb(t testing.TB) string {
 	t.Helper()
 	b, err := os.ReadFile("../ospkg/testdata/rpm/rpmdb.sqlite")
@@ -185,4 +186,55 @@ func rpmdb(t testing.TB) string {
 		t.Skipf("rpm fixture missing: %v", err)
 	}
 	return string(b)
+}
+
+// distrolessImage is a distroless Debian 12 image (status.d) whose upper layer whites out curl.
+func distrolessImage(t testing.TB) v1.Image {
+	t.Helper()
+	return imagetest.Image(t,
+		imagetest.FilesLayer(t, map[string]string{
+			"etc/os-release":                     debianOSRelease,
+			"etc/debian_version":                 "12.5\n",
+			"var/lib/dpkg/status.d/libssl3":      "Package: libssl3\nArchitecture: amd64\nSource: openssl\nVersion: 3.0.11-1~deb12u2\n",
+			"var/lib/dpkg/status.d/curl":         "Package: curl\nArchitecture: amd64\nVersion: 7.88.1-10+deb12u4\n",
+			"var/lib/dpkg/status.d/curl.md5sums": "d41d8cd98f00b204e9800998ecf8427e  usr/bin/curl\n",
+		}),
+		imagetest.Layer(t, imagetest.Dir("var/"), imagetest.Dir("var/lib/"), imagetest.Dir("var/lib/dpkg/"),
+			imagetest.Dir("var/lib/dpkg/status.d/"), imagetest.Whiteout("var/lib/dpkg/status.d/curl")),
+	)
+}
+
+// ubuntuImage is an Ubuntu 22.04 image with libssl3.
+func ubuntuImage(t testing.TB) v1.Image {
+	t.Helper()
+	return imagetest.Image(t, imagetest.FilesLayer(t, map[string]string{
+		"etc/os-release":      "ID=ubuntu\nVERSION_ID=\"22.04\"\n",
+		"etc/lsb-release":     "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=22.04\nDISTRIB_CODENAME=jammy\n",
+		"etc/debian_version":  "bookworm/sid\n",
+		"var/lib/dpkg/status": "Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: 3.0.2-0ubuntu1.10\n",
+	}))
+}
+
+// alpineWithOrigins is an Alpine 3.19 image with three binaries of openssl and musl.
+func alpineWithOrigins(t testing.TB) v1.Image {
+	t.Helper()
+	installed := "P:libcrypto3\nV:3.1.4-r2\nA:x86_64\no:openssl\n\nP:libssl3\nV:3.1.4-r2\nA:x86_64\no:openssl\n\n" +
+		"P:musl\nV:1.2.4_git20230717-r4\nA:x86_64\no:musl\n\nP:openssl\nV:3.1.4-r2\nA:x86_64\no:openssl\n"
+	return imagetest.Image(t, imagetest.FilesLayer(t, map[string]string{
+		"etc/os-release":       "ID=alpine\nVERSION_ID=3.19.1\n",
+		"etc/alpine-release":   "3.19.1\n",
+		"etc/apk/repositories": "https://dl-cdn.alpinelinux.org/alpine/v3.19/main\nhttps://dl-cdn.alpinelinux.org/alpine/v3.19/community\n",
+		"lib/apk/db/installed": installed,
+	}))
+}
+
+// rockyImage is a Rocky Linux 9.3 image with the rpm database fixture.
+func rockyImage(t testing.TB) v1.Image {
+	t.Helper()
+	return imagetest.Image(t, imagetest.FilesLayer(t, map[string]string{
+		"etc/os-release":           "NAME=\"Rocky Linux\"\nID=\"rocky\"\nVERSION_ID=\"9.3\"\n",
+		"etc/rocky-release":        "Rocky Linux release 9.3 (Blue Onyx)\n",
+		"etc/redhat-release":       "Rocky Linux release 9.3 (Blue Onyx)\n",
+		"var/lib/rpm/rpmdb.sqlite": rpmdb(t),
+	}))
 }

@@ -31,6 +31,10 @@ func matchPackages(ctx context.Context, log *slog.Logger, src advisorySource, d 
 		if p.Name == "gpg-pubkey" { // carries no real version
 			continue
 		}
+		if p.ThirdParty() { // the distribution's advisories do not cover it
+			log.DebugContext(ctx, "skipping third-party package", "package", p.Name, "vendor", p.Vendor)
+			continue
+		}
 		ms, err := d.matchPackage(ctx, log, src, platform, p)
 		if err != nil {
 			return nil, err

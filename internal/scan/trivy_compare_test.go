@@ -45,8 +45,12 @@ func TestSameFindingsAsTrivy(t *testing.T) {
 	defer db.Close()
 
 	images := map[string]v1.Image{
-		"debian:12":   debianImage(t),
-		"alpine:3.19": alpineImage(t, "x86_64"),
+		"debian:12":        debianImage(t),
+		"distroless:12":    distrolessImage(t),
+		"ubuntu:22.04":     ubuntuImage(t),
+		"alpine:3.19":      alpineImage(t, "x86_64"),
+		"alpine-full:3.19": alpineWithOrigins(t),
+		"rocky:9.3":        rockyImage(t),
 	}
 	for name, img := range images {
 		t.Run(name, func(t *testing.T) {

@@ -146,8 +146,9 @@ func modeFromTar(m int64) fs.FileMode {
 	return mode
 }
 
-// modeToTar is the inverse of modeFromTar.
-func modeToTar(mode fs.FileMode) int64 {
+// TarMode is the inverse of modeFromTar: the permission, setuid, setgid
+// and sticky bits of mode as a tar header's Mode.
+func TarMode(mode fs.FileMode) int64 {
 	m := int64(mode.Perm())
 	if mode&fs.ModeSetuid != 0 {
 		m |= 0o4000

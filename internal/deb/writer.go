@@ -294,7 +294,7 @@ func writeTarFile(tw *tar.Writer, f File, mtime time.Time) error {
 func tarHeader(f File, mtime time.Time) *tar.Header {
 	h := &tar.Header{
 		Name:    "./" + f.Path,
-		Mode:    modeToTar(f.Mode),
+		Mode:    TarMode(f.Mode),
 		Uid:     f.UID,
 		Gid:     f.GID,
 		Uname:   f.Uname,

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"context"
 	"fmt"
-	"io/fs"
 	"path"
 	"slices"
 	"strings"
@@ -247,7 +246,7 @@ func (ps *pkgState) origConffiles() []statusConffile {
 // literal path of a hard link's target.
 func headerOf(e deb.Entry, link string) tar.Header {
 	h := tar.Header{
-		Mode:     tarMode(e.Mode),
+		Mode:     deb.TarMode(e.Mode),
 		Uid:      e.UID,
 		Gid:      e.GID,
 		Uname:    e.Uname,
@@ -273,21 +272,6 @@ func headerOf(e deb.Entry, link string) tar.Header {
 		h.Typeflag, h.Size = tar.TypeReg, e.Size
 	}
 	return h
-}
-
-// tarMode converts permission and special bits to a tar mode.
-func tarMode(m fs.FileMode) int64 {
-	v := int64(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		v |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		v |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		v |= 0o1000
-	}
-	return v
 }
 
 // removalCandidates returns the paths the installed version listed that

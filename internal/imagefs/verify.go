@@ -45,12 +45,12 @@ const (
 func (e *DigestMismatchError) Error() string {
 	switch e.What {
 	case whatConfig:
-		return fmt.Sprintf("image %s: config: digest mismatch: the manifest names %s, the registry served %s", e.Image, e.Want, e.Got)
+		return fmt.Sprintf("image %s: config: digest mismatch: the manifest names %s, the config read is %s", e.Image, e.Want, e.Got)
 	case whatTar:
 		return fmt.Sprintf("image %s: layer %d (%s): diff_id mismatch: the config names %s, the layer's uncompressed tar is %s",
 			e.Image, e.Layer.Index, e.Layer.Digest, e.Want, e.Got)
 	default:
-		return fmt.Sprintf("image %s: layer %d: digest mismatch: the manifest names %s, the registry served %s",
+		return fmt.Sprintf("image %s: layer %d: digest mismatch: the manifest names %s, the blob read is %s",
 			e.Image, e.Layer.Index, e.Want, e.Got)
 	}
 }

@@ -181,11 +181,11 @@ func tarLayer(b *testing.B, dir, name string, files map[string]string, rf *rando
 	return l
 }
 
-// BenchmarkScanManyLayers scans images of 100 and 500 small layers (the
+// BenchmarkLayerCount scans images of 100 and 500 small layers (the
 // most imagefs accepts) from the embedded registry, with the Debian base at
 // the bottom so that every layer is read, and reports the time per layer:
 // it stays flat when the work per layer does not grow with the layer count.
-func BenchmarkScanManyLayers(b *testing.B) {
+func BenchmarkLayerCount(b *testing.B) {
 	db := openDB(b, database())
 	client := registry.New()
 	host := registrytest.Start(b)

@@ -48,7 +48,7 @@ func (sp *spool) create() *spoolFile {
 	if sp == nil {
 		return nil
 	}
-	f, err := os.CreateTemp(sp.dir, "patchloop-layer-*.tar")
+	f, err := os.CreateTemp(sp.dir, "patchloop-spool-*.tar")
 	if err != nil {
 		return nil
 	}

@@ -93,6 +93,14 @@ func (hr *hashingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// state returns how many bytes were read, the first error other than
+// io.EOF, and whether the end was reached.
+func (hr *hashingReader) state() (n int64, err error, eof bool) {
+	hr.mu.Lock()
+	defer hr.mu.Unlock()
+	return hr.n, hr.err, hr.eof
+}
+
 // sum returns the digest of what was read.
 func (hr *hashingReader) sum(algorithm string) v1.Hash {
 	hr.mu.Lock()
@@ -203,17 +211,18 @@ func (s *layerStream) check() (int64, error) {
 // was read and does not hash to the layer's digest: the registry client may
 // check the digest itself and fail the last read (go-containerregistry's
 // remote layers do), and a swapped blob usually breaks decompression or the
-// tar format before its end.
+// tar format before its end. A blob that could not be read whole (a
+// network error, a short blob) keeps its error.
 func (s *layerStream) explain(err error) error {
 	if s.blob == nil {
 		return err
 	}
-	if s.blob.n < s.size && s.blob.err == nil && !s.blob.eof {
+	if _, rerr, eof := s.blob.state(); rerr == nil && !eof {
 		// Stopped early: read the rest of the blob to tell a swapped blob
 		// from a broken one.
 		_, _ = io.Copy(io.Discard, s.blob)
 	}
-	if s.blob.n >= s.size {
+	if n, _, eof := s.blob.state(); eof || n >= s.size {
 		if got := s.blob.sum(s.ref.Digest.Algorithm); got != s.ref.Digest {
 			return s.mismatch(whatBlob, s.ref.Digest, got)
 		}

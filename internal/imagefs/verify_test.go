@@ -1,6 +1,7 @@
 package imagefs_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,6 +12,8 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	tarlayer "github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/patchloop/patchloop/internal/imagefs"
 	it "github.com/patchloop/patchloop/internal/testutil/imagetest"
@@ -140,5 +143,33 @@ func TestSpoolKeepsOnlyVerifiedLayers(t *testing.T) {
 	}
 	if names := spooled(); len(names) != 0 {
 		t.Fatalf("kept an unverified layer: %v", names)
+	}
+}
+
+func TestZstdLayersAreChecked(t *testing.T) {
+	var buf bytes.Buffer
+	zw, err := zstd.NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tarball := it.Tar(t, it.File("etc/os-release", "ID=debian\n"), it.File("opt/big", strings.Repeat("data ", 100000)))
+	if _, err := zw.Write(tarball); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	layer, err := tarlayer.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf.Bytes())), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := resolveOSRelease(t, it.Image(t, layer)); err != nil {
+		t.Fatalf("genuine zstd layer: %v", err)
+	}
+	other := sha([]byte("another tar"))
+	_, err = resolveOSRelease(t, it.ClaimDiffIDs(t, it.Image(t, layer), []v1.Hash{other}))
+	var mm *imagefs.DigestMismatchError
+	if !errors.As(err, &mm) || mm.Want != other || mm.Got != sha(tarball) {
+		t.Fatalf("err = %v, want a diff_id mismatch", err)
 	}
 }

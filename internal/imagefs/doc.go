@@ -10,6 +10,13 @@
 // honoured, symlinks are followed inside the image root (never outside it),
 // and lower layers are not opened once every question is answered.
 //
+// Every layer a View reads is verified: its blob against the manifest's
+// digest and its uncompressed tar against the config's diff_id, both read to
+// their end even when the answer was settled earlier in the archive; the
+// config is checked against the manifest's config digest when the View is
+// opened. A difference is an error matching ErrDigestMismatch, never an
+// answer. Images with more than MaxLayers layers are refused.
+//
 // The model is the one container runtimes apply: each layer's entries sit at
 // their literal tar paths, an entry in a higher layer hides the same path
 // below, and a non-directory hides everything beneath its path in lower

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync/atomic"
 
@@ -12,32 +13,68 @@ import (
 
 // View answers questions about the final filesystem of one image. It is safe
 // for concurrent use.
+//
+// Every layer a View reads is checked to the end: its blob against the
+// manifest's digest and its uncompressed tar against the config's diff_id.
+// An answer is only returned once every layer read for it matched both; a
+// difference is an error matching ErrDigestMismatch.
 type View struct {
-	layers []v1.Layer // top layer first
-	refs   []Layer    // top layer first
+	image  v1.Hash
+	layers []v1.Layer  // top layer first
+	descs  []layerDesc // top layer first
+	refs   []Layer     // top layer first
+	spool  *spool      // nil unless WithSpool
 	opened atomic.Int64
 }
 
-// Open prepares a view of img. It reads the image's manifest and config for
-// the layer list and opens no layer.
-func Open(ctx context.Context, img v1.Image) (*View, error) {
+// Option changes how a View reads layers.
+type Option func(*View)
+
+// WithSpool keeps the uncompressed tar of each layer the view reads, once
+// it has been read to the end and matched its digests, in a temporary file
+// in dir; later reads of that layer by the same view come from the file
+// instead of the registry. Close removes the files.
+func WithSpool(dir string) Option {
+	return func(v *View) { v.spool = &spool{dir: dir, files: map[int]string{}} }
+}
+
+// Open prepares a view of img. It reads the image's manifest and config
+// once each, for the layer list, and opens no layer. The config must match
+// the manifest's config digest, and the image may have at most MaxLayers
+// layers.
+func Open(ctx context.Context, img v1.Image, opts ...Option) (*View, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("imagefs: %w", err)
+	}
+	id, descs, err := describe(img)
+	if err != nil {
+		return nil, fmt.Errorf("imagefs: %w", err)
+	}
 	ls, err := img.Layers()
 	if err != nil {
-		return nil, fmt.Errorf("imagefs: list layers: %w", err)
+		return nil, fmt.Errorf("imagefs: image %s: list layers: %w", id, err)
 	}
-	v := &View{}
+	if len(ls) != len(descs) {
+		return nil, fmt.Errorf("imagefs: image %s: %d layers listed, the manifest has %d", id, len(ls), len(descs))
+	}
+	v := &View{image: id}
+	for _, o := range opts {
+		o(v)
+	}
 	for i := len(ls) - 1; i >= 0; i-- {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("imagefs: %w", err)
-		}
-		ref, err := layerRef(ls[i], i)
-		if err != nil {
-			return nil, fmt.Errorf("imagefs: %w", err)
-		}
 		v.layers = append(v.layers, ls[i])
-		v.refs = append(v.refs, ref)
+		v.descs = append(v.descs, descs[i])
+		v.refs = append(v.refs, descs[i].Layer)
 	}
 	return v, nil
+}
+
+// Close removes the files WithSpool kept. The view must not be used after.
+func (v *View) Close() error {
+	if v.spool == nil {
+		return nil
+	}
+	return v.spool.close()
 }
 
 // Layers returns the image's layers, bottom layer first.
@@ -141,14 +178,12 @@ func (s *state) needsAnyLayer() bool {
 // read walks the layer at position pos into the state.
 func (v *View) read(ctx context.Context, s *state, pos int) (int64, error) {
 	lp := &layerPass{s: s, pos: pos}
-	v.opened.Add(1)
-	n, err := walk(ctx, v.layers[pos], v.refs[pos], lp.record)
+	n, err := v.walk(ctx, pos, lp.record)
 	if err != nil {
 		return n, err
 	}
 	if len(lp.links) > 0 {
-		v.opened.Add(1)
-		m, err := walk(ctx, v.layers[pos], v.refs[pos], lp.captureLinkSources)
+		m, err := v.walk(ctx, pos, lp.captureLinkSources)
 		n += m
 		if err != nil {
 			return n, err
@@ -160,5 +195,27 @@ func (v *View) read(ctx context.Context, s *state, pos int) (int64, error) {
 		}
 	}
 	s.markCovered(pos)
+	return n, nil
+}
+
+// walk streams the entries of the layer at position pos to fn, from the
+// spool when it holds the layer, else from the image, checking the layer's
+// digests (and keeping it in the spool when there is one).
+func (v *View) walk(ctx context.Context, pos int, fn func(Entry, io.Reader) error) (int64, error) {
+	v.opened.Add(1)
+	ref := v.refs[pos]
+	if f, err := v.spool.open(pos); err != nil {
+		return 0, fmt.Errorf("%s: %w", ref, err)
+	} else if f != nil {
+		defer func() { _ = f.Close() }()
+		return walkTar(ctx, f, ref, fn)
+	}
+	keep := v.spool.create()
+	n, err := walkVerified(ctx, v.image, v.layers[pos], v.descs[pos], fn, keep.writer())
+	if err != nil {
+		keep.discard()
+		return n, err
+	}
+	v.spool.commit(pos, keep)
 	return n, nil
 }

@@ -12,11 +12,14 @@ import (
 	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/patchloop/patchloop/internal/imagefs"
 )
 
 // inventoryVersion changes whenever Inspect would build a different
-// inventory from the same layers, so that old cache entries stop matching.
-const inventoryVersion = "ospkg-inventory-v1"
+// inventory from the same layers, or the key changes shape, so that old
+// cache entries stop matching.
+const inventoryVersion = "ospkg-inventory-v2"
 
 // CacheEntry is what a Cache stores for one image: an inventory, or the
 // reason the image is unsupported.
@@ -36,28 +39,39 @@ type Cache interface {
 }
 
 // CacheKey returns the key under which an image's inventory is cached: a
-// hash of the inventory format version, the config's OS and the diffIDs of
-// the layers in order. Two images with the same layers share it, whatever
-// their tags or configs otherwise say, and computing it reads no layer.
+// hash of the inventory format version, the config's OS and, for each layer
+// in order, the blob digest the manifest names and the diff_id the config
+// names. Computing it reads the manifest and the config (checked against
+// the manifest's config digest) but no layer.
+//
+// Inspect writes an entry only after every layer it read matched both its
+// digest and its diff_id (imagefs checks each layer to its end), so the
+// layers an entry was built from are exactly the bytes those digests name.
+// Another image finds the entry only if it names the same digests in the
+// same order: the layers that were read then hold the same bytes now, and
+// the layers that were not read did not count. An image that claims
+// another's diff_ids over different blobs gets another key, and an image
+// whose blobs do not match its own digests fails before anything is stored.
 func CacheKey(img v1.Image) (string, error) {
 	cfg, err := img.ConfigFile()
 	if err != nil {
 		return "", fmt.Errorf("cache key: config: %w", err)
 	}
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\nos=%s\n", inventoryVersion, cfg.OS)
-	ls, err := img.Layers()
+	layers, err := imagefs.ImageLayers(img)
 	if err != nil {
-		return "", fmt.Errorf("cache key: layers: %w", err)
+		return "", fmt.Errorf("cache key: %w", err)
 	}
-	for i, l := range ls {
-		id, err := l.DiffID()
-		if err != nil {
-			return "", fmt.Errorf("cache key: layer %d diffID: %w", i, err)
-		}
-		fmt.Fprintf(h, "%s\n", id)
+	return cacheKey(cfg.OS, layers), nil
+}
+
+// cacheKey is CacheKey over an image's OS and layers.
+func cacheKey(os string, layers []imagefs.Layer) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\nos=%s\n", inventoryVersion, os)
+	for _, l := range layers {
+		fmt.Fprintf(h, "%s %s\n", l.Digest, l.DiffID)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // DirCache is a Cache keeping one JSON file per key in a directory. Writes

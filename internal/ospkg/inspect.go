@@ -23,11 +23,18 @@ func WithCache(c Cache) Option { return func(o *options) { o.cache = c } }
 
 // Inspect finds the OS and the installed OS packages of img. Images whose OS
 // is not supported (Windows, or no recognisable release file) give an
-// *UnsupportedOSError, which matches ErrUnsupportedOS.
+// *UnsupportedOSError, which matches ErrUnsupportedOS. Every layer read is
+// checked against its digest and diff_id (see imagefs); a layer that does
+// not match gives an error matching imagefs.ErrDigestMismatch, and nothing
+// is cached for the image.
 func Inspect(ctx context.Context, img v1.Image, opts ...Option) (*Inventory, error) {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
+	}
+	view, err := imagefs.Open(ctx, img)
+	if err != nil {
+		return nil, fmt.Errorf("ospkg: %w", err)
 	}
 	cfg, err := img.ConfigFile()
 	if err != nil {
@@ -38,9 +45,7 @@ func Inspect(ctx context.Context, img v1.Image, opts ...Option) (*Inventory, err
 	}
 	var key string
 	if o.cache != nil {
-		if key, err = CacheKey(img); err != nil {
-			return nil, fmt.Errorf("ospkg: %w", err)
-		}
+		key = cacheKey(cfg.OS, view.Layers())
 		e, ok, err := o.cache.Get(ctx, key)
 		if err != nil {
 			return nil, fmt.Errorf("ospkg: %w", err)
@@ -49,7 +54,7 @@ func Inspect(ctx context.Context, img v1.Image, opts ...Option) (*Inventory, err
 			return fromCache(e)
 		}
 	}
-	inv, err := inspect(ctx, img)
+	inv, err := inspect(ctx, view)
 	var unsupported *UnsupportedOSError
 	switch {
 	case errors.As(err, &unsupported):
@@ -70,12 +75,8 @@ func Inspect(ctx context.Context, img v1.Image, opts ...Option) (*Inventory, err
 	return inv, nil
 }
 
-// inspect reads the image's layers.
-func inspect(ctx context.Context, img v1.Image) (*Inventory, error) {
-	view, err := imagefs.Open(ctx, img)
-	if err != nil {
-		return nil, fmt.Errorf("ospkg: %w", err)
-	}
+// inspect reads the image's layers through view.
+func inspect(ctx context.Context, view *imagefs.View) (*Inventory, error) {
 	res, err := view.Resolve(ctx, request())
 	if err != nil {
 		return nil, fmt.Errorf("ospkg: %w", err)

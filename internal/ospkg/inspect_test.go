@@ -358,3 +358,36 @@ func TestStrings(t *testing.T) {
 		t.Errorf("Kind.String = %q", s)
 	}
 }
+
+func TestInspectWorkIsLinearInLayers(t *testing.T) {
+	// The Debian base at the bottom makes Inspect read every layer.
+	const n = 200
+	layers := []v1.Layer{debianBase(t)}
+	for i := 1; i < n; i++ {
+		layers = append(layers, it.RawLayer(it.Tar(t, it.File("opt/data"+strconv.Itoa(i), "x"))))
+	}
+	img, counter := it.Count(it.Image(t, layers...))
+	inv := inspect(t, img, ospkg.WithCache(mustDirCache(t)))
+	if len(inv.Packages) != 2 || len(inv.LayersRead) != n {
+		t.Fatalf("%d packages, %d layers read", len(inv.Packages), len(inv.LayersRead))
+	}
+	// The manifest and config are read a fixed number of times, and no
+	// layer's identity is looked up on its own (each such lookup re-reads
+	// the manifest and config of a remote image): the work per layer is
+	// one opening.
+	if reads, lookups := counter.MetadataReads(), counter.LayerLookups(); reads > 4 || lookups != 0 {
+		t.Errorf("%d layers: %d manifest or config reads, %d layer lookups", n, reads, lookups)
+	}
+	if counter.Total() != n {
+		t.Errorf("%d layer openings for %d layers", counter.Total(), n)
+	}
+}
+
+func mustDirCache(t *testing.T) *ospkg.DirCache {
+	t.Helper()
+	c, err := ospkg.NewDirCache(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

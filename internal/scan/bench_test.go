@@ -27,6 +27,7 @@ import (
 	"github.com/patchloop/patchloop/internal/scan"
 	"github.com/patchloop/patchloop/internal/testutil/heap"
 	"github.com/patchloop/patchloop/internal/testutil/imagetest"
+	"github.com/patchloop/patchloop/internal/testutil/registrytest"
 	"github.com/patchloop/patchloop/internal/vulndb"
 )
 
@@ -178,4 +179,38 @@ func tarLayer(b *testing.B, dir, name string, files map[string]string, rf *rando
 		b.Fatal(err)
 	}
 	return l
+}
+
+// BenchmarkLayerCount scans images of 100 and 500 small layers (the
+// most imagefs accepts) from the embedded registry, with the Debian base at
+// the bottom so that every layer is read, and reports the time per layer:
+// it stays flat when the work per layer does not grow with the layer count.
+func BenchmarkLayerCount(b *testing.B) {
+	db := openDB(b, database())
+	client := registry.New()
+	host := registrytest.Start(b)
+	base := imagetest.FilesLayer(b, map[string]string{
+		"etc/os-release": debianOSRelease, "etc/debian_version": "12.5\n", "var/lib/dpkg/status": debianStatus,
+	})
+	for _, n := range []int{100, 500} {
+		layers := []v1.Layer{base}
+		for i := 1; i < n; i++ {
+			layers = append(layers, imagetest.FilesLayer(b, map[string]string{fmt.Sprintf("opt/f%03d", i): "x"}))
+		}
+		ref := fmt.Sprintf("%s/bench/layers:%d", host, n)
+		registrytest.Push(b, ref, imagetest.Image(b, layers...))
+		b.Run(fmt.Sprintf("layers=%d", n), func(b *testing.B) {
+			start := time.Now()
+			for range b.N {
+				rep, err := benchScanOnce(client, ref, db, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if rep.Stats.LayersRead != n {
+					b.Fatalf("%d layers read, want %d", rep.Stats.LayersRead, n)
+				}
+			}
+			b.ReportMetric(float64(time.Since(start).Microseconds())/float64(b.N*n), "µs/layer")
+		})
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/patchloop/patchloop/internal/imagefs"
 )
 
 // maxIndexDepth bounds nested indexes.
@@ -37,6 +39,9 @@ func expand(idx v1.ImageIndex, descs []v1.Descriptor, want *v1.Platform, depth i
 			if err != nil {
 				return nil, fmt.Errorf("index %s: %w", d.Digest, err)
 			}
+			if err := checkDigest(child, d.Digest); err != nil {
+				return nil, fmt.Errorf("index %s: %w", d.Digest, err)
+			}
 			im, err := child.IndexManifest()
 			if err != nil {
 				return nil, fmt.Errorf("index %s: %w", d.Digest, err)
@@ -59,6 +64,9 @@ func expand(idx v1.ImageIndex, descs []v1.Descriptor, want *v1.Platform, depth i
 		p := d.Platform
 		img, err := idx.Image(d.Digest)
 		if err != nil {
+			return nil, fmt.Errorf("image %s: %w", d.Digest, err)
+		}
+		if err := checkDigest(img, d.Digest); err != nil {
 			return nil, fmt.Errorf("image %s: %w", d.Digest, err)
 		}
 		if p == nil {
@@ -96,6 +104,20 @@ func expand(idx v1.ImageIndex, descs []v1.Descriptor, want *v1.Platform, depth i
 		}
 	}
 	return nil, fmt.Errorf("%w: no image for %s (available: %s)", ErrNoPlatform, platformString(want), strings.Join(seen, ", "))
+}
+
+// checkDigest checks that a manifest's bytes hash to the digest its index
+// names it by. Registry clients check this when they fetch by digest; an
+// OCI layout's blobs are only files, so it is checked here for both.
+func checkDigest(m interface{ Digest() (v1.Hash, error) }, want v1.Hash) error {
+	got, err := m.Digest()
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return fmt.Errorf("manifest: %w: the index names %s, the manifest is %s", imagefs.ErrDigestMismatch, want, got)
+	}
+	return nil
 }
 
 // single checks a single-platform image against the wanted platform.

@@ -9,6 +9,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/patchloop/patchloop/internal/imagefs"
 	"github.com/patchloop/patchloop/internal/ospkg"
 	"github.com/patchloop/patchloop/internal/vulndb"
 )
@@ -158,21 +159,13 @@ func imageMetadata(img v1.Image) (Metadata, string, error) {
 	}
 	md.ImageID = id.String()
 	md.ImageConfig = *cfg
-	layers, err := img.Layers()
+	layers, err := imagefs.ImageLayers(img)
 	if err != nil {
-		return md, "", fmt.Errorf("image layers: %w", err)
+		return md, "", err
 	}
-	for i, l := range layers {
-		digest, err := l.Digest()
-		if err != nil {
-			return md, "", fmt.Errorf("layer %d digest: %w", i, err)
-		}
-		diffID, err := l.DiffID()
-		if err != nil {
-			return md, "", fmt.Errorf("layer %s diffID: %w", digest, err)
-		}
-		md.DiffIDs = append(md.DiffIDs, diffID.String())
-		md.Layers = append(md.Layers, Layer{Digest: digest.String(), DiffID: diffID.String()})
+	for _, l := range layers {
+		md.DiffIDs = append(md.DiffIDs, l.DiffID.String())
+		md.Layers = append(md.Layers, Layer{Digest: l.Digest.String(), DiffID: l.DiffID.String()})
 	}
 	return md, platformString(cfg.Platform()), nil
 }

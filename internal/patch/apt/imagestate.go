@@ -44,16 +44,23 @@ type imageState struct {
 }
 
 // readImageState reads the release files, the dpkg database and the apt
-// configuration in one pass over the layers.
-func readImageState(ctx context.Context, img v1.Image, log *slog.Logger) (*imageState, error) {
+// configuration in one pass over the layers. The image is read more than
+// once (before and after choosing packages), so each layer read is kept,
+// verified and uncompressed, in workDir until the state's view is closed.
+func readImageState(ctx context.Context, img v1.Image, workDir string, log *slog.Logger) (_ *imageState, err error) {
 	cfg, err := img.ConfigFile()
 	if err != nil {
 		return nil, fmt.Errorf("reading image config: %w", err)
 	}
-	view, err := imagefs.Open(ctx, img)
+	view, err := imagefs.Open(ctx, img, imagefs.WithSpool(workDir))
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			_ = view.Close()
+		}
+	}()
 	files := append([]string{statusFile, sourcesList, trustedGPG}, releaseFiles...)
 	globs := []string{statusDir + "/*", sourcesListDir + "/*", trustedGPGDir + "/*", keyringsDir + "/*", aptKeyringsDir + "/*"}
 	// The info directory is read in the same pass when it is small enough

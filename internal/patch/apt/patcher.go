@@ -88,15 +88,11 @@ func (p *Patcher) Patch(ctx context.Context, img v1.Image, req patch.Request) (*
 	if workDir == "" {
 		workDir = os.TempDir()
 	}
-	local, release, err := keepLayersLocal(img, workDir)
+	st, err := readImageState(ctx, img, workDir, p.log)
 	if err != nil {
 		return nil, fmt.Errorf("apt patcher: %w", err)
 	}
-	defer release()
-	st, err := readImageState(ctx, local, p.log)
-	if err != nil {
-		return nil, fmt.Errorf("apt patcher: %w", err)
-	}
+	defer func() { _ = st.view.Close() }()
 	arch := dpkgArch(st)
 	if arch == "" {
 		return nil, errors.New("apt patcher: cannot tell the image's dpkg architecture")

@@ -5,14 +5,50 @@ import (
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // Counter records how often each layer of a wrapped image was opened, and
-// how many bytes were read from the layers.
+// how many bytes were read from the layers. It also counts the reads of the
+// image's manifest and config and the lookups of a layer's identity
+// (Digest, DiffID, Size, MediaType): go-containerregistry's remote layers
+// answer each such lookup by parsing the manifest and config again, so a
+// reader that looks every layer up on its own does work quadratic in the
+// number of layers.
 type Counter struct {
-	mu     sync.Mutex
-	opened map[int]int // by layer index, 0 = bottom
-	bytes  int64
+	mu       sync.Mutex
+	opened   map[int]int // by layer index, 0 = bottom
+	bytes    int64
+	metadata int
+	lookups  int
+}
+
+// MetadataReads returns how many times the image's manifest or config was
+// read (Manifest, RawManifest, ConfigFile, RawConfigFile).
+func (c *Counter) MetadataReads() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.metadata
+}
+
+// LayerLookups returns how many times a layer's Digest, DiffID, Size or
+// MediaType was asked for.
+func (c *Counter) LayerLookups() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lookups
+}
+
+func (c *Counter) addMetadata() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.metadata++
+}
+
+func (c *Counter) addLookup() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lookups++
 }
 
 // BytesRead returns how many bytes were read from the opened layers.
@@ -53,7 +89,8 @@ func (c *Counter) add(index int) {
 }
 
 // Count wraps img so that every opening of a layer's content (compressed or
-// not) is counted.
+// not), every read of its manifest or config and every lookup of a layer's
+// identity is counted.
 func Count(img v1.Image) (v1.Image, *Counter) {
 	c := &Counter{opened: map[int]int{}}
 	return &countingImage{Image: img, c: c}, c
@@ -78,6 +115,30 @@ func (ci *countingImage) Layers() ([]v1.Layer, error) {
 	return out, nil
 }
 
+// Manifest counts and returns the manifest.
+func (ci *countingImage) Manifest() (*v1.Manifest, error) {
+	ci.c.addMetadata()
+	return ci.Image.Manifest()
+}
+
+// RawManifest counts and returns the manifest's bytes.
+func (ci *countingImage) RawManifest() ([]byte, error) {
+	ci.c.addMetadata()
+	return ci.Image.RawManifest()
+}
+
+// ConfigFile counts and returns the config.
+func (ci *countingImage) ConfigFile() (*v1.ConfigFile, error) {
+	ci.c.addMetadata()
+	return ci.Image.ConfigFile()
+}
+
+// RawConfigFile counts and returns the config's bytes.
+func (ci *countingImage) RawConfigFile() ([]byte, error) {
+	ci.c.addMetadata()
+	return ci.Image.RawConfigFile()
+}
+
 // LayerByDigest returns the wrapped layer with that digest.
 func (ci *countingImage) LayerByDigest(h v1.Hash) (v1.Layer, error) {
 	return ci.find(func(l v1.Layer) (v1.Hash, error) { return l.Digest() }, h)
@@ -94,7 +155,7 @@ func (ci *countingImage) find(id func(v1.Layer) (v1.Hash, error), h v1.Hash) (v1
 		return nil, err
 	}
 	for _, l := range ls {
-		if got, err := id(l); err == nil && got == h {
+		if got, err := id(l.(*countingLayer).Layer); err == nil && got == h {
 			return l, nil
 		}
 	}
@@ -106,6 +167,30 @@ type countingLayer struct {
 	v1.Layer
 	index int
 	c     *Counter
+}
+
+// Digest counts the lookup and returns the blob's digest.
+func (l *countingLayer) Digest() (v1.Hash, error) {
+	l.c.addLookup()
+	return l.Layer.Digest()
+}
+
+// DiffID counts the lookup and returns the tar's digest.
+func (l *countingLayer) DiffID() (v1.Hash, error) {
+	l.c.addLookup()
+	return l.Layer.DiffID()
+}
+
+// Size counts the lookup and returns the blob's size.
+func (l *countingLayer) Size() (int64, error) {
+	l.c.addLookup()
+	return l.Layer.Size()
+}
+
+// MediaType counts the lookup and returns the blob's media type.
+func (l *countingLayer) MediaType() (types.MediaType, error) {
+	l.c.addLookup()
+	return l.Layer.MediaType()
 }
 
 // Compressed counts and opens the stored blob.

@@ -38,3 +38,21 @@ func PlatformImage(tb testing.TB, os, arch string, layers ...v1.Layer) v1.Image 
 	}
 	return img
 }
+
+// ClaimDiffIDs returns img with a config that names diffIDs as its layers'
+// diff_ids, whatever the layers hold: an image built to pass for another
+// (its manifest still names its own blobs).
+func ClaimDiffIDs(tb testing.TB, img v1.Image, diffIDs []v1.Hash) v1.Image {
+	tb.Helper()
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		tb.Fatalf("imagetest: config: %v", err)
+	}
+	cfg = cfg.DeepCopy()
+	cfg.RootFS.DiffIDs = diffIDs
+	out, err := mutate.ConfigFile(img, cfg)
+	if err != nil {
+		tb.Fatalf("imagetest: config: %v", err)
+	}
+	return out
+}

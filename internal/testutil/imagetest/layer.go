@@ -39,6 +39,27 @@ func GzipLayer(tb testing.TB, tarball []byte) v1.Layer {
 	return &memLayer{blob: buf.Bytes(), diffID: sha(tarball), gz: true}
 }
 
+// StoredGzipLayer returns a gzip layer of the entries written without
+// compression (stored blocks), so that archives of the same length give
+// blobs of the same length: for tests that swap one layer's blob for
+// another's.
+func StoredGzipLayer(tb testing.TB, entries ...Entry) v1.Layer {
+	tb.Helper()
+	tarball := Tar(tb, entries...)
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.NoCompression)
+	if err != nil {
+		tb.Fatalf("imagetest: gzip: %v", err)
+	}
+	if _, err := zw.Write(tarball); err != nil {
+		tb.Fatalf("imagetest: gzip: %v", err)
+	}
+	if err := zw.Close(); err != nil {
+		tb.Fatalf("imagetest: gzip: %v", err)
+	}
+	return &memLayer{blob: buf.Bytes(), diffID: sha(tarball), gz: true}
+}
+
 // TruncatedLayer returns a gzip layer of the entries whose compressed
 // stream is cut in half, as a broken download would leave it.
 func TruncatedLayer(tb testing.TB, entries ...Entry) v1.Layer {

@@ -154,7 +154,7 @@ func TestRPMFieldCap(t *testing.T) {
 	t.Parallel()
 	suse := func(db []byte) v1.Image {
 		return it.Image(t, it.FilesLayer(t, map[string]string{
-			"etc/os-release":                  "ID=\"opensuse-leap\"\nVERSION_ID=\"15.5\"\n",
+			"etc/os-release":                   "ID=\"opensuse-leap\"\nVERSION_ID=\"15.5\"\n",
 			"usr/lib/sysimage/rpm/Packages.db": string(db),
 		}))
 	}

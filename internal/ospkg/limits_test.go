@@ -213,11 +213,11 @@ func sparseApkLayer(t testing.TB, fieldSize int64) v1.Layer {
 }
 
 // peakInspect inspects img and returns the error and the peak heap in use.
-func peakInspect(img v1.Image) (error, uint64) {
+func peakInspect(img v1.Image) (uint64, error) {
 	runtime.GC()
 	stop := heap.Sample()
 	_, err := ospkg.Inspect(context.Background(), img)
-	return err, stop()
+	return stop(), err
 }
 
 // TestOversizedApkFieldHeap: an apk database with one 250 MiB field used
@@ -226,7 +226,7 @@ func peakInspect(img v1.Image) (error, uint64) {
 // of 40 MiB in a file under the file cap is refused by the parser without
 // being copied.
 func TestOversizedApkFieldHeap(t *testing.T) {
-	err, peak := peakInspect(it.Image(t, sparseApkLayer(t, 250<<20)))
+	peak, err := peakInspect(it.Image(t, sparseApkLayer(t, 250<<20)))
 	if err == nil {
 		t.Fatal("Inspect accepted a 250 MiB apk database")
 	}
@@ -236,7 +236,7 @@ func TestOversizedApkFieldHeap(t *testing.T) {
 		t.Errorf("peak heap %d MiB reading a 250 MiB apk database, want under 64 MiB", peak>>20)
 	}
 
-	err, peak = peakInspect(it.Image(t, sparseApkLayer(t, 40<<20)))
+	peak, err = peakInspect(it.Image(t, sparseApkLayer(t, 40<<20)))
 	if !errors.Is(err, ospkg.ErrTooLarge) {
 		t.Fatalf("err = %v, want ErrTooLarge", err)
 	}

@@ -2,12 +2,14 @@ package ospkg_test
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -122,14 +124,19 @@ func rpmHeaderBlob(name string) []byte {
 	return append(b, data...)
 }
 
-// ndb builds an NDB Packages.db holding the header blobs.
-func ndb(blobs ...[]byte) []byte {
+// ndb builds an NDB Packages.db holding a few header blobs.
+func ndb(blobs ...[]byte) []byte { return ndbPages(blobs...) }
+
+// ndbPages builds an NDB Packages.db holding the header blobs, with as many
+// slot pages as they need.
+func ndbPages(blobs ...[]byte) []byte {
 	const page = 4096
 	le := binary.LittleEndian
-	db := make([]byte, page)
+	pages := (32 + 16*len(blobs) + page - 1) / page
+	db := make([]byte, pages*page)
 	le.PutUint32(db, 'R'|'p'<<8|'m'<<16|'P'<<24)
-	le.PutUint32(db[12:], 1) // one slot page
-	for i := 32; i+16 <= page; i += 16 {
+	le.PutUint32(db[12:], uint32(pages))
+	for i := 32; i+16 <= len(db); i += 16 {
 		le.PutUint32(db[i:], 'S'|'l'<<8|'o'<<16|'t'<<24)
 	}
 	for i, blob := range blobs {
@@ -245,4 +252,50 @@ func TestOversizedApkFieldHeap(t *testing.T) {
 	if peak > 128<<20 {
 		t.Errorf("peak heap %d MiB for a 40 MiB apk database, want under 128 MiB", peak>>20)
 	}
+}
+
+// BenchmarkOversizedDatabases reports the peak heap of Inspect on crafted
+// databases at or over their caps, kept on disk so that only what Inspect
+// holds is measured:
+//
+//   - apk-250MiB-field: one 250 MiB field, refused from the tar header;
+//   - apk-60MiB-field: a 60 MiB field under the file cap, refused by the parser;
+//   - rpm-190MiB: an NDB database of 190 MiB (6,000 headers of 32 KiB), read
+//     whole: the largest thing Inspect keeps in memory.
+func BenchmarkOversizedDatabases(b *testing.B) {
+	b.Run("apk-250MiB-field", func(b *testing.B) {
+		runPeak(b, it.Image(b, sparseApkLayer(b, 250<<20)), false)
+	})
+	b.Run("apk-60MiB-field", func(b *testing.B) {
+		runPeak(b, it.Image(b, sparseApkLayer(b, 60<<20)), false)
+	})
+	b.Run("rpm-190MiB", func(b *testing.B) {
+		layer := writeLayer(b, b.TempDir(), "rpm", func(tw *tar.Writer) {
+			for name, body := range map[string]string{"etc/os-release": "ID=\"opensuse-leap\"\nVERSION_ID=\"15.5\"\n"} {
+				writeEntry(b, tw, name, int64(len(body)), stringReader(body))
+			}
+			var blobs [][]byte
+			for i := range 6000 {
+				blob := rpmHeaderBlob("pkg" + strconv.Itoa(i))
+				blobs = append(blobs, append(blob, make([]byte, 32<<10)...)) // unread data after the tags
+			}
+			db := ndbPages(blobs...)
+			blobs = nil
+			writeEntry(b, tw, "usr/lib/sysimage/rpm/Packages.db", int64(len(db)), bytes.NewReader(db))
+		})
+		runPeak(b, it.Image(b, layer), true)
+	})
+}
+
+// runPeak inspects img b.N times and reports the peak heap in use.
+func runPeak(b *testing.B, img v1.Image, wantOK bool) {
+	var peak uint64
+	for b.Loop() {
+		p, err := peakInspect(img)
+		if (err == nil) != wantOK {
+			b.Fatalf("Inspect err = %v", err)
+		}
+		peak = max(peak, p)
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 }

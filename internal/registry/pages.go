@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
 )
 
 // DefaultMaxPages caps how many pages one catalog or tag listing follows
@@ -11,6 +14,15 @@ import (
 // million names; registries that serve smaller pages (Docker Hub serves at
 // most 100) still allow a million.
 const DefaultMaxPages = 10000
+
+// MaxListingPageSize caps the body of one catalog or tag listing page. A
+// page of 1000 tags is tens of KB; registries that ignore the page size and
+// send everything at once (with a manifest map, as GCR does) send tens of MB
+// for the largest repositories.
+const MaxListingPageSize = 128 << 20
+
+// ErrPageTooLarge is returned when a listing page is over MaxListingPageSize.
+var ErrPageTooLarge = errors.New("listing page over the size limit")
 
 // ErrTooManyPages is returned when a listing has more pages than the cap.
 var ErrTooManyPages = errors.New("listing has more pages than the limit")
@@ -58,3 +70,52 @@ func paginate[P any](ctx context.Context, p pager[P], first, what string, maxPag
 	}
 	return out, nil
 }
+
+// listingTransport caps the bodies of catalog and tag listing responses at
+// MaxListingPageSize, so that a registry cannot make a listing decode
+// without end.
+type listingTransport struct {
+	next  http.RoundTripper
+	limit int64 // MaxListingPageSize, except in tests
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t listingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil || !isListing(req.URL.Path) {
+		return resp, err
+	}
+	resp.Body = &cappedBody{rc: resp.Body, left: t.limit, limit: t.limit, url: req.URL.Redacted()}
+	return resp, nil
+}
+
+func isListing(path string) bool {
+	return path == "/v2/_catalog" || strings.HasPrefix(path, "/v2/") && strings.HasSuffix(path, "/tags/list")
+}
+
+// cappedBody fails a read that would go past left bytes.
+type cappedBody struct {
+	rc          io.ReadCloser
+	left, limit int64
+	url         string
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// One byte more tells a body of exactly the cap from a longer one.
+		var one [1]byte
+		n, err := b.rc.Read(one[:])
+		if n > 0 {
+			return 0, fmt.Errorf("%w: %s: more than %d bytes", ErrPageTooLarge, b.url, b.limit)
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *cappedBody) Close() error { return b.rc.Close() }

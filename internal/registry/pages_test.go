@@ -166,3 +166,36 @@ func TestTagsStopWithContext(t *testing.T) {
 		t.Errorf("%d listing requests after the context ended", n)
 	}
 }
+
+func TestTagsPageSizeCap(t *testing.T) {
+	// One page of 3000 tags (about 30 KB) against a cap of 10,000 bytes.
+	var tags []string
+	for i := range 3000 {
+		tags = append(tags, fmt.Sprintf("tag%05d", i))
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/" {
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"name": "big", "tags": tags})
+	}))
+	t.Cleanup(srv.Close)
+	host := srv.Listener.Addr().String()
+
+	c := registry.New(registry.WithMaxListingPageSize(10_000))
+	repo, _ := c.Repository(host + "/big")
+	_, err := c.Tags(context.Background(), repo)
+	if !errors.Is(err, registry.ErrPageTooLarge) || !strings.Contains(err.Error(), "/v2/big/tags/list") {
+		t.Fatalf("Tags err = %v, want ErrPageTooLarge naming the page", err)
+	}
+	reg, _ := c.Registry(host)
+	if _, err := c.Catalog(context.Background(), reg); !errors.Is(err, registry.ErrPageTooLarge) {
+		t.Fatalf("Catalog err = %v, want ErrPageTooLarge", err)
+	}
+
+	// The same page under the default cap.
+	got, err := registry.New().Tags(context.Background(), repo)
+	if err != nil || len(got) != 3000 {
+		t.Fatalf("Tags = %d tags, %v", len(got), err)
+	}
+}

@@ -45,7 +45,9 @@ type config struct {
 	pageSize  int
 	maxPages  int
 	userAgent string
-	log       *slog.Logger
+	// maxPageSize is MaxListingPageSize; tests lower it.
+	maxPageSize int64
+	log         *slog.Logger
 }
 
 // WithKeychain sets where credentials come from (default: the Docker config
@@ -77,7 +79,7 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
 
 // New returns a Client.
 func New(opts ...Option) *Client {
-	c := config{jobs: 4, pageSize: 1000, maxPages: DefaultMaxPages, userAgent: "patchloop"}
+	c := config{jobs: 4, pageSize: 1000, maxPages: DefaultMaxPages, maxPageSize: MaxListingPageSize, userAgent: "patchloop"}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -96,7 +98,7 @@ func New(opts ...Option) *Client {
 	cl := &Client{
 		keychain:  c.keychain,
 		insecure:  c.insecure,
-		transport: &retryTransport{next: c.base, policy: c.retry.withDefaults(), log: c.log},
+		transport: &retryTransport{next: listingTransport{next: c.base, limit: c.maxPageSize}, policy: c.retry.withDefaults(), log: c.log},
 		jobs:      c.jobs,
 		pageSize:  c.pageSize,
 		maxPages:  c.maxPages,

@@ -1,0 +1,5 @@
+package registry
+
+// WithMaxListingPageSize lowers the cap on a listing page's body, so that
+// tests need not send 128 MiB.
+func WithMaxListingPageSize(n int64) Option { return func(c *config) { c.maxPageSize = n } }

@@ -228,10 +228,10 @@ func peakInspect(img v1.Image) (uint64, error) {
 }
 
 // TestOversizedApkFieldHeap: an apk database with one 250 MiB field used
-// to take gigabytes (the field was copied into the name, the ID and the
-// cache entry); now the file is refused from its tar header, and a field
-// of 40 MiB in a file under the file cap is refused by the parser without
-// being copied.
+// to be accepted at 751 MiB of peak heap (the field was copied into the
+// name and the ID, and then into the cache entry); now the file is refused
+// from its tar header, and a field of 40 MiB in a file under the file cap
+// is refused by the parser without being copied.
 func TestOversizedApkFieldHeap(t *testing.T) {
 	peak, err := peakInspect(it.Image(t, sparseApkLayer(t, 250<<20)))
 	if err == nil {
@@ -249,8 +249,10 @@ func TestOversizedApkFieldHeap(t *testing.T) {
 	}
 	wantErrParts(t, err, "lib/apk/db/installed", "line 1", "1048576-byte cap")
 	t.Logf("40 MiB field: peak heap %.1f MiB", float64(peak)/(1<<20))
-	if peak > 128<<20 {
-		t.Errorf("peak heap %d MiB for a 40 MiB apk database, want under 128 MiB", peak>>20)
+	// The file itself is held (40 MiB); the field is not copied (it was
+	// three times, 121 MiB in all).
+	if peak > 80<<20 {
+		t.Errorf("peak heap %d MiB for a 40 MiB apk database, want under 80 MiB", peak>>20)
 	}
 }
 

@@ -21,6 +21,15 @@ const DefaultMaxPages = 10000
 // for the largest repositories.
 const MaxListingPageSize = 128 << 20
 
+// MaxListingNames caps the names (tags or repositories) one listing
+// returns: a few hundred MB of memory for discovery at most. The largest
+// real repositories have hundreds of thousands of tags.
+const MaxListingNames = 5_000_000
+
+// ErrTooManyNames is returned when a listing has more than MaxListingNames
+// names.
+var ErrTooManyNames = errors.New("listing has more names than the limit")
+
 // ErrPageTooLarge is returned when a listing page is over MaxListingPageSize.
 var ErrPageTooLarge = errors.New("listing page over the size limit")
 
@@ -40,11 +49,18 @@ type pager[P any] struct {
 	items   func(P) []string
 }
 
+// listLimits bound one listing.
+type listLimits struct {
+	pages int // WithMaxPages
+	names int // MaxListingNames, except in tests
+}
+
 // paginate reads every page of a listing whose first page (at URL first)
 // is already loaded, stopping with ErrRepeatedPage when a next link points
-// at a page already read and with ErrTooManyPages after maxPages pages.
-// what names the listing in errors ("tags of host/repo").
-func paginate[P any](ctx context.Context, p pager[P], first, what string, maxPages int) ([]string, error) {
+// at a page already read, with ErrTooManyPages after lim.pages pages and
+// with ErrTooManyNames past lim.names names. what names the listing in
+// errors ("tags of host/repo").
+func paginate[P any](ctx context.Context, p pager[P], first, what string, lim listLimits) ([]string, error) {
 	seen := map[string]bool{first: true}
 	var out []string
 	pages := 0
@@ -52,15 +68,17 @@ func paginate[P any](ctx context.Context, p pager[P], first, what string, maxPag
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if pages == maxPages {
-			return nil, fmt.Errorf("%w: %s: more than %d pages; the registry may be paginating without end (raise the limit with registry.WithMaxPages if the listing is genuine)", ErrTooManyPages, what, maxPages)
+		if pages == lim.pages {
+			return nil, fmt.Errorf("%w: %s: more than %d pages; the registry may be paginating without end (raise the limit with registry.WithMaxPages if the listing is genuine)", ErrTooManyPages, what, lim.pages)
 		}
 		page, err := p.next(ctx)
 		if err != nil {
 			return nil, err
 		}
 		pages++
-		out = append(out, p.items(page)...)
+		if out = append(out, p.items(page)...); len(out) > lim.names {
+			return nil, fmt.Errorf("%w: %s: more than %d names", ErrTooManyNames, what, lim.names)
+		}
 		if u := p.url(page); u != "" {
 			if seen[u] {
 				return nil, fmt.Errorf("%w: %s: page %d links back to %s; the registry's pagination loops", ErrRepeatedPage, what, pages, u)

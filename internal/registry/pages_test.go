@@ -128,6 +128,22 @@ func TestTagsPageCap(t *testing.T) {
 	}
 }
 
+func TestTagsNameCap(t *testing.T) {
+	// Pages of one tag each; a cap of three names stops the fourth page.
+	p, host := startPaging(t, func(path string, page int) string {
+		return fmt.Sprintf("%s?page=%d", path, page+1)
+	})
+	c := registry.New(registry.WithMaxListingNames(3))
+	repo, _ := c.Repository(host + "/many")
+	_, err := c.Tags(context.Background(), repo)
+	if !errors.Is(err, registry.ErrTooManyNames) || !strings.Contains(err.Error(), "more than 3 names") {
+		t.Fatalf("Tags err = %v, want ErrTooManyNames", err)
+	}
+	if n := p.requests.Load(); n != 4 {
+		t.Errorf("%d listing requests, want 4", n)
+	}
+}
+
 func TestTagsWithinPageCap(t *testing.T) {
 	// Five pages, then none: a cap of five pages is enough.
 	_, host := startPaging(t, func(path string, page int) string {

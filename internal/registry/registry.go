@@ -29,7 +29,7 @@ type Client struct {
 	transport http.RoundTripper
 	jobs      int
 	pageSize  int
-	maxPages  int
+	limits    listLimits
 	userAgent string
 }
 
@@ -45,8 +45,10 @@ type config struct {
 	pageSize  int
 	maxPages  int
 	userAgent string
-	// maxPageSize is MaxListingPageSize; tests lower it.
+	// maxPageSize and maxNames are MaxListingPageSize and
+	// MaxListingNames; tests lower them.
 	maxPageSize int64
+	maxNames    int
 	log         *slog.Logger
 }
 
@@ -79,7 +81,7 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
 
 // New returns a Client.
 func New(opts ...Option) *Client {
-	c := config{jobs: 4, pageSize: 1000, maxPages: DefaultMaxPages, maxPageSize: MaxListingPageSize, userAgent: "patchloop"}
+	c := config{jobs: 4, pageSize: 1000, maxPages: DefaultMaxPages, maxPageSize: MaxListingPageSize, maxNames: MaxListingNames, userAgent: "patchloop"}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -101,7 +103,7 @@ func New(opts ...Option) *Client {
 		transport: &retryTransport{next: listingTransport{next: c.base, limit: c.maxPageSize}, policy: c.retry.withDefaults(), log: c.log},
 		jobs:      c.jobs,
 		pageSize:  c.pageSize,
-		maxPages:  c.maxPages,
+		limits:    listLimits{pages: c.maxPages, names: c.maxNames},
 		userAgent: c.userAgent,
 	}
 	// Neither constructor fails with the options Options builds.
@@ -210,7 +212,7 @@ func (c *Client) catalog(ctx context.Context, reg name.Registry) ([]string, erro
 		next:    l.Next,
 		url:     func(p *remote.Catalogs) string { return p.Next },
 		items:   func(p *remote.Catalogs) []string { return p.Repos },
-	}, first, "repositories of "+reg.String(), c.maxPages)
+	}, first, "repositories of "+reg.String(), c.limits)
 }
 
 // Tags lists every tag of a repository, following pagination for at most
@@ -236,7 +238,7 @@ func (c *Client) tags(ctx context.Context, repo name.Repository) ([]string, erro
 		next:    l.Next,
 		url:     func(p *remote.Tags) string { return p.Next },
 		items:   func(p *remote.Tags) []string { return p.Tags },
-	}, first, "tags of "+repo.String(), c.maxPages)
+	}, first, "tags of "+repo.String(), c.limits)
 }
 
 // listURL is the URL of a listing's first page as go-containerregistry

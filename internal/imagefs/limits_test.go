@@ -2,6 +2,7 @@ package imagefs_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -24,8 +25,8 @@ func resolveErr(t *testing.T, img v1.Image, req imagefs.Request) error {
 
 func wantErr(t *testing.T, err error, parts ...string) {
 	t.Helper()
-	if err == nil {
-		t.Fatalf("no error, want one saying %q", parts)
+	if !errors.Is(err, imagefs.ErrTooLarge) {
+		t.Fatalf("err = %v, want imagefs.ErrTooLarge saying %q", err, parts)
 	}
 	for _, p := range parts {
 		if !strings.Contains(err.Error(), p) {

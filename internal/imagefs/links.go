@@ -20,7 +20,7 @@ func (lp *layerPass) captureLinkSources(e Entry, body io.Reader) error {
 			continue
 		}
 		if h.Size < 0 || h.Size > l.limit {
-			return fmt.Errorf("%s: hard link to a file of %d bytes, over the %d byte limit", l.path, h.Size, l.limit)
+			return fmt.Errorf("%s: hard link to a file of %d bytes, over the %d byte limit: %w", l.path, h.Size, l.limit, ErrTooLarge)
 		}
 		if data == nil {
 			if err := lp.s.hold(l.path, h.Size); err != nil {

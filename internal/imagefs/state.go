@@ -68,7 +68,7 @@ func (s *state) want(t *tracked, limit int64) {
 // the total cap.
 func (s *state) hold(path string, size int64) error {
 	if s.held+size > s.maxTotal {
-		return fmt.Errorf("%s: %d bytes would bring the wanted files to %d bytes, over the %d byte limit for all of them", path, size, s.held+size, s.maxTotal)
+		return fmt.Errorf("%s: %d bytes would bring the wanted files to %d bytes, over the %d byte limit for all of them: %w", path, size, s.held+size, s.maxTotal, ErrTooLarge)
 	}
 	s.held += size
 	return nil
@@ -222,7 +222,7 @@ func (lp *layerPass) observe(t *tracked, h *tar.Header, body io.Reader) (*obs, e
 	if o.hardlink {
 		if src := lp.captured[o.target]; src != nil {
 			if src.size > t.limit {
-				return nil, fmt.Errorf("%s: hard link to a file of %d bytes, over the %d byte limit", t.path, src.size, t.limit)
+				return nil, fmt.Errorf("%s: hard link to a file of %d bytes, over the %d byte limit: %w", t.path, src.size, t.limit, ErrTooLarge)
 			}
 			o.content, o.hasContent, o.size = src.content, true, src.size
 		} else {
@@ -231,7 +231,7 @@ func (lp *layerPass) observe(t *tracked, h *tar.Header, body io.Reader) (*obs, e
 		return o, nil
 	}
 	if h.Size < 0 || h.Size > t.limit {
-		return nil, fmt.Errorf("%s: file of %d bytes is over the %d byte limit", t.path, h.Size, t.limit)
+		return nil, fmt.Errorf("%s: file of %d bytes is over the %d byte limit: %w", t.path, h.Size, t.limit, ErrTooLarge)
 	}
 	if err := lp.s.hold(t.path, h.Size); err != nil {
 		return nil, err
@@ -268,7 +268,7 @@ func (lp *layerPass) shadowed(t *tracked) bool {
 // readCapped reads a file body of the declared size, refusing sizes over max.
 func readCapped(body io.Reader, size, maxSize int64) ([]byte, error) {
 	if size < 0 || size > maxSize {
-		return nil, fmt.Errorf("file of %d bytes is over the %d byte limit", size, maxSize)
+		return nil, fmt.Errorf("file of %d bytes is over the %d byte limit: %w", size, maxSize, ErrTooLarge)
 	}
 	data := make([]byte, size)
 	if _, err := io.ReadFull(body, data); err != nil {

@@ -1,6 +1,7 @@
 package imagefs
 
 import (
+	"errors"
 	"io/fs"
 	"strconv"
 
@@ -14,6 +15,10 @@ const DefaultMaxFileSize int64 = 256 << 20
 // DefaultMaxTotalSize caps the content of all wanted files one Resolve
 // holds together when Request does not set its own cap.
 const DefaultMaxTotalSize int64 = 2 * DefaultMaxFileSize
+
+// ErrTooLarge is matched (errors.Is) by the errors for a wanted file over its
+// cap and for wanted files over MaxTotalSize together.
+var ErrTooLarge = errors.New("image file over Patchloop's size cap")
 
 // Kind says what a path is in the final filesystem.
 type Kind uint8

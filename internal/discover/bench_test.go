@@ -62,3 +62,29 @@ func BenchmarkDryRun(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkOneBigRepo expands "*" over one repository of 40,000 and of
+// 200,000 tags on a loopback registry. Linear discovery keeps ns/tag flat
+// between the two sizes (it grew fivefold when every original was compared
+// with every tag).
+func BenchmarkOneBigRepo(b *testing.B) {
+	for _, n := range []int{40_000, 200_000} {
+		b.Run(fmt.Sprintf("tags=%d", n), func(b *testing.B) {
+			big := &bigRepo{repo: "big/app", tags: manyTags(n)}
+			host := startBig(b, big)
+			cfg := parse(b, `{"version": "v1", "repositories": [{"repository": "big/app", "tags": ["*"]}]}`)
+			client := registry.New()
+			for b.Loop() {
+				res, err := discover.Targets(context.Background(), client, host, cfg, discover.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(res.Targets) != n {
+					b.Fatalf("%d targets, want %d", len(res.Targets), n)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(big.tags)), "ns/tag")
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/discovery")
+		})
+	}
+}

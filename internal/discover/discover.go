@@ -121,30 +121,46 @@ func expandRepo(ctx context.Context, c *registry.Client, host string, r config.R
 	if err != nil {
 		return repoResult{}, err
 	}
+	if err := ctx.Err(); err != nil {
+		return repoResult{}, err
+	}
 	lineages := tags.Group(all)
+	if err := ctx.Err(); err != nil {
+		return repoResult{}, err
+	}
 	var out repoResult
 	var originals []string
 	if r.AllTags() {
-		for orig := range lineages {
-			if slices.Contains(all, orig) {
+		for orig, l := range lineages {
+			if l.Present {
 				originals = append(originals, orig)
 			}
 		}
 		slices.Sort(originals)
 	} else {
 		for _, t := range r.Tags {
-			if !slices.Contains(all, t) {
+			if l := lineages[t]; l == nil || !l.Present {
 				out.warnings = append(out.warnings, Warning{Repository: r.Name, Tag: t, Msg: "tag not found in " + host + "; it is skipped"})
 				continue
 			}
 			originals = append(originals, t)
 		}
 	}
-	for _, orig := range originals {
+	out.targets = make([]Target, 0, len(originals))
+	for i, orig := range originals {
+		if i%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return repoResult{}, err
+			}
+		}
 		out.targets = append(out.targets, newTarget(r.Name, lineages[orig], conv))
 	}
 	return out, nil
 }
+
+// checkEvery is how many targets are built between two looks at the
+// context, so that a repository of millions of tags still stops promptly.
+const checkEvery = 1024
 
 func newTarget(repo string, l *tags.Lineage, conv tags.Convention) Target {
 	t := Target{Repository: repo, Tag: l.Original}

@@ -2,6 +2,7 @@ package imagefs
 
 import (
 	"archive/tar"
+	"fmt"
 	"io"
 )
 
@@ -18,9 +19,15 @@ func (lp *layerPass) captureLinkSources(e Entry, body io.Reader) error {
 		if l.source != e.Path {
 			continue
 		}
+		if h.Size < 0 || h.Size > l.limit {
+			return fmt.Errorf("%s: hard link to a file of %d bytes, over the %d byte limit: %w", l.path, h.Size, l.limit, ErrTooLarge)
+		}
 		if data == nil {
+			if err := lp.s.hold(l.path, h.Size); err != nil {
+				return err
+			}
 			var err error
-			if data, err = readCapped(body, h.Size, lp.s.maxSize); err != nil {
+			if data, err = readCapped(body, h.Size, l.limit); err != nil {
 				return err
 			}
 		}

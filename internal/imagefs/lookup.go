@@ -25,8 +25,8 @@ type answer struct {
 // are resolved inside the image root: absolute targets start from the root
 // and ".." stops at the root. When content is set, the content of the
 // regular file reached is wanted; a pending answer means more layers must
-// be read first.
-func (s *state) lookup(p string, followLast, content bool) (answer, error) {
+// be read first. limit is the content limit (0 when content is not wanted).
+func (s *state) lookup(p string, followLast bool, limit int64) (answer, error) {
 	rest := splitPath(p)
 	cur := "" // resolved literal directory so far
 	hops := 0
@@ -46,15 +46,15 @@ func (s *state) lookup(p string, followLast, content bool) (answer, error) {
 			return answer{}, err
 		}
 		last := len(rest) == 0
-		if last && content && !t.content {
-			t.content = true
+		if last && limit > 0 {
+			s.want(t, limit)
 		}
 		v, o, pos := t.decide()
 		switch {
 		case v == pending:
 			// Track the rest of the path now, so that the next layers read
 			// answer for all of it at once.
-			return answer{v: pending}, s.trackRest(cand, rest, content)
+			return answer{v: pending}, s.trackRest(cand, rest, limit)
 		case v == absent:
 			return answer{v: absent, path: cand}, nil
 		case o.kind == KindSymlink && (!last || followLast):
@@ -70,7 +70,7 @@ func (s *state) lookup(p string, followLast, content bool) (answer, error) {
 			}
 			rest = append(strings.Split(o.target, "/"), rest...)
 		case last:
-			if content && o.kind == KindRegular && !o.hasContent {
+			if limit > 0 && o.kind == KindRegular && !o.hasContent {
 				// The layer was read before this content was wanted.
 				t.covered[pos] = false
 				return answer{v: pending}, nil
@@ -91,7 +91,7 @@ func (s *state) lookup(p string, followLast, content bool) (answer, error) {
 }
 
 // trackRest starts tracking the lexical remainder of a lookup below dir.
-func (s *state) trackRest(dir string, rest []string, content bool) error {
+func (s *state) trackRest(dir string, rest []string, limit int64) error {
 	p := dir
 	for _, elem := range rest {
 		switch elem {
@@ -110,6 +110,8 @@ func (s *state) trackRest(dir string, rest []string, content bool) error {
 	if err != nil {
 		return err
 	}
-	t.content = t.content || content
+	if limit > 0 {
+		s.want(t, limit)
+	}
 	return nil
 }

@@ -18,9 +18,10 @@ const (
 
 // query is one compiled request item.
 type query struct {
-	key  string // as given in the Request
-	path string // clean; for globs, the directory
-	kind queryKind
+	key   string // as given in the Request
+	path  string // clean; for globs, the directory
+	kind  queryKind
+	limit int64 // content limit (Files and Globs)
 }
 
 // queries is a compiled Request.
@@ -53,9 +54,17 @@ func compile(s *state, req Request) (queries, error) {
 		if err != nil {
 			return err
 		}
-		t.content = t.content || kind == qFile
-		t.glob = t.glob || kind == qGlob
-		q = append(q, query{key: key, path: p, kind: kind})
+		limit := req.MaxFileSizes[key]
+		if limit <= 0 {
+			limit = s.maxSize
+		}
+		switch kind {
+		case qFile:
+			s.want(t, limit)
+		case qGlob:
+			t.glob, t.gLimit = true, max(t.gLimit, limit)
+		}
+		q = append(q, query{key: key, path: p, kind: kind, limit: limit})
 		return nil
 	}
 	for _, f := range req.Files {
@@ -90,7 +99,11 @@ func (q queries) answer(s *state, refs []Layer) (res *Result, settled bool, err 
 		var ok bool
 		switch x.kind {
 		case qFile, qStat:
-			a, err := s.lookup(x.path, x.kind == qFile, x.kind == qFile)
+			var limit int64
+			if x.kind == qFile {
+				limit = x.limit
+			}
+			a, err := s.lookup(x.path, x.kind == qFile, limit)
 			if err != nil {
 				return nil, false, err
 			}
@@ -104,7 +117,7 @@ func (q queries) answer(s *state, refs []Layer) (res *Result, settled bool, err 
 			ok = a.v != pending
 		case qGlob:
 			var nodes []Node
-			nodes, ok, err = s.glob(x.path, refs)
+			nodes, ok, err = s.glob(x.path, x.limit, refs)
 			if err != nil {
 				return nil, false, err
 			}
@@ -119,8 +132,8 @@ func (q queries) answer(s *state, refs []Layer) (res *Result, settled bool, err 
 
 // glob lists the files directly inside dir. ok is false while a lower layer
 // could still add or change entries; the nodes are then the ones known so far.
-func (s *state) glob(dir string, refs []Layer) (nodes []Node, ok bool, err error) {
-	a, err := s.lookup(dir, true, false)
+func (s *state) glob(dir string, limit int64, refs []Layer) (nodes []Node, ok bool, err error) {
+	a, err := s.lookup(dir, true, 0)
 	if err != nil || a.v == pending {
 		return nil, false, err
 	}
@@ -134,13 +147,13 @@ func (s *state) glob(dir string, refs []Layer) (nodes []Node, ok bool, err error
 	if !t.glob {
 		// Reached through a symlink: this directory's children were not
 		// recorded yet, so its layers must be read (again).
-		t.glob = true
+		t.glob, t.gLimit = true, max(t.gLimit, limit)
 		clear(t.covered)
 		return nil, false, nil
 	}
 	ok = t.globSettled()
 	for _, child := range t.children {
-		c, err := s.lookup(child, true, true)
+		c, err := s.lookup(child, true, max(t.gLimit, limit))
 		if err != nil {
 			return nil, false, err
 		}

@@ -32,8 +32,9 @@ type obs struct {
 // positions count from the top layer (0) down.
 type tracked struct {
 	path     string
-	content  bool       // capture file content
+	limit    int64      // capture file content of at most limit bytes (0: content not wanted)
 	glob     bool       // record every direct child
+	gLimit   int64      // content limit of a glob directory's children
 	children []string   // child paths seen, for glob directories
 	anc      []*tracked // proper ancestors, nearest first
 	covered  []bool     // layers whose entries were examined for this path
@@ -44,13 +45,33 @@ type tracked struct {
 
 // state is the per-Resolve store of tracked paths.
 type state struct {
-	nLayers int
-	maxSize int64
-	paths   map[string]*tracked
+	nLayers  int
+	maxSize  int64 // default content limit
+	maxTotal int64 // cap on all content held
+	held     int64 // content bytes read so far
+	paths    map[string]*tracked
 }
 
-func newState(nLayers int, maxSize int64) *state {
-	return &state{nLayers: nLayers, maxSize: maxSize, paths: make(map[string]*tracked)}
+func newState(nLayers int, maxSize, maxTotal int64) *state {
+	return &state{nLayers: nLayers, maxSize: maxSize, maxTotal: maxTotal, paths: make(map[string]*tracked)}
+}
+
+// want marks t's content as wanted under limit (0: the default limit).
+func (s *state) want(t *tracked, limit int64) {
+	if limit <= 0 {
+		limit = s.maxSize
+	}
+	t.limit = max(t.limit, limit)
+}
+
+// hold accounts for size more bytes of content held, refusing to go over
+// the total cap.
+func (s *state) hold(path string, size int64) error {
+	if s.held+size > s.maxTotal {
+		return fmt.Errorf("%s: %d bytes would bring the wanted files to %d bytes, over the %d byte limit for all of them: %w", path, size, s.held+size, s.maxTotal, ErrTooLarge)
+	}
+	s.held += size
+	return nil
 }
 
 // track starts following a literal path (and its ancestors). A path first
@@ -111,6 +132,8 @@ type layerPass struct {
 type pendingLink struct {
 	o      *obs
 	source string
+	path   string // the link's own path
+	limit  int64  // the link's content limit
 }
 
 // record files one tar entry of the layer.
@@ -166,14 +189,15 @@ func (lp *layerPass) lookupOrChild(p, dir string) (*tracked, error) {
 	if t := lp.s.paths[p]; t != nil {
 		return t, nil
 	}
-	if g := lp.s.paths[dir]; g == nil || !g.glob {
+	g := lp.s.paths[dir]
+	if g == nil || !g.glob {
 		return nil, nil
 	}
 	t, err := lp.s.track(p, nil)
 	if err != nil {
 		return nil, err
 	}
-	t.content = true
+	lp.s.want(t, g.gLimit)
 	return t, nil
 }
 
@@ -192,18 +216,27 @@ func (lp *layerPass) observe(t *tracked, h *tar.Header, body io.Reader) (*obs, e
 	default:
 		o.kind = KindOther
 	}
-	if !t.content || o.kind != KindRegular {
+	if t.limit == 0 || o.kind != KindRegular || lp.shadowed(t) {
 		return o, nil
 	}
 	if o.hardlink {
 		if src := lp.captured[o.target]; src != nil {
+			if src.size > t.limit {
+				return nil, fmt.Errorf("%s: hard link to a file of %d bytes, over the %d byte limit: %w", t.path, src.size, t.limit, ErrTooLarge)
+			}
 			o.content, o.hasContent, o.size = src.content, true, src.size
 		} else {
-			lp.links = append(lp.links, pendingLink{o: o, source: o.target})
+			lp.links = append(lp.links, pendingLink{o: o, source: o.target, path: t.path, limit: t.limit})
 		}
 		return o, nil
 	}
-	data, err := readCapped(body, h.Size, lp.s.maxSize)
+	if h.Size < 0 || h.Size > t.limit {
+		return nil, fmt.Errorf("%s: file of %d bytes is over the %d byte limit: %w", t.path, h.Size, t.limit, ErrTooLarge)
+	}
+	if err := lp.s.hold(t.path, h.Size); err != nil {
+		return nil, err
+	}
+	data, err := readCapped(body, h.Size, t.limit)
 	if err != nil {
 		return nil, err
 	}
@@ -215,10 +248,27 @@ func (lp *layerPass) observe(t *tracked, h *tar.Header, body io.Reader) (*obs, e
 	return o, nil
 }
 
+// shadowed reports whether an upper layer already read hides t's entry in
+// this layer (it has its own entry or a whiteout there), so that its
+// content can never be the answer.
+func (lp *layerPass) shadowed(t *tracked) bool {
+	for pos := range t.entry {
+		if pos < lp.pos {
+			return true
+		}
+	}
+	for pos, w := range t.whiteout {
+		if w && pos < lp.pos {
+			return true
+		}
+	}
+	return false
+}
+
 // readCapped reads a file body of the declared size, refusing sizes over max.
 func readCapped(body io.Reader, size, maxSize int64) ([]byte, error) {
 	if size < 0 || size > maxSize {
-		return nil, fmt.Errorf("file of %d bytes is over the %d byte limit", size, maxSize)
+		return nil, fmt.Errorf("file of %d bytes is over the %d byte limit: %w", size, maxSize, ErrTooLarge)
 	}
 	data := make([]byte, size)
 	if _, err := io.ReadFull(body, data); err != nil {

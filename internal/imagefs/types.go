@@ -1,6 +1,7 @@
 package imagefs
 
 import (
+	"errors"
 	"io/fs"
 	"strconv"
 
@@ -10,6 +11,14 @@ import (
 // DefaultMaxFileSize caps the content of one wanted file when Request does
 // not set its own cap. A bigger wanted file is an error, not a truncation.
 const DefaultMaxFileSize int64 = 256 << 20
+
+// DefaultMaxTotalSize caps the content of all wanted files one Resolve
+// holds together when Request does not set its own cap.
+const DefaultMaxTotalSize int64 = 2 * DefaultMaxFileSize
+
+// ErrTooLarge is matched (errors.Is) by the errors for a wanted file over its
+// cap and for wanted files over MaxTotalSize together.
+var ErrTooLarge = errors.New("image file over Patchloop's size cap")
 
 // Kind says what a path is in the final filesystem.
 type Kind uint8
@@ -107,8 +116,17 @@ type Request struct {
 	// through symlinks; the last element is not.
 	Stat []string
 	// MaxFileSize caps the size of any wanted file; 0 means
-	// DefaultMaxFileSize.
+	// DefaultMaxFileSize. A bigger file is an error, found from its tar
+	// header before any of it is read.
 	MaxFileSize int64
+	// MaxFileSizes sets the cap of particular Files paths and Globs
+	// patterns (keys as given in Files and Globs), overriding MaxFileSize.
+	// A file reached through symlinks from several keys gets the largest.
+	MaxFileSizes map[string]int64
+	// MaxTotalSize caps the content of all wanted files held at once,
+	// across layers; 0 means DefaultMaxTotalSize. Content that an upper
+	// layer already hides is not read.
+	MaxTotalSize int64
 	// Enough, when set, is called before each further layer would be read
 	// with the answers so far (unsettled paths have KindUnknown). Returning
 	// true stops reading; the Result is then marked incomplete.

@@ -105,7 +105,11 @@ func (v *View) Resolve(ctx context.Context, req Request) (*Result, error) {
 	if maxSize <= 0 {
 		maxSize = DefaultMaxFileSize
 	}
-	s := newState(len(v.layers), maxSize)
+	maxTotal := req.MaxTotalSize
+	if maxTotal <= 0 {
+		maxTotal = DefaultMaxTotalSize
+	}
+	s := newState(len(v.layers), maxSize, maxTotal)
 	q, err := compile(s, req)
 	if err != nil {
 		return nil, fmt.Errorf("imagefs: %w", err)

@@ -12,11 +12,15 @@ const apkInstalledFile = "lib/apk/db/installed"
 // separated by blank lines, of which P (name), V (version), A (arch) and o
 // (origin, the source package) are used. Versions are kept as written
 // ("1.2.3-r0"); a record without name or version is an error naming its line.
+// Lines, records, the fields kept and the number of packages are capped
+// (MaxLineSize, MaxApkRecordSize, MaxIdentitySize, MaxPackages,
+// MaxInventorySize).
 func parseApkInstalled(data []byte) ([]Package, error) {
 	var (
-		pkgs     []Package
+		pkgs     pkgList
 		cur      Package
-		start    int
+		start    int // line of the record's first field
+		size     int // bytes of the record so far
 		inRecord bool
 	)
 	flush := func() error {
@@ -31,7 +35,9 @@ func parseApkInstalled(data []byte) ([]Package, error) {
 			cur.SrcName = cur.Name
 		}
 		cur.ID, cur.Type, cur.SrcVersion = cur.Name+"@"+cur.Version, Apk, cur.Version
-		pkgs = append(pkgs, cur)
+		if err := pkgs.add(cur); err != nil {
+			return fmt.Errorf("line %d: %w", start, err)
+		}
 		cur = Package{}
 		return nil
 	}
@@ -44,6 +50,9 @@ func parseApkInstalled(data []byte) ([]Package, error) {
 		} else {
 			l, data = data, nil
 		}
+		if len(l) > MaxLineSize {
+			return nil, fmt.Errorf("line %d: %w", lineNo, tooLarge("line", len(l), MaxLineSize))
+		}
 		l = bytes.TrimSuffix(l, []byte("\r"))
 		if len(l) == 0 {
 			if err := flush(); err != nil {
@@ -55,22 +64,36 @@ func parseApkInstalled(data []byte) ([]Package, error) {
 			return nil, fmt.Errorf("line %d: malformed line %q", lineNo, truncate(string(l), 40))
 		}
 		if !inRecord {
-			inRecord, start = true, lineNo
+			inRecord, start, size = true, lineNo, 0
 		}
-		v := string(l[2:])
+		if size += len(l) + 1; size > MaxApkRecordSize {
+			return nil, fmt.Errorf("line %d: %w", start, tooLarge("record", size, MaxApkRecordSize))
+		}
+		var dst *string
 		switch l[0] {
 		case 'P':
-			cur.Name = v
+			dst = &cur.Name
 		case 'V':
-			cur.Version = v
+			dst = &cur.Version
 		case 'A':
-			cur.Arch = v
+			dst = &cur.Arch
 		case 'o':
-			cur.SrcName = v
+			dst = &cur.SrcName
+		default:
+			continue
 		}
+		v := l[2:]
+		if len(v) > MaxIdentitySize {
+			what := "field " + string(l[0])
+			if cur.Name != "" {
+				what = "package " + cur.Name + ": " + what
+			}
+			return nil, fmt.Errorf("line %d: %w", lineNo, tooLarge(what, len(v), MaxIdentitySize))
+		}
+		*dst = string(v)
 	}
 	if err := flush(); err != nil {
 		return nil, err
 	}
-	return pkgs, nil
+	return pkgs.pkgs, nil
 }

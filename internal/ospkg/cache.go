@@ -74,6 +74,17 @@ func cacheKey(os string, layers []imagefs.Layer) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// footprint estimates the size of e's JSON encoding before it is encoded.
+func (e *CacheEntry) footprint() int {
+	n := 256
+	if e.Inventory != nil {
+		for i := range e.Inventory.Packages {
+			n += e.Inventory.Packages[i].footprint()
+		}
+	}
+	return n
+}
+
 // DirCache is a Cache keeping one JSON file per key in a directory. Writes
 // are atomic (temporary file, then rename), so concurrent scanners never
 // read half an entry. An unreadable or corrupt entry counts as missing.
@@ -106,6 +117,9 @@ func (c *DirCache) Get(ctx context.Context, key string) (*CacheEntry, bool, erro
 	if err != nil {
 		return nil, false, err
 	}
+	if fi, err := os.Stat(p); err == nil && fi.Size() > MaxCacheEntrySize {
+		return nil, false, nil // not written by Put: treat as corrupt
+	}
 	data, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
@@ -129,9 +143,15 @@ func (c *DirCache) Put(ctx context.Context, key string, e *CacheEntry) error {
 	if err != nil {
 		return err
 	}
+	if n := e.footprint(); n > MaxCacheEntrySize {
+		return fmt.Errorf("inventory cache: entry %s: %w", key, tooLarge("inventory", n, MaxCacheEntrySize))
+	}
 	data, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("inventory cache: encode %s: %w", key, err)
+	}
+	if len(data) > MaxCacheEntrySize {
+		return fmt.Errorf("inventory cache: entry %s: %w", key, tooLarge("encoded inventory", len(data), MaxCacheEntrySize))
 	}
 	tmp, err := os.CreateTemp(c.dir, key+".*.tmp")
 	if err != nil {

@@ -3,6 +3,7 @@ package ospkg
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -12,12 +13,18 @@ type paragraph struct {
 	fields map[string]string // lower-cased field name to value (first line)
 }
 
-// parseParagraphs splits a dpkg status file into paragraphs. Field names
-// are case-insensitive; continuation lines (starting with a space or tab)
-// are accepted and ignored, since no field read here spans lines. A line
-// that is neither a field nor a continuation is an error naming the line.
-func parseParagraphs(data []byte, fn func(paragraph) error) error {
-	var cur *paragraph
+// parseParagraphs splits a dpkg status file into paragraphs, keeping only
+// the fields named in keep (lower case). Field names are case-insensitive;
+// continuation lines (starting with a space or tab) are accepted and
+// ignored, since no field read here spans lines. A line that is neither a
+// field nor a continuation is an error naming the line, and so are a line
+// over MaxLineSize, a paragraph over MaxDpkgParagraphSize and a kept field
+// over MaxIdentitySize.
+func parseParagraphs(data []byte, keep []string, fn func(paragraph) error) error {
+	var (
+		cur  *paragraph
+		size int // bytes of the current paragraph so far
+	)
 	flush := func() error {
 		if cur == nil {
 			return nil
@@ -35,7 +42,15 @@ func parseParagraphs(data []byte, fn func(paragraph) error) error {
 		} else {
 			l, data = data, nil
 		}
+		if len(l) > MaxLineSize {
+			return fmt.Errorf("line %d: %w", lineNo, tooLarge("line", len(l), MaxLineSize))
+		}
 		l = bytes.TrimSuffix(l, []byte("\r"))
+		if cur != nil {
+			if size += len(l) + 1; size > MaxDpkgParagraphSize {
+				return fmt.Errorf("line %d: %w", cur.line, tooLarge(cur.what(), size, MaxDpkgParagraphSize))
+			}
+		}
 		switch {
 		case len(bytes.TrimSpace(l)) == 0:
 			if err := flush(); err != nil {
@@ -53,12 +68,28 @@ func parseParagraphs(data []byte, fn func(paragraph) error) error {
 				return fmt.Errorf("line %d: malformed field %q", lineNo, truncate(string(l), 40))
 			}
 			if cur == nil {
-				cur = &paragraph{line: lineNo, fields: make(map[string]string)}
+				cur, size = &paragraph{line: lineNo, fields: make(map[string]string, len(keep))}, len(l)+1
 			}
-			cur.fields[strings.ToLower(string(bytes.TrimSpace(name)))] = string(bytes.TrimSpace(value))
+			key := strings.ToLower(string(bytes.TrimSpace(name)))
+			if !slices.Contains(keep, key) {
+				continue
+			}
+			value = bytes.TrimSpace(value)
+			if len(value) > MaxIdentitySize {
+				return fmt.Errorf("line %d: %w", lineNo, tooLarge(cur.what()+": field "+truncate(key, 40), len(value), MaxIdentitySize))
+			}
+			cur.fields[key] = string(value)
 		}
 	}
 	return flush()
+}
+
+// what names the paragraph in errors: by its Package field once known.
+func (p *paragraph) what() string {
+	if name := p.fields["package"]; name != "" {
+		return "package " + name
+	}
+	return "paragraph"
 }
 
 // truncate shortens s for error messages.

@@ -14,6 +14,9 @@ const (
 	dpkgStatusGlob = "var/lib/dpkg/status.d/*"
 )
 
+// dpkgFields are the status fields an inventory uses (lower case).
+var dpkgFields = []string{"package", "version", "architecture", "source", "status"}
+
 // installedStates are the dpkg package states whose files are all on disk.
 var installedStates = []string{"installed", "triggers-awaited", "triggers-pending"}
 
@@ -24,20 +27,22 @@ var installedStates = []string{"installed", "triggers-awaited", "triggers-pendin
 // config-files" does not. status.d files usually have no Status field; their
 // records count unless one says otherwise.
 func parseDpkgStatus(data []byte, fromDir bool) ([]Package, error) {
-	var pkgs []Package
-	err := parseParagraphs(data, func(p paragraph) error {
+	var pkgs pkgList
+	err := parseParagraphs(data, dpkgFields, func(p paragraph) error {
 		status, hasStatus := p.fields["status"]
 		if hasStatus && !dpkgInstalled(status) || !hasStatus && !fromDir {
 			return nil
 		}
 		pkg, err := dpkgPackage(p)
+		if err == nil {
+			err = pkgs.add(pkg)
+		}
 		if err != nil {
 			return fmt.Errorf("line %d: %w", p.line, err)
 		}
-		pkgs = append(pkgs, pkg)
 		return nil
 	})
-	return pkgs, err
+	return pkgs.pkgs, err
 }
 
 // dpkgInstalled reports whether a Status value ("want flag state") says the

@@ -13,19 +13,32 @@ var windowsMarkers = []string{
 }
 
 // request asks imagefs for the release files and package databases of
-// every supported format at once.
+// every supported format at once, each under its size cap (see limits.go).
 func request() imagefs.Request {
 	var files []string
+	sizes := map[string]int64{
+		dpkgStatusFile:      MaxTextDBSize,
+		apkInstalledFile:    MaxTextDBSize,
+		apkRepositoriesFile: MaxReleaseFileSize,
+		dpkgStatusGlob:      MaxStatusDFileSize,
+	}
 	for _, s := range osSources {
 		files = append(files, s.path)
+		sizes[s.path] = MaxReleaseFileSize
 	}
 	files = append(files, dpkgStatusFile, apkInstalledFile, apkRepositoriesFile)
-	files = append(files, rpmDBPaths...)
+	for _, p := range rpmDBPaths {
+		files = append(files, p)
+		sizes[p] = MaxRPMDBSize
+	}
 	return imagefs.Request{
-		Files:  files,
-		Globs:  []string{dpkgStatusGlob},
-		Stat:   windowsMarkers,
-		Enough: enough,
+		Files:        files,
+		Globs:        []string{dpkgStatusGlob},
+		Stat:         windowsMarkers,
+		MaxFileSize:  MaxReleaseFileSize, // every path above has its own cap
+		MaxFileSizes: sizes,
+		MaxTotalSize: MaxFilesTotal,
+		Enough:       enough,
 	}
 }
 

@@ -1,6 +1,7 @@
 package ospkg
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -24,33 +25,58 @@ var rpmDBPaths = []string{
 // three formats, told apart by content: SQLite (rpmdb.sqlite, RHEL 9 and
 // Fedora), NDB (Packages.db, SUSE) and Berkeley DB (Packages, RHEL 8 and
 // older, Amazon Linux 2).
+//
+// Each header is parsed as soon as it is read, so that at most one copied
+// header blob is alive at a time; blobs over MaxRPMHeaderSize, string tags
+// over MaxIdentitySize and more than MaxPackages packages are errors.
 func parseRPMDB(ctx context.Context, data []byte) ([]Package, error) {
 	var (
-		blobs [][]byte
-		err   error
+		pkgs pkgList
+		i    int
 	)
+	each := func(b []byte) error {
+		i++
+		if len(b) > MaxRPMHeaderSize {
+			return fmt.Errorf("package record %d: %w", i, tooLarge("header", len(b), MaxRPMHeaderSize))
+		}
+		h, err := parseRPMHeader(b)
+		if err == nil {
+			err = pkgs.add(rpmPackage(h))
+		}
+		if err != nil {
+			return fmt.Errorf("package record %d: %w", i, err)
+		}
+		return nil
+	}
+	var err error
 	switch {
 	case isSQLite(data):
-		blobs, err = readSQLite(ctx, data)
+		err = eachSQLiteBlob(ctx, data, each)
 	case len(data) >= 4 && binary.LittleEndian.Uint32(data) == ndbMagic:
-		blobs, err = readNDB(ctx, data)
+		err = eachNDBBlob(ctx, data, each)
 	case isBDB(data):
-		blobs, err = readBDB(ctx, data)
+		err = eachBDBBlob(ctx, data, each)
 	default:
 		err = errors.New("not an rpm database (SQLite, NDB or Berkeley DB)")
 	}
 	if err != nil {
 		return nil, err
 	}
-	pkgs := make([]Package, 0, len(blobs))
-	for i, b := range blobs {
-		h, err := parseRPMHeader(b)
-		if err != nil {
-			return nil, fmt.Errorf("package record %d: %w", i+1, err)
-		}
-		pkgs = append(pkgs, rpmPackage(h))
+	return pkgs.pkgs, nil
+}
+
+// collect gathers copies of the blobs an each*Blob function yields (for
+// tests and fuzzing of the database readers alone).
+func collect(ctx context.Context, data []byte, each func(context.Context, []byte, func([]byte) error) error) ([][]byte, error) {
+	var blobs [][]byte
+	err := each(ctx, data, func(b []byte) error {
+		blobs = append(blobs, bytes.Clone(b))
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return pkgs, nil
+	return blobs, nil
 }
 
 // rpmPackage turns a header into a Package the way Trivy does: the ID is

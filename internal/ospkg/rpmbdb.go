@@ -43,38 +43,42 @@ func bdbByteOrder(data []byte) (binary.ByteOrder, bool) {
 // rpm's Packages are the header blobs (the record with key 0, rpm's
 // bookkeeping, is skipped).
 func readBDB(ctx context.Context, data []byte) ([][]byte, error) {
+	return collect(ctx, data, eachBDBBlob)
+}
+
+// eachBDBBlob calls fn with each value of a Berkeley DB hash database, as
+// readBDB returns them. Values stored on overflow pages are copied, one at
+// a time.
+func eachBDBBlob(ctx context.Context, data []byte, fn func([]byte) error) error {
 	bo, ok := bdbByteOrder(data)
 	if !ok {
-		return nil, errors.New("not a Berkeley DB hash database")
+		return errors.New("not a Berkeley DB hash database")
 	}
 	pageSize := uint64(bo.Uint32(data[20:]))
 	if pageSize < 512 || pageSize > 65536 || pageSize&(pageSize-1) != 0 {
-		return nil, fmt.Errorf("invalid Berkeley DB page size %d", pageSize)
+		return fmt.Errorf("invalid Berkeley DB page size %d", pageSize)
 	}
 	if data[24] != 0 {
-		return nil, errors.New("encrypted Berkeley DB is not supported")
+		return errors.New("encrypted Berkeley DB is not supported")
 	}
 	lastPage := uint64(bo.Uint32(data[32:]))
 	if (lastPage+1)*pageSize > uint64(len(data)) {
-		return nil, fmt.Errorf("truncated Berkeley DB: %d pages of %d bytes claimed, %d bytes present", lastPage+1, pageSize, len(data))
+		return fmt.Errorf("truncated Berkeley DB: %d pages of %d bytes claimed, %d bytes present", lastPage+1, pageSize, len(data))
 	}
 	db := bdb{data: data, bo: bo, pageSize: pageSize, pages: lastPage + 1}
-	var blobs [][]byte
 	for pg := uint64(1); pg <= lastPage; pg++ {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		page := db.page(pg)
 		if t := page[25]; t != bdbPageHash && t != bdbPageHashU {
 			continue
 		}
-		values, err := db.hashValues(page)
-		if err != nil {
-			return nil, fmt.Errorf("page %d of the Berkeley DB: %w", pg, err)
+		if err := db.hashValues(page, fn); err != nil {
+			return fmt.Errorf("page %d of the Berkeley DB: %w", pg, err)
 		}
-		blobs = append(blobs, values...)
 	}
-	return blobs, nil
+	return nil
 }
 
 // bdb is an in-memory Berkeley DB hash database.
@@ -87,14 +91,13 @@ type bdb struct {
 
 func (db *bdb) page(pg uint64) []byte { return db.data[pg*db.pageSize : (pg+1)*db.pageSize] }
 
-// hashValues returns the values of the key/value pairs on a hash page.
-func (db *bdb) hashValues(page []byte) ([][]byte, error) {
+// hashValues calls fn with the values of the key/value pairs on a hash page.
+func (db *bdb) hashValues(page []byte, fn func([]byte) error) error {
 	n := uint64(db.bo.Uint16(page[20:]))
 	if n%2 != 0 || bdbHeaderSize+2*n > db.pageSize {
-		return nil, fmt.Errorf("bad entry count %d", n)
+		return fmt.Errorf("bad entry count %d", n)
 	}
 	offset := func(i uint64) uint64 { return uint64(db.bo.Uint16(page[bdbHeaderSize+2*i:])) }
-	var out [][]byte
 	for i := uint64(0); i < n; i += 2 {
 		kOff, vOff := offset(i), offset(i+1)
 		// Items fill the page from its end: an item ends where the one
@@ -104,7 +107,7 @@ func (db *bdb) hashValues(page []byte) ([][]byte, error) {
 			kEnd = offset(i - 1)
 		}
 		if kOff >= kEnd || vOff >= kOff || kEnd > db.pageSize {
-			return nil, fmt.Errorf("entry %d: bad item offsets", i/2)
+			return fmt.Errorf("entry %d: bad item offsets", i/2)
 		}
 		key, item := page[kOff:kEnd], page[vOff:kOff]
 		if key[0] == bdbItemKeyData && len(key) == 5 && db.bo.Uint32(key[1:]) == 0 {
@@ -112,27 +115,34 @@ func (db *bdb) hashValues(page []byte) ([][]byte, error) {
 		}
 		switch item[0] {
 		case bdbItemKeyData:
-			out = append(out, item[1:])
+			if err := fn(item[1:]); err != nil {
+				return err
+			}
 		case bdbItemOffPage:
 			if len(item) < 12 {
-				return nil, fmt.Errorf("entry %d: short off-page item", i/2)
+				return fmt.Errorf("entry %d: short off-page item", i/2)
 			}
 			v, err := db.overflow(uint64(db.bo.Uint32(item[4:])), uint64(db.bo.Uint32(item[8:])))
 			if err != nil {
-				return nil, fmt.Errorf("entry %d: %w", i/2, err)
+				return fmt.Errorf("entry %d: %w", i/2, err)
 			}
-			out = append(out, v)
+			if err := fn(v); err != nil {
+				return err
+			}
 		default:
-			return nil, fmt.Errorf("entry %d: unsupported item type %d", i/2, item[0])
+			return fmt.Errorf("entry %d: unsupported item type %d", i/2, item[0])
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // overflow reads a value of total bytes stored on a chain of overflow pages.
 func (db *bdb) overflow(pg, total uint64) ([]byte, error) {
-	if total > rpmMaxDataLen {
-		return nil, fmt.Errorf("value of %d bytes is too big", total)
+	if total > MaxRPMHeaderSize {
+		return nil, tooLarge("value", int(total), MaxRPMHeaderSize)
+	}
+	if total > uint64(len(db.data)) {
+		return nil, fmt.Errorf("value claims %d bytes, more than the %d-byte file", total, len(db.data))
 	}
 	out := make([]byte, 0, total)
 	for hops := uint64(0); pg != 0; hops++ {

@@ -81,6 +81,9 @@ func parseRPMHeader(blob []byte) (rpmHeader, error) {
 			continue
 		}
 		s, err := rpmString(data, typ, off)
+		if err != nil && h.name != "" {
+			return h, fmt.Errorf("package %s: tag %d: %w", h.name, tag, err)
+		}
 		if err != nil {
 			return h, fmt.Errorf("tag %d: %w", tag, err)
 		}
@@ -92,7 +95,8 @@ func parseRPMHeader(blob []byte) (rpmHeader, error) {
 	return h, nil
 }
 
-// rpmString reads the NUL-terminated string at off in the data store.
+// rpmString reads the NUL-terminated string at off in the data store; a
+// string over MaxIdentitySize is an error.
 func rpmString(data []byte, typ, off uint32) (string, error) {
 	if typ != rpmTypeString && typ != rpmTypeI18NString && typ != rpmTypeStringArray {
 		return "", fmt.Errorf("type %d is not a string", typ)
@@ -100,7 +104,15 @@ func rpmString(data []byte, typ, off uint32) (string, error) {
 	if uint64(off) >= uint64(len(data)) {
 		return "", fmt.Errorf("offset %d outside %d data bytes", off, len(data))
 	}
-	end := bytes.IndexByte(data[off:], 0)
+	s := data[off:]
+	end := bytes.IndexByte(s[:min(len(s), MaxIdentitySize+1)], 0)
+	if end < 0 && len(s) > MaxIdentitySize {
+		n := bytes.IndexByte(s, 0)
+		if n < 0 {
+			n = len(s)
+		}
+		return "", tooLarge(fmt.Sprintf("string at offset %d", off), n, MaxIdentitySize)
+	}
 	if end < 0 {
 		return "", fmt.Errorf("string at offset %d is not terminated", off)
 	}

@@ -22,25 +22,29 @@ const (
 
 // readNDB returns the header blobs of an NDB Packages.db.
 func readNDB(ctx context.Context, data []byte) ([][]byte, error) {
+	return collect(ctx, data, eachNDBBlob)
+}
+
+// eachNDBBlob calls fn with each header blob of an NDB Packages.db.
+func eachNDBBlob(ctx context.Context, data []byte, fn func([]byte) error) error {
 	if len(data) < ndbHeadSize || binary.LittleEndian.Uint32(data) != ndbMagic {
-		return nil, errors.New("not an NDB database")
+		return errors.New("not an NDB database")
 	}
 	if v := binary.LittleEndian.Uint32(data[4:]); v != 0 {
-		return nil, fmt.Errorf("NDB version %d is not supported", v)
+		return fmt.Errorf("NDB version %d is not supported", v)
 	}
 	slotPages := uint64(binary.LittleEndian.Uint32(data[12:]))
 	slotsEnd := slotPages * ndbPageSize
 	if slotPages == 0 || slotsEnd > uint64(len(data)) {
-		return nil, fmt.Errorf("NDB claims %d slot pages in %d bytes", slotPages, len(data))
+		return fmt.Errorf("NDB claims %d slot pages in %d bytes", slotPages, len(data))
 	}
-	var blobs [][]byte
 	for off := uint64(ndbHeadSize); off+ndbSlotSize <= slotsEnd; off += ndbSlotSize {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		s := data[off : off+ndbSlotSize]
 		if binary.LittleEndian.Uint32(s) != ndbSlotMagic {
-			return nil, fmt.Errorf("NDB slot at offset %d: bad magic", off)
+			return fmt.Errorf("NDB slot at offset %d: bad magic", off)
 		}
 		pkgIdx := binary.LittleEndian.Uint32(s[4:])
 		if pkgIdx == 0 {
@@ -49,18 +53,20 @@ func readNDB(ctx context.Context, data []byte) ([][]byte, error) {
 		start := uint64(binary.LittleEndian.Uint32(s[8:])) * ndbBlockSize
 		room := uint64(binary.LittleEndian.Uint32(s[12:])) * ndbBlockSize
 		if start+ndbBlockSize > uint64(len(data)) {
-			return nil, fmt.Errorf("NDB package %d: blob at offset %d is outside the file", pkgIdx, start)
+			return fmt.Errorf("NDB package %d: blob at offset %d is outside the file", pkgIdx, start)
 		}
 		bh := data[start : start+ndbBlockSize]
 		if binary.LittleEndian.Uint32(bh) != ndbBlobMagic || binary.LittleEndian.Uint32(bh[4:]) != pkgIdx {
-			return nil, fmt.Errorf("NDB package %d: bad blob header at offset %d", pkgIdx, start)
+			return fmt.Errorf("NDB package %d: bad blob header at offset %d", pkgIdx, start)
 		}
 		n := uint64(binary.LittleEndian.Uint32(bh[12:]))
 		end := start + ndbBlockSize + n
 		if end > uint64(len(data)) || ndbBlockSize+n > room {
-			return nil, fmt.Errorf("NDB package %d: blob of %d bytes overflows its blocks", pkgIdx, n)
+			return fmt.Errorf("NDB package %d: blob of %d bytes overflows its blocks", pkgIdx, n)
 		}
-		blobs = append(blobs, data[start+ndbBlockSize:end])
+		if err := fn(data[start+ndbBlockSize : end]); err != nil {
+			return err
+		}
 	}
-	return blobs, nil
+	return nil
 }

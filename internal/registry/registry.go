@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -27,6 +29,7 @@ type Client struct {
 	transport http.RoundTripper
 	jobs      int
 	pageSize  int
+	limits    listLimits
 	userAgent string
 }
 
@@ -40,8 +43,13 @@ type config struct {
 	retry     RetryPolicy
 	jobs      int
 	pageSize  int
+	maxPages  int
 	userAgent string
-	log       *slog.Logger
+	// maxPageSize and maxNames are MaxListingPageSize and
+	// MaxListingNames; tests lower them.
+	maxPageSize int64
+	maxNames    int
+	log         *slog.Logger
 }
 
 // WithKeychain sets where credentials come from (default: the Docker config
@@ -64,12 +72,16 @@ func WithJobs(n int) Option { return func(c *config) { c.jobs = n } }
 // WithPageSize sets the page size of catalog and tag listings (default 1000).
 func WithPageSize(n int) Option { return func(c *config) { c.pageSize = n } }
 
+// WithMaxPages caps how many pages one catalog or tag listing follows
+// (default DefaultMaxPages); a longer listing fails with ErrTooManyPages.
+func WithMaxPages(n int) Option { return func(c *config) { c.maxPages = n } }
+
 // WithLogger sets where retries are logged (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
 
 // New returns a Client.
 func New(opts ...Option) *Client {
-	c := config{jobs: 4, pageSize: 1000, userAgent: "patchloop"}
+	c := config{jobs: 4, pageSize: 1000, maxPages: DefaultMaxPages, maxPageSize: MaxListingPageSize, maxNames: MaxListingNames, userAgent: "patchloop"}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -79,15 +91,19 @@ func New(opts ...Option) *Client {
 	if c.log == nil {
 		c.log = slog.Default()
 	}
+	if c.maxPages <= 0 {
+		c.maxPages = DefaultMaxPages
+	}
 	if c.base == nil {
 		c.base = defaultTransport(c.insecure)
 	}
 	cl := &Client{
 		keychain:  c.keychain,
 		insecure:  c.insecure,
-		transport: &retryTransport{next: c.base, policy: c.retry.withDefaults(), log: c.log},
+		transport: &retryTransport{next: listingTransport{next: c.base, limit: c.maxPageSize}, policy: c.retry.withDefaults(), log: c.log},
 		jobs:      c.jobs,
 		pageSize:  c.pageSize,
+		limits:    listLimits{pages: c.maxPages, names: c.maxNames},
 		userAgent: c.userAgent,
 	}
 	// Neither constructor fails with the options Options builds.
@@ -174,23 +190,65 @@ func (c *Client) Repository(repo string) (name.Repository, error) {
 	return r, nil
 }
 
-// Catalog lists every repository of a registry, following pagination.
+// Catalog lists every repository of a registry, following pagination for
+// at most WithMaxPages pages; a registry whose next link points back at a
+// page already read gives ErrRepeatedPage.
 func (c *Client) Catalog(ctx context.Context, reg name.Registry) ([]string, error) {
-	repos, err := c.puller.Catalog(ctx, reg)
+	repos, err := c.catalog(ctx, reg)
 	if err != nil {
 		return nil, fmt.Errorf("list repositories of %s: %w", reg, err)
 	}
 	return repos, nil
 }
 
-// Tags lists every tag of a repository, following pagination. A repository
-// that does not exist gives an error satisfying IsNotFound.
+func (c *Client) catalog(ctx context.Context, reg name.Registry) ([]string, error) {
+	l, err := c.puller.Catalogger(ctx, reg)
+	if err != nil {
+		return nil, err
+	}
+	first := listURL(reg.Scheme(), reg.RegistryStr(), "/v2/_catalog", c.pageSize)
+	return paginate(ctx, pager[*remote.Catalogs]{
+		hasNext: l.HasNext,
+		next:    l.Next,
+		url:     func(p *remote.Catalogs) string { return p.Next },
+		items:   func(p *remote.Catalogs) []string { return p.Repos },
+	}, first, "repositories of "+reg.String(), c.limits)
+}
+
+// Tags lists every tag of a repository, following pagination for at most
+// WithMaxPages pages; a registry whose next link points back at a page
+// already read gives ErrRepeatedPage. A repository that does not exist
+// gives an error satisfying IsNotFound.
 func (c *Client) Tags(ctx context.Context, repo name.Repository) ([]string, error) {
-	tags, err := c.puller.List(ctx, repo)
+	tags, err := c.tags(ctx, repo)
 	if err != nil {
 		return nil, fmt.Errorf("list tags of %s: %w", repo, err)
 	}
 	return tags, nil
+}
+
+func (c *Client) tags(ctx context.Context, repo name.Repository) ([]string, error) {
+	l, err := c.puller.Lister(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	first := listURL(repo.Scheme(), repo.RegistryStr(), "/v2/"+repo.RepositoryStr()+"/tags/list", c.pageSize)
+	return paginate(ctx, pager[*remote.Tags]{
+		hasNext: l.HasNext,
+		next:    l.Next,
+		url:     func(p *remote.Tags) string { return p.Next },
+		items:   func(p *remote.Tags) []string { return p.Tags },
+	}, first, "tags of "+repo.String(), c.limits)
+}
+
+// listURL is the URL of a listing's first page as go-containerregistry
+// builds it, so that a next link pointing back at it is recognised.
+func listURL(scheme, host, path string, pageSize int) string {
+	u := &url.URL{Scheme: scheme, Host: host, Path: path}
+	if pageSize > 0 {
+		u.RawQuery = "n=" + strconv.Itoa(pageSize)
+	}
+	return u.String()
 }
 
 // Resolve returns the descriptor (digest, media type, size) a reference

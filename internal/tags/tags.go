@@ -14,6 +14,7 @@ package tags
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -119,46 +120,39 @@ type Lineage struct {
 	Original string
 	Patches  []int // incremental patch numbers present, ascending
 	Floating bool  // whether original-patched exists
+	Present  bool  // whether the original tag itself exists (set by Group)
 }
 
 // Group sorts a repository's tags into lineages keyed by original tag. Every
 // original tag present gets a lineage; patch tags whose original is absent are
-// grouped too, so callers can decide what to do with them.
+// grouped too, so callers can decide what to do with them (Lineage.Present
+// tells the two apart). Group takes time linear in the number of tags, plus
+// sorting each lineage's patch numbers once; duplicates are ignored.
 func Group(all []string) map[string]*Lineage {
 	out := make(map[string]*Lineage)
-	get := func(orig string) *Lineage {
-		l := out[orig]
-		if l == nil {
-			l = &Lineage{Original: orig}
-			out[orig] = l
-		}
-		return l
-	}
 	for _, t := range all {
 		c := Classify(t)
-		l := get(c.Original)
+		l := out[c.Original]
+		if l == nil {
+			l = &Lineage{Original: c.Original}
+			out[c.Original] = l
+		}
 		switch c.Kind {
+		case Original:
+			l.Present = true
 		case IncrementalPatch:
-			l.Patches = insertSorted(l.Patches, c.Patch)
+			l.Patches = append(l.Patches, c.Patch)
 		case FloatingPatch:
 			l.Floating = true
 		}
 	}
+	for _, l := range out {
+		if len(l.Patches) > 1 {
+			slices.Sort(l.Patches)
+			l.Patches = slices.Compact(l.Patches)
+		}
+	}
 	return out
-}
-
-func insertSorted(s []int, n int) []int {
-	i := 0
-	for i < len(s) && s[i] < n {
-		i++
-	}
-	if i < len(s) && s[i] == n {
-		return s
-	}
-	s = append(s, 0)
-	copy(s[i+1:], s[i:])
-	s[i] = n
-	return s
 }
 
 // Latest returns the latest patch tag of the lineage under convention c, or ""
@@ -171,7 +165,7 @@ func (l *Lineage) Latest(c Convention) string {
 		}
 	default:
 		if n := len(l.Patches); n > 0 {
-			return fmt.Sprintf("%s-%d", l.Original, l.Patches[n-1])
+			return l.Original + "-" + strconv.Itoa(l.Patches[n-1])
 		}
 	}
 	return ""
@@ -191,5 +185,5 @@ func (l *Lineage) Next(c Convention) (string, error) {
 	if next > MaxPatches {
 		return "", fmt.Errorf("%s: %w", l.Original, ErrTooManyPatches)
 	}
-	return fmt.Sprintf("%s-%d", l.Original, next), nil
+	return l.Original + "-" + strconv.Itoa(next), nil
 }

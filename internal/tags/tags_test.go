@@ -134,3 +134,36 @@ func TestParseConvention(t *testing.T) {
 		t.Error("ParseConvention(Floating) succeeded, want error")
 	}
 }
+
+func TestGroupPresentAndDuplicates(t *testing.T) {
+	g := Group([]string{"a-2", "a", "a-1", "a-2", "b-1", "b-patched", "a-1"})
+	got := map[string]Lineage{}
+	for k, l := range g {
+		got[k] = *l
+	}
+	want := map[string]Lineage{
+		"a": {Original: "a", Patches: []int{1, 2}, Present: true},
+		"b": {Original: "b", Patches: []int{1}, Floating: true},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Group = %+v, want %+v", got, want)
+	}
+}
+
+// BenchmarkGroup groups 200,000 tags: 200 originals with 999 patches each,
+// patches listed highest first (the worst order for an insertion sort).
+func BenchmarkGroup(b *testing.B) {
+	var all []string
+	for o := range 200 {
+		all = append(all, fmt.Sprintf("v%d", o))
+		for n := MaxPatches; n >= 1; n-- {
+			all = append(all, fmt.Sprintf("v%d-%d", o, n))
+		}
+	}
+	for b.Loop() {
+		if l := Group(all)["v7"]; len(l.Patches) != MaxPatches {
+			b.Fatalf("v7 has %d patches", len(l.Patches))
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(all)), "ns/tag")
+}

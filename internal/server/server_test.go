@@ -136,6 +136,14 @@ func TestBodies(t *testing.T) {
 	if code, e, _ := call(t, "POST", url, testToken, "{not json"); code != 400 || e.Code != CodeInvalidInput {
 		t.Errorf("bad JSON: %d %+v", code, e)
 	}
+	for _, trailing := range []string{`{"registry":"r"} {"registry":"s"}`, `{"registry":"r"}x`, `{"registry":"r"}]`, `{} {`} {
+		if code, e, _ := call(t, "POST", url, testToken, trailing); code != 400 || e.Code != CodeInvalidInput || !strings.Contains(e.Error, "trailing data") {
+			t.Errorf("trailing data %q: %d %+v", trailing, code, e)
+		}
+	}
+	if code, e, _ := call(t, "POST", url, testToken, "{\"registry\":\"r\"}\n \t\n"); code != http.StatusCreated {
+		t.Errorf("trailing white space: %d %+v", code, e)
+	}
 	big := `{"config":"` + strings.Repeat("A", MaxRequestBytes) + `"}`
 	if code, e, _ := call(t, "POST", url, testToken, big); code != http.StatusRequestEntityTooLarge || e.Code != CodeTooLarge {
 		t.Errorf("big body: %d %+v", code, e)

@@ -44,9 +44,10 @@ answers the HTTP API the workflow and task commands use.
 State lives in SQLite in --data-dir unless --database-url names a PostgreSQL
 database; the vulnerability database (db/, updated at start), the scan
 cache (cache/) and downloaded packages (apt/) live there too. Clients
-authenticate with a bearer token: --token (or $PATCHLOOP_TOKEN) sets it,
-otherwise one is generated on first start; either way it is kept in
-<data-dir>/token (mode 0600), where local commands find it.
+authenticate with a bearer token: --token (or $PATCHLOOP_TOKEN) sets it
+(at least 32 characters: openssl rand -hex 32), otherwise one is generated
+on first start; either way it is kept in <data-dir>/token (mode 0600), where
+local commands find it. A token file group or others may read is refused.
 
 Registry credentials come from the Docker config and its credential helpers,
 or from --username and --password-stdin for the registry --auth-registry
@@ -70,7 +71,7 @@ content in <data-dir>/registry.`,
 	fl.IntVar(&f.concurrency, "concurrency", 4, "how many scans run at once (patches: half as many, at least 1)")
 	fl.IntVar(&f.maxImages, "max-images", workflow.DefaultMaxImages, "safety limit: a cycle whose config selects more images fails")
 	fl.StringVar(&f.embedded, "embedded-registry", "", "also serve an OCI registry on this address, for example 127.0.0.1:5000")
-	fl.StringVar(&f.token, "token", "", "API token clients must present (default: $PATCHLOOP_TOKEN, else generated once)")
+	fl.StringVar(&f.token, "token", "", "API token clients must present, at least 32 characters (default: $PATCHLOOP_TOKEN, else generated once)")
 	fl.StringVar(&f.authHost, "auth-registry", "", "registry host that --username and --password-stdin log in to")
 	fl.BoolVar(&f.patch.skipDBUpdate, "skip-db-update", false, "do not update the vulnerability database in <data-dir>/db at start")
 	fl.StringSliceVar(&f.patch.dbRepositories, "db-repository", nil, "vulnerability database repositories to update from, in order (repeatable)")

@@ -71,7 +71,8 @@ func TestServeBadFlags(t *testing.T) {
 		"--concurrency 0":                {"--concurrency", "0"},
 		"--database-url: want":           {"--database-url", "mysql://x"},
 		"--username and --auth-registry": {"--username", "u"},
-		"at least 16 characters":         {"--token", "short"},
+		"at least 32 characters":         {"--token", "short"},
+		"openssl rand -hex 32":           {"--token", strings.Repeat("ab", 20)},
 		`--apt-mirror "ftp://x"`:         {"--apt-mirror", "ftp://x"},
 	}
 	for want, args := range cases {

@@ -15,7 +15,7 @@ import (
 	"github.com/patchloop/patchloop/internal/workflow"
 )
 
-const testToken = "test-token-0123456789"
+const testToken = "test-token-0123456789-abcdefghijklmnop"
 
 // stub is a workflow.Service whose every call returns err (or nothing), for
 // the HTTP mapping tests; internal/client tests the full round trip.

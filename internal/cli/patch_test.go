@@ -121,3 +121,25 @@ func TestPatchCommandImageWithoutOS(t *testing.T) {
 		t.Fatalf("stdout %q\nstderr %q\nwant %q", out, errOut, want)
 	}
 }
+
+// A repository password in an image's sources never reaches the terminal.
+func TestPatchCommandRedactsRepositoryPassword(t *testing.T) {
+	_, db, repo := patchFixture(t)
+	const secret = "s3cr3t-pw"
+	cred := strings.Replace(repo.URL, "http://", "http://alice:"+secret+"@", 1)
+	img := patchtest.Image(t, patchtest.ImageSpec{
+		Release:     patchtest.Bookworm,
+		Packages:    []aptrepo.Package{{Name: "hello", Version: "1.0-1", Files: []deb.File{{Path: "usr/bin/hello", Data: []byte("hello 1.0-1"), Mode: 0o755}}}},
+		SourcesList: "deb " + cred + " bookworm main\ndeb " + cred + " bookworm-missing main\n",
+		Keyring:     repo.Keyring,
+	})
+	ref := registrytest.Start(t) + "/cred:1.0"
+	registrytest.Push(t, ref, img)
+	code, out, errOut := run(t, "", "patch", ref, "--db", db, "--data-dir", t.TempDir())
+	if code != ExitError {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if strings.Contains(out+errOut, secret) || !strings.Contains(errOut, "Error: ") || !strings.Contains(errOut, "http://alice:***@") {
+		t.Fatalf("stdout %q\nstderr %q", out, errOut)
+	}
+}

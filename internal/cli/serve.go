@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/patchloop/patchloop/internal/client"
+	"github.com/patchloop/patchloop/internal/redact"
 	"github.com/patchloop/patchloop/internal/registry/embedded"
 	"github.com/patchloop/patchloop/internal/server"
 	"github.com/patchloop/patchloop/internal/workflow"
@@ -130,7 +131,7 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(s.err, nil))
+	log := slog.New(redact.Handler(slog.NewTextHandler(s.err, nil)))
 	aptOpts.Logger = log
 	if f.embedded != "" {
 		root := filepath.Join(dataDir, "registry")

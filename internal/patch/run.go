@@ -118,7 +118,7 @@ func Run(ctx context.Context, ref string, opts Options) (*Result, error) {
 	}
 	defer os.RemoveAll(workDir)
 	r.workDir = workDir
-	return r.run(ctx, ref)
+	return r.run(WithLogger(ctx, r.log), ref)
 }
 
 // runner is one Run.

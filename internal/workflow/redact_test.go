@@ -45,6 +45,11 @@ func TestRepositoryPasswordIsRedacted(t *testing.T) {
 	if strings.Contains(log, secret) || !strings.Contains(log, redacted) {
 		t.Errorf("run log shows the password or no URL:\n%s", log)
 	}
+	// The run log says which keyring verified which source.
+	want := `msg="apt patcher: source verified by keyring" source="` + strings.Replace(cred, secret, "***", 1) + ` bookworm" origin=/etc/apt/sources.list:1 keyring="the image's trusted keys`
+	if !strings.Contains(log, want) {
+		t.Errorf("run log lacks %s:\n%s", want, log)
+	}
 
 	// Every text of every row of the database.
 	db, err := sql.Open("sqlite", "file:"+f.database+"?mode=ro&_pragma=busy_timeout(10000)")

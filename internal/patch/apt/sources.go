@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	archive "github.com/patchloop/patchloop/internal/apt"
+	"github.com/patchloop/patchloop/internal/patch"
 )
 
 // imageSources returns the repositories to patch from: the image's own
@@ -179,9 +180,10 @@ func (p *Patcher) setKeyrings(ctx context.Context, st *imageState, srcs []archiv
 	return nil
 }
 
-// logKeyring says which keyring verifies a source.
+// logKeyring says which keyring verifies a source, in the run's log when
+// the context carries one.
 func (p *Patcher) logKeyring(ctx context.Context, s *archive.Source, keyring string) {
-	p.log.InfoContext(ctx, "apt patcher: source verified by keyring", "source", s.URI+" "+s.Suite, "origin", s.Origin, "keyring", keyring)
+	patch.LoggerFrom(ctx, p.log).InfoContext(ctx, "apt patcher: source verified by keyring", "source", s.URI+" "+s.Suite, "origin", s.Origin, "keyring", keyring)
 }
 
 // imageKeyring loads keyring files from the image.

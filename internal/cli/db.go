@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 
+	"github.com/patchloop/patchloop/internal/redact"
 	"github.com/patchloop/patchloop/internal/registry"
 	"github.com/patchloop/patchloop/internal/vulndb"
 )
@@ -26,7 +27,7 @@ func cacheDir(dataDir string) string { return filepath.Join(dataDir, "cache") }
 
 // stderrLogger logs warnings and errors of the libraries to stderr.
 func stderrLogger(s *streams) *slog.Logger {
-	return slog.New(slog.NewTextHandler(s.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return slog.New(redact.Handler(slog.NewTextHandler(s.err, &slog.HandlerOptions{Level: slog.LevelWarn})))
 }
 
 // dbRepositoryHost is the registry host of the first database repository,

@@ -11,6 +11,7 @@ import (
 	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/patch/patchtest"
 	"github.com/patchloop/patchloop/internal/testutil/aptrepo"
+	"github.com/patchloop/patchloop/internal/testutil/imagetest"
 	"github.com/patchloop/patchloop/internal/testutil/registrytest"
 )
 
@@ -103,5 +104,42 @@ func TestPatchCommandUsage(t *testing.T) {
 		if code, _, errOut := run(t, "", args...); code != ExitUsage {
 			t.Errorf("%v: exit %d, want %d (%s)", args, code, ExitUsage, errOut)
 		}
+	}
+}
+
+func TestPatchCommandImageWithoutOS(t *testing.T) {
+	_, db, _ := patchFixture(t)
+	host := registrytest.Start(t)
+	ref := host + "/static:1.0"
+	registrytest.Push(t, ref, imagetest.Image(t, imagetest.FilesLayer(t, map[string]string{"app/server": "binary"})))
+	code, out, errOut := run(t, "", "patch", ref, "--db", db, "--data-dir", t.TempDir())
+	if code != ExitError {
+		t.Fatalf("exit %d, want %d; stdout %q; stderr %q", code, ExitError, out, errOut)
+	}
+	want := "image " + ref + " (linux/amd64): no patcher for this image: the image's OS is not patchable: no OS release file found"
+	if !strings.Contains(errOut, want) || strings.Contains(out+errOut, "Nothing to patch") {
+		t.Fatalf("stdout %q\nstderr %q\nwant %q", out, errOut, want)
+	}
+}
+
+// A repository password in an image's sources never reaches the terminal.
+func TestPatchCommandRedactsRepositoryPassword(t *testing.T) {
+	_, db, repo := patchFixture(t)
+	const secret = "s3cr3t-pw"
+	cred := strings.Replace(repo.URL, "http://", "http://alice:"+secret+"@", 1)
+	img := patchtest.Image(t, patchtest.ImageSpec{
+		Release:     patchtest.Bookworm,
+		Packages:    []aptrepo.Package{{Name: "hello", Version: "1.0-1", Files: []deb.File{{Path: "usr/bin/hello", Data: []byte("hello 1.0-1"), Mode: 0o755}}}},
+		SourcesList: "deb " + cred + " bookworm main\ndeb " + cred + " bookworm-missing main\n",
+		Keyring:     repo.Keyring,
+	})
+	ref := registrytest.Start(t) + "/cred:1.0"
+	registrytest.Push(t, ref, img)
+	code, out, errOut := run(t, "", "patch", ref, "--db", db, "--data-dir", t.TempDir())
+	if code != ExitError {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if strings.Contains(out+errOut, secret) || !strings.Contains(errOut, "Error: ") || !strings.Contains(errOut, "http://alice:***@") {
+		t.Fatalf("stdout %q\nstderr %q", out, errOut)
 	}
 }

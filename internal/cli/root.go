@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/patchloop/patchloop/internal/redact"
 )
 
 // Exit codes shared by every command.
@@ -94,11 +96,11 @@ func Execute(ctx context.Context, args []string, in io.Reader, out, errw io.Writ
 	var ec exitCodeError
 	if errors.As(err, &ec) {
 		if ec.err != nil {
-			fmt.Fprintln(errw, "Error:", ec.err)
+			fmt.Fprintln(errw, "Error:", redact.String(ec.err.Error()))
 		}
 		return ec.code
 	}
-	fmt.Fprintln(errw, "Error:", err)
+	fmt.Fprintln(errw, "Error:", redact.String(err.Error()))
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
 		return ExitUsage

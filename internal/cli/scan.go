@@ -93,7 +93,9 @@ Package inventories are cached by layer in <data-dir>/cache, so rescanning
 an image reads none of its layers.
 
 Windows images and images without a recognisable OS are reported as not
-scanned, which is not an error. The exit code is 0 whether or not
+scanned, which is not an error. A package whose installed version cannot be
+parsed is not checked: a warning names it on stderr and, with -o json, in
+the report's "Warnings" list. The exit code is 0 whether or not
 vulnerabilities are found, unless --exit-code is given. Progress goes to
 stderr, results to stdout.`,
 		Example: `  # Scan an image in a local registry
@@ -186,6 +188,9 @@ func runScan(cmd *cobra.Command, s *streams, f *scanFlags, arg string) error {
 		case rep.Metadata.OS != nil && rep.Metadata.OS.EOSL:
 			fmt.Fprintf(s.err, "Warning: %s %s has reached its end of service life; the distribution may no longer publish fixes\n",
 				rep.Metadata.OS.Family, rep.Metadata.OS.Name)
+		}
+		for _, w := range rep.Warnings {
+			fmt.Fprintf(s.err, "Warning: %s%s: %s\n", arg, inParens(t.Platform), w.Message)
 		}
 		found = found || len(rep.Vulnerabilities()) > 0
 		reports = append(reports, rep)

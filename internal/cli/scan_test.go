@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -351,5 +352,46 @@ func TestScanBadInput(t *testing.T) {
 	code, _, errs := run(t, "", "scan", "x/y:1", "--data-dir", t.TempDir(), "--skip-db-update")
 	if code != ExitError || !strings.Contains(errs, "patchloop db update") {
 		t.Fatalf("exit %d: %s", code, errs)
+	}
+}
+
+// A package version the ordering cannot parse is a warning naming the
+// package and version, on stderr and in the JSON report, not a silent drop.
+func TestScanWarnsOfUnparsableVersion(t *testing.T) {
+	host := registrytest.Start(t)
+	ref := host + "/app/bad:1"
+	// apk's database takes any version; its ordering cannot parse this one.
+	registrytest.Push(t, ref, imagetest.Image(t, imagetest.FilesLayer(t, map[string]string{
+		"etc/os-release":       "ID=alpine\nVERSION_ID=3.19.1\n",
+		"etc/alpine-release":   "3.19.1\n",
+		"lib/apk/db/installed": "P:libssl3\nV:1.0~~~bad!\nA:x86_64\no:openssl\n\nP:libcrypto3\nV:3.1.4-r2\nA:x86_64\no:openssl\n",
+	})))
+	db := writeScanDB(t, scanDB(time.Now(), "3.0.13-1~deb12u1"))
+	want := `package libssl3: installed version "1.0~~~bad!" cannot be parsed`
+
+	code, _, errs := run(t, "", "scan", ref, "--db", db, "--data-dir", t.TempDir())
+	if code != 0 || !strings.Contains(errs, "Warning: "+ref+" (linux/amd64): "+want) || !strings.Contains(errs, "its vulnerabilities were not checked") {
+		t.Fatalf("exit %d, stderr:\n%s\nwant a warning %q", code, errs, want)
+	}
+
+	code, out, errs := run(t, "", "scan", ref, "--db", db, "--data-dir", t.TempDir(), "-o", "json")
+	if code != 0 || !strings.Contains(errs, want) {
+		t.Fatalf("exit %d, stderr:\n%s", code, errs)
+	}
+	var rep struct {
+		Results  []json.RawMessage
+		Warnings []scan.Warning
+	}
+	decodeJSON(t, out, &rep)
+	if len(rep.Warnings) != 1 || rep.Warnings[0].PkgName != "libssl3" || rep.Warnings[0].InstalledVersion != "1.0~~~bad!" || !strings.Contains(rep.Warnings[0].Message, want) {
+		t.Fatalf("warnings = %+v\n%s", rep.Warnings, out)
+	}
+	// The other package of the same source is still checked.
+	if len(rep.Results) != 1 || !strings.Contains(out, `"PkgName": "libcrypto3"`) || strings.Contains(string(rep.Results[0]), "~~~bad!") {
+		t.Fatalf("results = %s", out)
+	}
+	// The report still reads as Trivy's: Warnings is the last field.
+	if i, j := strings.Index(out, `"Results"`), strings.Index(out, `"Warnings"`); i < 0 || j < i {
+		t.Errorf("Warnings is not after Results:\n%s", out)
 	}
 }

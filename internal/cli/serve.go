@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/patchloop/patchloop/internal/client"
+	"github.com/patchloop/patchloop/internal/redact"
 	"github.com/patchloop/patchloop/internal/registry/embedded"
 	"github.com/patchloop/patchloop/internal/server"
 	"github.com/patchloop/patchloop/internal/workflow"
@@ -25,6 +26,7 @@ type serveFlags struct {
 	concurrency int
 	maxImages   int
 	embedded    string
+	htpasswd    string
 	token       string
 	authHost    string
 	// dataDir, dbRepositories, skipDBUpdate, mirrors and keyring mean
@@ -44,14 +46,19 @@ answers the HTTP API the workflow and task commands use.
 State lives in SQLite in --data-dir unless --database-url names a PostgreSQL
 database; the vulnerability database (db/, updated at start), the scan
 cache (cache/) and downloaded packages (apt/) live there too. Clients
-authenticate with a bearer token: --token (or $PATCHLOOP_TOKEN) sets it,
-otherwise one is generated on first start; either way it is kept in
-<data-dir>/token (mode 0600), where local commands find it.
+authenticate with a bearer token: --token (or $PATCHLOOP_TOKEN) sets it
+(at least 32 characters: openssl rand -hex 32), otherwise one is generated
+on first start; either way it is kept in <data-dir>/token (mode 0600), where
+local commands find it. A token file group or others may read is refused.
 
 Registry credentials come from the Docker config and its credential helpers,
 or from --username and --password-stdin for the registry --auth-registry
 names. --embedded-registry also runs an OCI registry in-process, storing its
-content in <data-dir>/registry.`,
+content in <data-dir>/registry. Without --embedded-registry-htpasswd anyone
+who reaches that address may push and delete images: keep it on loopback or
+a trusted network. With an htpasswd file (bcrypt entries, htpasswd -B) every
+request needs one of its users; the service itself then logs in with
+--auth-registry, --username and --password-stdin (or the Docker config).`,
 		Example: `  # The service on 127.0.0.1:8080 with an embedded registry on localhost:5000
   patchloop serve --embedded-registry 127.0.0.1:5000
 
@@ -69,8 +76,9 @@ content in <data-dir>/registry.`,
 	fl.StringVar(&f.databaseURL, "database-url", "", "PostgreSQL database, postgres://… (default: SQLite in --data-dir)")
 	fl.IntVar(&f.concurrency, "concurrency", 4, "how many scans run at once (patches: half as many, at least 1)")
 	fl.IntVar(&f.maxImages, "max-images", workflow.DefaultMaxImages, "safety limit: a cycle whose config selects more images fails")
-	fl.StringVar(&f.embedded, "embedded-registry", "", "also serve an OCI registry on this address, for example 127.0.0.1:5000")
-	fl.StringVar(&f.token, "token", "", "API token clients must present (default: $PATCHLOOP_TOKEN, else generated once)")
+	fl.StringVar(&f.embedded, "embedded-registry", "", "also serve an OCI registry on this address, for example 127.0.0.1:5000 (unauthenticated without --embedded-registry-htpasswd: loopback or a trusted network only)")
+	fl.StringVar(&f.htpasswd, "embedded-registry-htpasswd", "", "require the users of this htpasswd file (bcrypt entries) on the embedded registry")
+	fl.StringVar(&f.token, "token", "", "API token clients must present, at least 32 characters (default: $PATCHLOOP_TOKEN, else generated once)")
 	fl.StringVar(&f.authHost, "auth-registry", "", "registry host that --username and --password-stdin log in to")
 	fl.BoolVar(&f.patch.skipDBUpdate, "skip-db-update", false, "do not update the vulnerability database in <data-dir>/db at start")
 	fl.StringSliceVar(&f.patch.dbRepositories, "db-repository", nil, "vulnerability database repositories to update from, in order (repeatable)")
@@ -83,6 +91,9 @@ content in <data-dir>/registry.`,
 func (f *serveFlags) check() error {
 	if f.maxImages < 1 {
 		return usagef("--max-images %d: must be at least 1", f.maxImages)
+	}
+	if f.htpasswd != "" && f.embedded == "" {
+		return usagef("--embedded-registry-htpasswd needs --embedded-registry")
 	}
 	if f.concurrency < 1 {
 		return usagef("--concurrency %d: must be at least 1", f.concurrency)
@@ -129,16 +140,20 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(s.err, nil))
+	log := slog.New(redact.Handler(slog.NewTextHandler(s.err, nil)))
 	aptOpts.Logger = log
 	if f.embedded != "" {
 		root := filepath.Join(dataDir, "registry")
-		r, err := embedded.Start(ctx, f.embedded, embedded.Options{Root: root})
+		r, err := embedded.Start(ctx, f.embedded, embedded.Options{Root: root, Htpasswd: f.htpasswd})
 		if err != nil {
 			return err
 		}
 		defer r.Close()
-		fmt.Fprintf(s.err, "Embedded registry listening on http://%s (content in %s)\n", r.Addr, root)
+		auth := "no authentication: loopback or a trusted network only"
+		if f.htpasswd != "" {
+			auth = "users of " + f.htpasswd
+		}
+		fmt.Fprintf(s.err, "Embedded registry listening on http://%s (content in %s; %s)\n", r.Addr, root, auth)
 	}
 	svc, closeEngine, err := startEngine(ctx, engineOptions{
 		DataDir: dataDir, DatabaseURL: f.databaseURL, Concurrency: f.concurrency, MaxImages: f.maxImages,

@@ -45,9 +45,9 @@ func TestServeTwoProcessesOnPostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 		logs = append(logs, serveInProcess(t, "--data-dir", dir, "--skip-db-update", "--apt-mirror", repo.URL,
-			"--database-url", database, "--token", "two-processes-one-database", "--concurrency", "2"))
+			"--database-url", database, "--token", "two-processes-one-database-0123456789", "--concurrency", "2"))
 	}
-	t.Setenv(client.EnvToken, "two-processes-one-database")
+	t.Setenv(client.EnvToken, "two-processes-one-database-0123456789")
 	cfg := writeFile(t, "c.json", `{"version": "v1", "repositories": [`+strings.Join(repos, ",")+`]}`)
 	dir := t.TempDir() // the CLI's own; the token comes from the environment
 	code, out, errs := run(t, "", "workflow", "create", "-r", host, "--config", cfg, "--schedule", "1d", "--run-immediately", "--data-dir", dir)

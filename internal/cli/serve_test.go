@@ -71,7 +71,8 @@ func TestServeBadFlags(t *testing.T) {
 		"--concurrency 0":                {"--concurrency", "0"},
 		"--database-url: want":           {"--database-url", "mysql://x"},
 		"--username and --auth-registry": {"--username", "u"},
-		"at least 16 characters":         {"--token", "short"},
+		"at least 32 characters":         {"--token", "short"},
+		"openssl rand -hex 32":           {"--token", strings.Repeat("ab", 20)},
 		`--apt-mirror "ftp://x"`:         {"--apt-mirror", "ftp://x"},
 	}
 	for want, args := range cases {
@@ -97,5 +98,40 @@ func TestServeToken(t *testing.T) {
 	code, _, errs := run(t, "", "workflow", "show", "-r", host, "--data-dir", dir)
 	if code != ExitError || !strings.Contains(errs, "rejected the API token (HTTP 401)") {
 		t.Fatalf("wrong token: exit %d: %s", code, errs)
+	}
+}
+
+func TestServeRefusesEmptyDatabaseFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := vulndbtest.Write(dbDir(dir), vulndbtest.Database{}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "patchloop.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Old versions served on such a file: stop serve if it starts listening.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errb := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- Execute(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--skip-db-update"}, strings.NewReader(""), io.Discard, errb)
+	}()
+	var code int
+	for waiting := true; waiting; {
+		select {
+		case code = <-done:
+			waiting = false
+		case <-time.After(10 * time.Millisecond):
+			if listening.MatchString(errb.String()) {
+				cancel()
+				<-done
+				t.Fatalf("serve started on an empty database file:\n%s", errb)
+			}
+		}
+	}
+	if code == 0 || !strings.Contains(errb.String(), "sqlite database "+path+" is an empty file (0 bytes)") {
+		t.Fatalf("exit %d, stderr:\n%s", code, errb)
 	}
 }

@@ -22,7 +22,7 @@ import (
 	"github.com/patchloop/patchloop/internal/workflow"
 )
 
-const token = "client-test-token-0123456789"
+const token = "client-test-token-0123456789-abcdefghij"
 
 // newEngine opens the workflow engine on SQLite in a temporary directory,
 // with an empty vulnerability database; its scheduler and workers are not

@@ -118,7 +118,7 @@ func Run(ctx context.Context, ref string, opts Options) (*Result, error) {
 	}
 	defer os.RemoveAll(workDir)
 	r.workDir = workDir
-	return r.run(ctx, ref)
+	return r.run(WithLogger(ctx, r.log), ref)
 }
 
 // runner is one Run.
@@ -198,13 +198,15 @@ func (r *runner) run(ctx context.Context, arg string) (*Result, error) {
 const skipNothing = "nothing to fix"
 
 // patchIndex patches every Linux image of an index; it returns nil when no
-// platform changed.
+// platform changed, and an error wrapping ErrUnsupported when no platform
+// has a patchable OS.
 func (r *runner) patchIndex(ctx context.Context, arg string, idx v1.ImageIndex, digest v1.Hash, res *Result) (v1.ImageIndex, error) {
 	im, err := idx.IndexManifest()
 	if err != nil {
 		return nil, fmt.Errorf("reading index %s: %w", arg, err)
 	}
 	patched := map[v1.Hash]v1.Image{}
+	patchable := false // some platform has an OS a patcher handles
 	for _, d := range im.Manifests {
 		platform := ""
 		if d.Platform != nil {
@@ -236,11 +238,20 @@ func (r *runner) patchIndex(ctx context.Context, arg string, idx v1.ImageIndex, 
 			r.log.WarnContext(ctx, "platform not patched", "image", arg, "platform", platform, "reason", err)
 		} else if err != nil {
 			return nil, fmt.Errorf("%s (%s): %w", arg, platform, err)
+		} else {
+			patchable = true
 		}
 		res.Platforms = append(res.Platforms, pr)
 		if newImg != nil {
 			patched[d.Digest] = newImg
 		}
+	}
+	if !patchable {
+		var reasons []string
+		for _, pr := range res.Platforms {
+			reasons = append(reasons, fmt.Sprintf("%s: %s", cmp.Or(pr.Platform, "no platform"), pr.Skipped))
+		}
+		return nil, fmt.Errorf("image %s: %w: no platform of the index has a patchable OS (%s)", arg, ErrUnsupported, strings.Join(reasons, "; "))
 	}
 	if len(patched) == 0 {
 		return nil, nil
@@ -273,6 +284,13 @@ func (r *runner) patchImage(ctx context.Context, arg string, img v1.Image, platf
 	}
 	findings := FindingsFromReport(rep)
 	if len(findings) == 0 {
+		// No findings on an image without an OS means "cannot patch",
+		// not "nothing to fix".
+		if reason, err := noOS(ctx, img, rep); err != nil {
+			return nil, pr, fmt.Errorf("image %s: detecting the OS: %w", arg, err)
+		} else if reason != "" {
+			return nil, pr, fmt.Errorf("image %s (%s): %w: the image's OS is not patchable: %s", arg, pr.Platform, ErrUnsupported, reason)
+		}
 		pr.Skipped = skipNothing
 		return nil, pr, nil
 	}
@@ -324,6 +342,24 @@ func (r *runner) patchImage(ctx context.Context, arg string, img v1.Image, platf
 	}
 	pr.Digest = d.String()
 	return newImg, pr, nil
+}
+
+// noOS says why img has no patchable OS (Windows, no OS release file, no
+// layers at all), or "" when it has one. A scan report says so itself; a
+// report from elsewhere without OS metadata is checked against the image.
+func noOS(ctx context.Context, img v1.Image, rep *scan.Report) (string, error) {
+	if rep.Metadata.OS != nil && rep.Metadata.OS.Family != "" {
+		return "", nil
+	}
+	if rep.Unsupported != "" {
+		return rep.Unsupported, nil
+	}
+	_, err := ospkg.Inspect(ctx, img)
+	var unsupported *ospkg.UnsupportedOSError
+	if errors.As(err, &unsupported) {
+		return unsupported.Reason, nil
+	}
+	return "", err
 }
 
 // merge fills the Result's merged lists from its platforms.

@@ -3,6 +3,7 @@ package patch_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -396,4 +397,62 @@ func mustRef(t *testing.T, ref string) name.Reference {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// An image without a patchable OS is an error naming the image and why,
+// not "nothing to fix"; nothing is pushed.
+func TestRunImageWithoutOS(t *testing.T) {
+	f := newFixture(t)
+	cases := map[string]struct {
+		img  v1.Image
+		want string
+	}{
+		"no os":   {imagetest.Image(t, imagetest.FilesLayer(t, map[string]string{"app/server": "binary"})), "no OS release file found"},
+		"empty":   {imagetest.Image(t), "no OS release file found"},
+		"windows": {imagetest.WindowsImage(t, imagetest.FilesLayer(t, map[string]string{"Files/Windows/System32/config/SOFTWARE": "x"})), "windows images are not supported"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			ref := f.host + "/" + strings.ToLower(strings.ReplaceAll(name, " ", "")) + ":1.0"
+			registrytest.Push(t, ref, tc.img)
+			res, err := patch.Run(context.Background(), ref, f.options(t, tags.Incremental))
+			if !errors.Is(err, patch.ErrUnsupported) || res != nil {
+				t.Fatalf("result %+v, err = %v; want ErrUnsupported", res, err)
+			}
+			for _, w := range []string{"image " + ref + " (", "the image's OS is not patchable: " + tc.want} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("err = %v\nwant it to contain %q", err, w)
+				}
+			}
+			all, err := registry.New().Tags(context.Background(), mustRef(t, ref).Context())
+			if err != nil || !slices.Equal(all, []string{"1.0"}) {
+				t.Errorf("tags = %v, %v", all, err)
+			}
+		})
+	}
+	t.Run("report from elsewhere", func(t *testing.T) {
+		ref := f.host + "/fromreport:1.0"
+		registrytest.Push(t, ref, cases["no os"].img)
+		opts := f.options(t, tags.Incremental)
+		opts.Scan, opts.Report = nil, &scan.Report{ArtifactName: ref}
+		_, err := patch.Run(context.Background(), ref, opts)
+		if !errors.Is(err, patch.ErrUnsupported) || !strings.Contains(err.Error(), "no OS release file found") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("index without a patchable platform", func(t *testing.T) {
+		idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
+			mutate.IndexAddendum{Add: cases["no os"].img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+			mutate.IndexAddendum{Add: cases["windows"].img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "windows", Architecture: "amd64"}}},
+		)
+		ref := f.host + "/noos-multi:1.0"
+		if err := remote.WriteIndex(mustRef(t, ref), idx); err != nil {
+			t.Fatal(err)
+		}
+		_, err := patch.Run(context.Background(), ref, f.options(t, tags.Incremental))
+		want := "no platform of the index has a patchable OS (linux/amd64: "
+		if !errors.Is(err, patch.ErrUnsupported) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "windows/amd64: not a Linux platform") {
+			t.Fatalf("err = %v\nwant %q", err, want)
+		}
+	})
 }

@@ -110,7 +110,7 @@ func TestDriversOfOtherFamilies(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(string(tc.family), func(t *testing.T) {
 			src := &fakeAdvisories{byName: tc.advs}
-			ms, err := matchPackages(context.Background(), log, src, drivers[tc.family], "p", tc.pkgs)
+			ms, _, err := matchPackages(context.Background(), log, src, drivers[tc.family], "p", tc.pkgs)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,12 +127,12 @@ func TestDriversOfOtherFamilies(t *testing.T) {
 func TestEchoUnparsableVersionIsAnError(t *testing.T) {
 	src := &fakeAdvisories{byName: map[string][]vulndb.Advisory{"openssl": {{VulnerabilityID: "CVE-1", FixedVersion: "not a version!"}}}}
 	p := ospkg.Package{Name: "libssl3", SrcName: "openssl", SrcVersion: "3.0.11", SrcRelease: "1"}
-	_, err := matchPackages(context.Background(), slog.New(slog.DiscardHandler), src, drivers[ospkg.Echo], "echo", []ospkg.Package{p})
+	_, _, err := matchPackages(context.Background(), slog.New(slog.DiscardHandler), src, drivers[ospkg.Echo], "echo", []ospkg.Package{p})
 	if err == nil || !strings.Contains(err.Error(), "package libssl3: advisory CVE-1") {
 		t.Fatalf("err %v", err)
 	}
 	// Debian skips the advisory instead.
-	ms, err := matchPackages(context.Background(), slog.New(slog.DiscardHandler), src, drivers[ospkg.Debian], "debian 12", []ospkg.Package{p})
+	ms, _, err := matchPackages(context.Background(), slog.New(slog.DiscardHandler), src, drivers[ospkg.Debian], "debian 12", []ospkg.Package{p})
 	if err != nil || len(ms) != 0 {
 		t.Fatalf("%v %v", ms, err)
 	}

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -24,9 +25,13 @@ type advisorySource interface {
 }
 
 // matchPackages matches every package against the advisories of platform
-// with the rules of driver d.
-func matchPackages(ctx context.Context, log *slog.Logger, src advisorySource, d driver, platform string, pkgs []ospkg.Package) ([]match, error) {
-	var out []match
+// with the rules of driver d. Packages whose installed version cannot be
+// parsed are not matched; each gives a warning.
+func matchPackages(ctx context.Context, log *slog.Logger, src advisorySource, d driver, platform string, pkgs []ospkg.Package) ([]match, []Warning, error) {
+	var (
+		out      []match
+		warnings []Warning
+	)
 	for _, p := range pkgs {
 		if p.Name == "gpg-pubkey" { // carries no real version
 			continue
@@ -36,13 +41,34 @@ func matchPackages(ctx context.Context, log *slog.Logger, src advisorySource, d 
 			continue
 		}
 		ms, err := d.matchPackage(ctx, log, src, platform, p)
-		if err != nil {
-			return nil, err
+		var unparsable *unparsableError
+		switch {
+		case errors.As(err, &unparsable):
+			log.DebugContext(ctx, "package not checked: unparsable version", "package", p.Name, "version", unparsable.version, "err", unparsable.err)
+			warnings = append(warnings, Warning{
+				PkgName:          p.Name,
+				InstalledVersion: unparsable.version,
+				Message: fmt.Sprintf("package %s: installed version %q cannot be parsed (%v); its vulnerabilities were not checked",
+					p.Name, unparsable.version, unparsable.err),
+			})
+			continue
+		case err != nil:
+			return nil, nil, err
 		}
 		out = append(out, ms...)
 	}
-	return out, nil
+	return out, warnings, nil
 }
+
+// unparsableError is the installed version of a package that the
+// distribution's version ordering cannot parse.
+type unparsableError struct {
+	version string
+	err     error
+}
+
+func (e *unparsableError) Error() string { return fmt.Sprintf("version %q: %v", e.version, e.err) }
+func (e *unparsableError) Unwrap() error { return e.err }
 
 // matchPackage matches one package.
 func (d driver) matchPackage(ctx context.Context, log *slog.Logger, src advisorySource, platform string, p ospkg.Package) ([]match, error) {
@@ -63,8 +89,11 @@ func (d driver) matchPackage(ctx context.Context, log *slog.Logger, src advisory
 		if d.strict {
 			return nil, fmt.Errorf("package %s: installed version: %w", p.Name, err)
 		}
-		log.DebugContext(ctx, "skipping package with unparsable version", "package", p.Name, "err", err)
-		return nil, nil
+		// parseInstalled names the version; keep only its reason.
+		if cause := errors.Unwrap(err); cause != nil {
+			err = cause
+		}
+		return nil, &unparsableError{version: d.compared(p), err: err}
 	}
 	var out []match
 	for _, adv := range advs {

@@ -35,6 +35,12 @@ type Report struct {
 	// Results holds the OS-package result; empty when the image's OS is
 	// unsupported.
 	Results []Result `json:",omitempty"`
+	// Warnings lists what the scan could not check, such as packages whose
+	// installed version cannot be parsed. Trivy only logs these; the field
+	// is Patchloop's, written last and only when not empty, so readers of
+	// Trivy's format (which ignore unknown fields) read the report as
+	// before.
+	Warnings []Warning `json:",omitempty"`
 
 	// Unsupported, when not empty, says why the image was not scanned
 	// (Windows, no OS, an OS the database cannot match). It is not part of
@@ -45,6 +51,15 @@ type Report struct {
 	Platform string `json:"-"`
 	// Stats says how the scan went; not written to JSON.
 	Stats Stats `json:"-"`
+}
+
+// Warning is something a scan could not check.
+type Warning struct {
+	// PkgName and InstalledVersion name the package at fault, if any.
+	PkgName          string `json:",omitempty"`
+	InstalledVersion string `json:",omitempty"`
+	// Message says what was not checked and why, for people.
+	Message string
 }
 
 // Supported reports whether the image's OS could be scanned. A report that

@@ -118,10 +118,11 @@ func scan(ctx context.Context, img v1.Image, db database, opts Options) (*Report
 		rep.Unsupported = fmt.Sprintf("%s (%s %s)", ReasonNoAdvisories, family, inv.OS.Name)
 		return rep, nil
 	}
-	matches, err := matchPackages(ctx, log, db, d, bucket, inv.Packages)
+	matches, warnings, err := matchPackages(ctx, log, db, d, bucket, inv.Packages)
 	if err != nil {
 		return nil, fmt.Errorf("scan image %s: %w", name, err)
 	}
+	rep.Warnings = warnings
 	found, err := fillFindings(ctx, db, d, inv.OS, matches)
 	if err != nil {
 		return nil, fmt.Errorf("scan image %s: %w", name, err)

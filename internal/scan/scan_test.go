@@ -304,3 +304,21 @@ func TestReportRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestUnparsableInstalledVersionIsAWarning(t *testing.T) {
+	db := openDB(t, database())
+	img := imagetest.Image(t, imagetest.FilesLayer(t, map[string]string{
+		"etc/os-release":       "ID=alpine\nVERSION_ID=3.19.1\n",
+		"etc/alpine-release":   "3.19.1\n",
+		"lib/apk/db/installed": "P:libssl3\nV:1.0~~~bad!\nA:x86_64\no:openssl\n\nP:libcrypto3\nV:3.1.4-r2\nA:x86_64\no:openssl\n",
+	}))
+	rep := runScan(t, img, db, scan.Options{})
+	wantLines(t, rep,
+		"libcrypto3 3.1.4-r2 3.1.4-r5 CVE-2024-0727 HIGH/nvd fixed",
+	)
+	want := []scan.Warning{{PkgName: "libssl3", InstalledVersion: "1.0~~~bad!",
+		Message: `package libssl3: installed version "1.0~~~bad!" cannot be parsed (invalid version); its vulnerabilities were not checked`}}
+	if !reflect.DeepEqual(rep.Warnings, want) {
+		t.Errorf("warnings = %+v\nwant %+v", rep.Warnings, want)
+	}
+}

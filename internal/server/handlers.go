@@ -147,5 +147,13 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return fmt.Errorf("request body: %v: %w", err, workflow.ErrInvalidInput)
 	}
+	// One JSON value and nothing after it but white space.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return err
+		}
+		return fmt.Errorf("request body: trailing data after the JSON value at byte %d: send one JSON object: %w", dec.InputOffset(), workflow.ErrInvalidInput)
+	}
 	return nil
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/patchloop/patchloop/internal/workflow"
 )
 
-const testToken = "test-token-0123456789"
+const testToken = "test-token-0123456789-abcdefghijklmnop"
 
 // stub is a workflow.Service whose every call returns err (or nothing), for
 // the HTTP mapping tests; internal/client tests the full round trip.
@@ -135,6 +135,14 @@ func TestBodies(t *testing.T) {
 	url := hs.URL + "/v1/workflows"
 	if code, e, _ := call(t, "POST", url, testToken, "{not json"); code != 400 || e.Code != CodeInvalidInput {
 		t.Errorf("bad JSON: %d %+v", code, e)
+	}
+	for _, trailing := range []string{`{"registry":"r"} {"registry":"s"}`, `{"registry":"r"}x`, `{"registry":"r"}]`, `{} {`} {
+		if code, e, _ := call(t, "POST", url, testToken, trailing); code != 400 || e.Code != CodeInvalidInput || !strings.Contains(e.Error, "trailing data") {
+			t.Errorf("trailing data %q: %d %+v", trailing, code, e)
+		}
+	}
+	if code, e, _ := call(t, "POST", url, testToken, "{\"registry\":\"r\"}\n \t\n"); code != http.StatusCreated {
+		t.Errorf("trailing white space: %d %+v", code, e)
 	}
 	big := `{"config":"` + strings.Repeat("A", MaxRequestBytes) + `"}`
 	if code, e, _ := call(t, "POST", url, testToken, big); code != http.StatusRequestEntityTooLarge || e.Code != CodeTooLarge {

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -20,9 +22,16 @@ type SQLiteDB struct {
 // path, in WAL mode with a busy timeout, and limits the pool to one open
 // connection: SQLite allows one writer at a time, and River's own
 // background work would otherwise fail with SQLITE_BUSY.
+//
+// An existing file of zero bytes is refused: SQLite would take it for a new
+// database, and a service whose database was truncated would start with no
+// workflows as if nothing had happened.
 func OpenSQLite(ctx context.Context, path string) (*SQLiteDB, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("sqlite database path %q: want a file path without ? or #", path)
+	}
+	if err := checkNotEmpty(path); err != nil {
+		return nil, err
 	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
@@ -42,6 +51,26 @@ func OpenSQLite(ctx context.Context, path string) (*SQLiteDB, error) {
 		return nil, fmt.Errorf("open sqlite database %s: %w", path, err)
 	}
 	return &SQLiteDB{db: db}, nil
+}
+
+// checkNotEmpty refuses an existing database file of zero bytes, unless
+// its write-ahead log holds the data (a crash before the first checkpoint).
+func checkNotEmpty(path string) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open sqlite database %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > 0 {
+		return nil
+	}
+	if wal, err := os.Stat(path + "-wal"); err == nil && wal.Size() > 0 {
+		return nil
+	}
+	return fmt.Errorf("sqlite database %s is an empty file (0 bytes), not a Patchloop database: "+
+		"if it was truncated, restore it from a backup; to start afresh with no workflows, delete the file", path)
 }
 
 // SQL returns the underlying pool, for River's SQLite driver.

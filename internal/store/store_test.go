@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -145,5 +147,40 @@ func TestStore(t *testing.T) {
 				t.Fatalf("after delete: %v", err)
 			}
 		})
+	}
+}
+
+// A zero-byte database file is refused, not taken for a new database; a
+// database the store made reopens.
+func TestOpenSQLiteRefusesEmptyFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "patchloop.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.OpenSQLite(ctx, path)
+	if err == nil {
+		_ = db.Close()
+		t.Fatal("a zero-byte database file was opened")
+	}
+	for _, want := range []string{path, "empty file (0 bytes)", "restore it from a backup", "delete the file"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v\nwant it to contain %q", err, want)
+		}
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() != 0 {
+		t.Fatalf("the refused file was changed: %v %v", fi, err)
+	}
+
+	fresh := filepath.Join(t.TempDir(), "new.db")
+	for range 2 {
+		db, err := store.OpenSQLite(ctx, fresh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		migrated(t, db)
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/patchloop/patchloop/internal/config"
+	"github.com/patchloop/patchloop/internal/redact"
 	"github.com/patchloop/patchloop/internal/schedule"
 	"github.com/patchloop/patchloop/internal/store"
 )
@@ -16,7 +17,7 @@ func encodeResult(r RunResult) []byte {
 		// A RunResult holds only strings and ints.
 		return []byte("{}")
 	}
-	return data
+	return []byte(redact.String(string(data)))
 }
 
 // toRun converts a stored run.

@@ -119,6 +119,10 @@ func (e *Engine) Update(ctx context.Context, req UpdateRequest) (*Workflow, erro
 		}
 		return tx.UpdateWorkflow(ctx, w)
 	})
+	if errors.Is(err, store.ErrNotFound) {
+		// Deleted since it was read.
+		return nil, fmt.Errorf("%w: registry %s has no %s workflow (it was deleted meanwhile); create it with `patchloop workflow create`", ErrNotFound, host, typ)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +169,10 @@ func (e *Engine) Delete(ctx context.Context, registry, typ string) error {
 	if err := e.deletePolicyRepository(ctx, w.Registry); err != nil {
 		return err
 	}
-	if err := e.store.DeleteWorkflow(ctx, w.ID); err != nil {
+	if err := e.store.DeleteWorkflow(ctx, w.ID); errors.Is(err, store.ErrNotFound) {
+		// Another delete won the race.
+		return fmt.Errorf("%w: registry %s has no %s workflow (it was deleted meanwhile)", ErrNotFound, w.Registry, w.Type)
+	} else if err != nil {
 		return err
 	}
 	e.log.InfoContext(ctx, "workflow deleted", "registry", w.Registry, "type", w.Type)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/patch/apt"
+	"github.com/patchloop/patchloop/internal/redact"
 	"github.com/patchloop/patchloop/internal/registry"
 )
 
@@ -94,7 +95,8 @@ type Options struct {
 	// hostname:pid).
 	Name string
 	// Logger receives the engine's logs (default slog.Default()). Task
-	// logs also go to each run's log.
+	// logs also go to each run's log. Passwords of URLs are masked in
+	// both (redact.Handler).
 	Logger *slog.Logger
 
 	// testOnly speeds River's start and stop in tests.
@@ -137,6 +139,7 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	o.Logger = slog.New(redact.Handler(o.Logger.Handler()))
 	if o.Name == "" {
 		host, _ := os.Hostname()
 		o.Name = fmt.Sprintf("%s:%d", host, os.Getpid())

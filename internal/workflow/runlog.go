@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/patchloop/patchloop/internal/redact"
 	"github.com/patchloop/patchloop/internal/store"
 )
 
@@ -26,7 +27,7 @@ func (l *runLog) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	now := time.Now()
 	for line := range strings.SplitSeq(strings.TrimRight(string(p), "\n"), "\n") {
-		l.lines = append(l.lines, store.LogLine{At: now, Text: line})
+		l.lines = append(l.lines, store.LogLine{At: now, Text: redact.String(line)})
 	}
 	return len(p), nil
 }

@@ -68,6 +68,9 @@ func (t *task) scan(ctx context.Context, a ScanArgs) (RunStatus, RunResult, erro
 		if err != nil {
 			return "", res, err
 		}
+		for _, w := range rep.Warnings {
+			t.log.WarnContext(ctx, "package not checked", "platform", tg.Platform, "package", w.PkgName, "version", w.InstalledVersion, "reason", w.Message)
+		}
 		switch {
 		case !rep.Supported():
 			t.log.InfoContext(ctx, "platform not scanned", "platform", tg.Platform, "reason", rep.Unsupported)

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/patchloop/patchloop/internal/redact"
 	"github.com/patchloop/patchloop/internal/store"
 )
 
@@ -135,6 +136,9 @@ func (t *task) end(ctx context.Context, status RunStatus, res RunResult, err err
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	e := t.e
+	// Whatever the error says is stored (runs, River's job rows): no
+	// passwords of repository URLs.
+	err = redact.Error(err)
 	close(t.stopLogs)
 	defer e.running.Delete(t)
 	defer e.flushLog(sctx, t.ref.RunID, t.buf)

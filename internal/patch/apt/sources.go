@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	archive "github.com/patchloop/patchloop/internal/apt"
+	"github.com/patchloop/patchloop/internal/patch"
 )
 
 // imageSources returns the repositories to patch from: the image's own
@@ -40,10 +41,14 @@ func (p *Patcher) imageSources(ctx context.Context, st *imageState, arch string)
 		}
 		return false
 	})
+	// Only the release's official archives (or the operator's mirrors of
+	// them) may fall back to the host's keyring; decide before mirroring.
+	official := make([]bool, len(srcs))
 	for i := range srcs {
+		official[i] = archive.IsOfficialArchive(st.rel.ID, srcs[i].URI) || p.isMirror(srcs[i].URI)
 		srcs[i].URI = p.mirrorOf(srcs[i].URI)
 	}
-	if err := p.setKeyrings(ctx, st, srcs); err != nil {
+	if err := p.setKeyrings(ctx, st, srcs, official); err != nil {
 		return nil, err
 	}
 	return srcs, nil
@@ -61,6 +66,21 @@ func (p *Patcher) mirrorOf(uri string) string {
 		return p.opts.Mirror
 	}
 	return uri
+}
+
+// isMirror reports whether uri is one of the mirrors the operator
+// configured.
+func (p *Patcher) isMirror(uri string) bool {
+	key := strings.TrimSuffix(uri, "/")
+	if p.opts.Mirror != "" && strings.TrimSuffix(p.opts.Mirror, "/") == key {
+		return true
+	}
+	for _, to := range p.opts.Mirrors {
+		if strings.TrimSuffix(to, "/") == key {
+			return true
+		}
+	}
+	return false
 }
 
 // parseImageSources reads etc/apt/sources.list and the .list and .sources
@@ -100,20 +120,26 @@ func parseImageSources(st *imageState) ([]archive.Source, error) {
 // setKeyrings gives every source the keyring that verifies it: the user's
 // keyring when one was given; otherwise the keyrings its signed-by option
 // names (read from the image), an inline key, or the keys the image
-// trusts (etc/apt/trusted.gpg, etc/apt/trusted.gpg.d, usr/share/keyrings),
-// or, for images that trust none (distroless), the host's archive keyring
-// of the image's distribution.
-func (p *Patcher) setKeyrings(ctx context.Context, st *imageState, srcs []archive.Source) error {
-	if p.opts.Keyring != nil {
-		for i := range srcs {
-			srcs[i].Keyring = p.opts.Keyring
-		}
-		return nil
-	}
-	var trusted *archive.Keyring
+// trusts (etc/apt/trusted.gpg, etc/apt/trusted.gpg.d, usr/share/keyrings).
+// For images that trust none (distroless), the host's archive keyring of
+// a Debian or Ubuntu image verifies the release's official archives
+// (official[i]) and nothing else. Each choice is logged at info.
+func (p *Patcher) setKeyrings(ctx context.Context, st *imageState, srcs []archive.Source, official []bool) error {
+	var (
+		trusted     *archive.Keyring
+		trustedRead bool
+		host        *archive.Keyring
+		hostPath    string
+	)
 	for i := range srcs {
 		s := &srcs[i]
-		if s.Keyring != nil {
+		switch {
+		case p.opts.Keyring != nil:
+			s.Keyring = p.opts.Keyring
+			p.logKeyring(ctx, s, "the keyring given by the user (--keyring)")
+			continue
+		case s.Keyring != nil:
+			p.logKeyring(ctx, s, "the source's inline signed-by key")
 			continue
 		}
 		var paths []string
@@ -128,17 +154,36 @@ func (p *Patcher) setKeyrings(ctx context.Context, st *imageState, srcs []archiv
 				return fmt.Errorf("source %s %s (%s): %w", s.URI, s.Suite, s.Origin, err)
 			}
 			s.Keyring = kr
+			p.logKeyring(ctx, s, "the image's "+strings.Join(paths, ", "))
 			continue
 		}
-		if trusted == nil {
+		if !trustedRead {
+			trusted, trustedRead = p.trustedKeyring(ctx, st), true
+		}
+		if trusted != nil {
+			s.Keyring = trusted
+			p.logKeyring(ctx, s, fmt.Sprintf("the image's trusted keys (%s, %s/, %s/)", trustedGPG, trustedGPGDir, keyringsDir))
+			continue
+		}
+		if host == nil {
 			var err error
-			if trusted, err = p.trustedKeyring(ctx, st); err != nil {
+			if host, hostPath, err = p.hostKeyring(ctx, st); err != nil {
 				return err
 			}
 		}
-		s.Keyring = trusted
+		if !official[i] {
+			return fmt.Errorf("source %s %s (%s): the image trusts no repository keys, and the host's %s verifies only the official %s archives (or --apt-mirror), not a source the image names: pass a keyring (--keyring)", s.URI, s.Suite, s.Origin, hostPath, st.rel.ID)
+		}
+		s.Keyring = host
+		p.logKeyring(ctx, s, "the host's "+hostPath)
 	}
 	return nil
+}
+
+// logKeyring says which keyring verifies a source, in the run's log when
+// the context carries one.
+func (p *Patcher) logKeyring(ctx context.Context, s *archive.Source, keyring string) {
+	patch.LoggerFrom(ctx, p.log).InfoContext(ctx, "apt patcher: source verified by keyring", "source", s.URI+" "+s.Suite, "origin", s.Origin, "keyring", keyring)
 }
 
 // imageKeyring loads keyring files from the image.
@@ -162,8 +207,9 @@ func (p *Patcher) imageKeyring(ctx context.Context, st *imageState, paths []stri
 	return archive.MergeKeyrings(krs...), nil
 }
 
-// trustedKeyring merges every keyring the image trusts by default.
-func (p *Patcher) trustedKeyring(ctx context.Context, st *imageState) (*archive.Keyring, error) {
+// trustedKeyring merges every keyring the image trusts by default; nil
+// when it trusts none.
+func (p *Patcher) trustedKeyring(ctx context.Context, st *imageState) *archive.Keyring {
 	var krs []*archive.Keyring
 	add := func(name string, data []byte) {
 		kr, err := archive.ParseKeyring(data)
@@ -185,21 +231,33 @@ func (p *Patcher) trustedKeyring(ctx context.Context, st *imageState) (*archive.
 			add(dir+"/"+name, files[name])
 		}
 	}
-	if len(krs) > 0 {
-		return archive.MergeKeyrings(krs...), nil
+	if len(krs) == 0 {
+		return nil
 	}
-	if p.opts.HostKeyringDir != "" && st.rel.ID != "" {
-		host := filepath.Join(p.opts.HostKeyringDir, st.rel.ID+"-archive-keyring.gpg")
-		kr, err := archive.LoadKeyringFiles(ctx, host)
-		if err == nil {
-			p.log.InfoContext(ctx, "apt patcher: image trusts no keys; using the host's archive keyring", "keyring", host)
-			return kr, nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
-		}
+	return archive.MergeKeyrings(krs...)
+}
+
+// hostKeyring loads the host's archive keyring for an image that trusts
+// no keys. Only Debian and Ubuntu images qualify, and the file name is
+// fixed per distribution: the image's os-release never names a host path.
+func (p *Patcher) hostKeyring(ctx context.Context, st *imageState) (*archive.Keyring, string, error) {
+	noKeys := fmt.Sprintf("the image trusts no repository keys (no %s, %s/ or %s/ keyrings) and no keyring was given", trustedGPG, trustedGPGDir, keyringsDir)
+	name, known := archive.HostKeyringFile(st.rel.ID)
+	if !known {
+		return nil, "", fmt.Errorf("%s; its os-release ID %q is not debian or ubuntu, the only distributions whose host archive keyring is used: pass a keyring (--keyring)", noKeys, st.rel.ID)
 	}
-	return nil, fmt.Errorf("the image trusts no repository keys (no %s, %s/ or %s/ keyrings) and no keyring was given: pass a keyring (--keyring)", trustedGPG, trustedGPGDir, keyringsDir)
+	if p.opts.HostKeyringDir == "" {
+		return nil, "", fmt.Errorf("%s: pass a keyring (--keyring)", noKeys)
+	}
+	host := filepath.Join(p.opts.HostKeyringDir, name)
+	kr, err := archive.LoadKeyringFiles(ctx, host)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, "", fmt.Errorf("%s, and the host has no %s: pass a keyring (--keyring)", noKeys, host)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return kr, host, nil
 }
 
 // isKeyringName reports whether apt would read a file of a keyring

@@ -2,6 +2,12 @@
 // (github.com/distribution/distribution/v3) in-process. `patchloop registry
 // serve` and `patchloop serve --embedded-registry` use it so a newcomer needs
 // nothing else installed, and tests use it as a real registry on loopback.
+//
+// Without Options.Htpasswd the registry lets anyone pull, push and delete:
+// it is meant for loopback or a trusted network. With it, every request
+// needs the HTTP basic credentials of a bcrypt entry of that file
+// (distribution's htpasswd access controller); serve it behind TLS when
+// the credentials cross a network.
 package embedded
 
 import (
@@ -11,12 +17,16 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/distribution/distribution/v3/configuration"
+	_ "github.com/distribution/distribution/v3/registry/auth/htpasswd" // the "htpasswd" access controller
 	"github.com/distribution/distribution/v3/registry/handlers"
 	"github.com/sirupsen/logrus"
+	"golang.org/x/crypto/bcrypt"
 
 	// Storage drivers the registry can use.
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
@@ -30,6 +40,10 @@ type Options struct {
 	Root string
 	// CatalogMaxEntries caps one page of /v2/_catalog (default 1000).
 	CatalogMaxEntries int
+	// Htpasswd, when set, is an htpasswd file of bcrypt entries
+	// (`htpasswd -B`): every request must authenticate as one of its
+	// users. The file must exist; it is read again when it changes.
+	Htpasswd string
 }
 
 // Handler returns an http.Handler serving the OCI distribution API with
@@ -53,6 +67,12 @@ func Handler(ctx context.Context, opts Options) (http.Handler, func(), error) {
 	}
 	cfg.Log.Level = "error"
 	cfg.HTTP.Secret = "patchloop-embedded-registry"
+	if opts.Htpasswd != "" {
+		if err := checkHtpasswd(opts.Htpasswd); err != nil {
+			return nil, nil, err
+		}
+		cfg.Auth = configuration.Auth{"htpasswd": configuration.Parameters{"realm": "patchloop", "path": opts.Htpasswd}}
+	}
 	var app *handlers.App
 	err := func() (err error) {
 		// NewApp panics on configuration errors; turn that into an error.
@@ -68,6 +88,37 @@ func Handler(ctx context.Context, opts Options) (http.Handler, func(), error) {
 		return nil, nil, err
 	}
 	return app, func() { _ = app.Shutdown() }, nil
+}
+
+// checkHtpasswd makes sure path is an htpasswd file the registry can use:
+// it exists (distribution would otherwise create one with a random
+// password nobody is told) and holds at least one user, each with a bcrypt
+// hash, the only kind distribution accepts.
+func checkHtpasswd(path string) error {
+	const hint = "create it with `htpasswd -Bbn USER PASSWORD > FILE` (bcrypt entries)"
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("registry htpasswd file: %w: %s", err, hint)
+	}
+	users := 0
+	for n, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		user, hash, ok := strings.Cut(line, ":")
+		if !ok || user == "" {
+			return fmt.Errorf("registry htpasswd file %s line %d: want USER:HASH: %s", path, n+1, hint)
+		}
+		if _, err := bcrypt.Cost([]byte(hash)); err != nil {
+			return fmt.Errorf("registry htpasswd file %s line %d: user %s: not a bcrypt hash (%v): %s", path, n+1, user, err, hint)
+		}
+		users++
+	}
+	if users == 0 {
+		return fmt.Errorf("registry htpasswd file %s has no users: %s", path, hint)
+	}
+	return nil
 }
 
 // Server is a registry listening on a TCP address.

@@ -18,7 +18,9 @@ func newSHA256() hash.Hash { return sha256.New() }
 type Checksum string
 
 // ChecksumSHA1 returns the Q1 checksum of a SHA-1 digest.
-func ChecksumSHA1(sum []byte) Checksum { return Checksum("Q1" + base64.StdEncoding.EncodeToString(sum)) }
+func ChecksumSHA1(sum []byte) Checksum {
+	return Checksum("Q1" + base64.StdEncoding.EncodeToString(sum))
+}
 
 // digest decodes the checksum; it returns the algorithm ("sha1",
 // "sha256") and the digest.

@@ -12,9 +12,9 @@ import (
 // member is one gzip member of an APKINDEX.tar.gz or .apk file: where it
 // is and the digests of its compressed bytes.
 type member struct {
-	off, len       int64
-	sha1, sha256   []byte
-	uncompressed   int64
+	off, len     int64
+	sha1, sha256 []byte
+	uncompressed int64
 }
 
 // memberReader feeds gzip one byte source while counting and hashing what

@@ -65,7 +65,7 @@ func ParseInstalled(data []byte) (*Installed, error) {
 				ip.Dirs = append(ip.Dirs, dir)
 			case 'M':
 				if dir == nil {
-					return nil, fmt.Errorf("%s line %d: M: before any F:", InstalledFile, r.Line)
+					return nil, fmt.Errorf("%s line %d: an M field before any F field", InstalledFile, r.Line)
 				}
 				dir.ACL = f.Value
 			case 'R':
@@ -77,7 +77,7 @@ func ParseInstalled(data []byte) (*Installed, error) {
 				dir.Files = append(dir.Files, file)
 			case 'a', 'Z':
 				if file == nil {
-					return nil, fmt.Errorf("%s line %d: %c: before any R:", InstalledFile, r.Line, f.Key)
+					return nil, fmt.Errorf("%s line %d: a %c field before any R field", InstalledFile, r.Line, f.Key)
 				}
 				if f.Key == 'a' {
 					file.ACL = f.Value

@@ -17,6 +17,7 @@ import (
 	archive "github.com/patchloop/patchloop/internal/apt"
 	"github.com/patchloop/patchloop/internal/ospkg"
 	"github.com/patchloop/patchloop/internal/patch"
+	"github.com/patchloop/patchloop/internal/patch/layer"
 )
 
 // DefaultHostKeyringDir is where the host's distribution archive keyrings
@@ -116,7 +117,7 @@ func (p *Patcher) Patch(ctx context.Context, img v1.Image, req patch.Request) (*
 	if workDir == "" {
 		workDir = os.TempDir()
 	}
-	local, release, err := keepLayersLocal(img, workDir)
+	local, release, err := layer.KeepLocal(img, workDir)
 	if err != nil {
 		return nil, fmt.Errorf("apt patcher: %w", err)
 	}

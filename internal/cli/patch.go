@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,7 +16,6 @@ import (
 
 	"github.com/patchloop/patchloop/internal/ospkg"
 	"github.com/patchloop/patchloop/internal/patch"
-	"github.com/patchloop/patchloop/internal/patch/apt"
 	"github.com/patchloop/patchloop/internal/registry"
 	"github.com/patchloop/patchloop/internal/scan"
 	"github.com/patchloop/patchloop/internal/tags"
@@ -126,29 +125,20 @@ func (f *patchFlags) check() (outputFormat, tags.Convention, error) {
 	return format, conv, nil
 }
 
-// aptOptions builds the apt patcher's options from the flags.
-func (f *patchFlags) aptOptions(ctx context.Context, s *streams) (apt.Options, error) {
-	opts := apt.Options{
-		CacheDir:       filepath.Join(f.dataDir, "apt"),
-		Logger:         stderrLogger(s),
-		HostKeyringDir: apt.DefaultHostKeyringDir,
-		Mirrors:        map[string]string{},
+// patchConfig builds the patchers' config from the flags: downloads in
+// the data directory, the apt mirrors and keyring.
+func (f *patchFlags) patchConfig(log *slog.Logger) (patch.Config, error) {
+	mirrors, err := patch.ParseMirrors(f.mirrors)
+	if err != nil {
+		return patch.Config{}, usagef("--apt-mirror: %v", err)
 	}
-	for _, m := range f.mirrors {
-		if from, to, ok := strings.Cut(m, "="); ok {
-			opts.Mirrors[from] = to
-		} else {
-			opts.Mirror = m
-		}
-	}
-	if f.keyring != "" {
-		kr, err := apt.LoadKeyring(ctx, f.keyring)
-		if err != nil {
-			return opts, usagef("--keyring: %v", err)
-		}
-		opts.Keyring = kr
-	}
-	return opts, nil
+	return patch.Config{
+		DataDir: f.dataDir,
+		Logger:  log,
+		Repositories: map[string]patch.RepositoryConfig{
+			"apt": {Mirrors: mirrors, Keyring: f.keyring, HostKeys: true},
+		},
+	}, nil
 }
 
 // runPatch runs `patchloop patch`.
@@ -165,17 +155,17 @@ func runPatch(cmd *cobra.Command, s *streams, f *patchFlags, arg string) error {
 	if err != nil {
 		return err
 	}
-	aptOpts, err := f.aptOptions(ctx, s)
+	cfg, err := f.patchConfig(stderrLogger(s))
 	if err != nil {
 		return err
 	}
-	patcher, err := apt.New(aptOpts)
+	patchers, err := patch.New(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	opts := patch.Options{
 		Client:     client,
-		Patchers:   []patch.Patcher{patcher},
+		Patchers:   patchers,
 		Convention: conv,
 		Tag:        f.tag,
 		DryRun:     f.dryRun,

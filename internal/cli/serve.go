@@ -125,12 +125,11 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
-	aptOpts, err := f.patch.aptOptions(ctx, s)
+	log := slog.New(slog.NewTextHandler(s.err, nil))
+	patchCfg, err := f.patch.patchConfig(log)
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(s.err, nil))
-	aptOpts.Logger = log
 	if f.embedded != "" {
 		root := filepath.Join(dataDir, "registry")
 		r, err := embedded.Start(ctx, f.embedded, embedded.Options{Root: root})
@@ -142,7 +141,7 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 	}
 	svc, closeEngine, err := startEngine(ctx, engineOptions{
 		DataDir: dataDir, DatabaseURL: f.databaseURL, Concurrency: f.concurrency, MaxImages: f.maxImages,
-		Registry: reg, APT: aptOpts, Logger: log,
+		Registry: reg, Patch: patchCfg, Logger: log,
 		UpdateDB: func(context.Context) error {
 			if f.patch.skipDBUpdate {
 				return nil

@@ -28,9 +28,9 @@ type Scanner func(ctx context.Context, img v1.Image, platform string) (*scan.Rep
 type Options struct {
 	// Client reads and pushes images; required.
 	Client *registry.Client
-	// Patchers patch the images; the first that handles an image's OS
-	// family is used.
-	Patchers []Patcher
+	// Patchers patch the images, by OS family (New builds the registered
+	// ones); required.
+	Patchers Patchers
 	// Report, when set, lists the findings of every platform (a report
 	// read with --report); otherwise Scan is called per platform.
 	Report *scan.Report
@@ -101,6 +101,9 @@ type PlatformResult struct {
 func Run(ctx context.Context, ref string, opts Options) (*Result, error) {
 	if opts.Client == nil {
 		return nil, errors.New("patch: no registry client")
+	}
+	if len(opts.Patchers) == 0 {
+		return nil, errors.New("patch: no patchers")
 	}
 	if opts.Report == nil && opts.Scan == nil {
 		return nil, errors.New("patch: neither a report nor a scanner")
@@ -292,15 +295,9 @@ func (r *runner) patchImage(ctx context.Context, arg string, img v1.Image, platf
 		family = string(inv.OS.Family)
 	}
 	pr.Family = family
-	var p Patcher
-	for _, c := range r.opts.Patchers {
-		if c.Handles(family) {
-			p = c
-			break
-		}
-	}
-	if p == nil {
-		return nil, pr, fmt.Errorf("image %s (%s): %w: OS family %q", arg, pr.Platform, ErrUnsupported, family)
+	p, err := r.opts.Patchers.For(ospkg.NormalizeFamily(family))
+	if err != nil {
+		return nil, pr, fmt.Errorf("image %s (%s): %w", arg, pr.Platform, err)
 	}
 	r.log.InfoContext(ctx, "patching", "image", arg, "platform", pr.Platform, "patcher", p.Name(), "findings", len(findings))
 	out, err := p.Patch(ctx, img, Request{Findings: findings, DryRun: r.opts.DryRun, WorkDir: r.workDir})

@@ -1,4 +1,4 @@
-package apt
+package layer
 
 import (
 	"errors"
@@ -11,12 +11,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-// localImage wraps an image so that each compressed layer is downloaded
-// and decompressed once: the first complete read of a layer's tar stream
-// is kept in a file of dir, and later reads come from that file. The
-// patcher reads the image's filesystem in more than one pass (before and
-// after choosing packages), and a remote layer would otherwise be fetched
-// again each time.
+// localImage is an image whose compressed layers are kept after their
+// first read; see KeepLocal.
 type localImage struct {
 	v1.Image
 	layers []v1.Layer
@@ -25,8 +21,14 @@ type localImage struct {
 // Layers returns the wrapped layers.
 func (li *localImage) Layers() ([]v1.Layer, error) { return li.layers, nil }
 
-// keepLayersLocal wraps img; release removes the kept files.
-func keepLayersLocal(img v1.Image, dir string) (v1.Image, func(), error) {
+// KeepLocal wraps img so that each compressed layer is downloaded and
+// decompressed once: the first complete read of a layer's tar stream is
+// kept in a file of dir, and later reads come from that file. A patcher
+// reads the image's filesystem in more than one pass (before and after
+// choosing packages), and a remote layer would otherwise be fetched again
+// each time. Uncompressed layers are not copied. release removes the kept
+// files.
+func KeepLocal(img v1.Image, dir string) (v1.Image, func(), error) {
 	ls, err := img.Layers()
 	if err != nil {
 		return nil, nil, fmt.Errorf("listing layers: %w", err)

@@ -73,24 +73,15 @@ func TestParseRepositoriesAndMirror(t *testing.T) {
 	if !slices.Equal(srcs, want) || !slices.Equal(skipped, []string{"/media/cdrom/apks"}) {
 		t.Fatalf("sources %v skipped %v", srcs, skipped)
 	}
-	m, err := apk.Mirror(srcs, "http://127.0.0.1:9/alpine/")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := apk.Mirror(srcs, "http://127.0.0.1:9/alpine/", nil)
 	if m[0].URL != "http://127.0.0.1:9/alpine/v3.22/main" || m[2].URL != "http://127.0.0.1:9/alpine/edge/testing" || m[2].Tag != "testing" {
 		t.Errorf("mirrored %v", m)
 	}
-	m, err = apk.Mirror(srcs, "https://dl-cdn.alpinelinux.org/alpine/v3.22=http://m/a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m[1].URL != "http://m/a/community" || m[2].URL != srcs[2].URL {
+	m = apk.Mirror(srcs, "http://all", map[string]string{"https://dl-cdn.alpinelinux.org/alpine/v3.22": "http://m/a"})
+	if m[1].URL != "http://m/a/community" || m[2].URL != "http://all/edge/testing" {
 		t.Errorf("FROM=TO mirrored %v", m)
 	}
-	if _, err := apk.Mirror(srcs, "ftp://x"); err == nil {
-		t.Error("ftp mirror accepted")
-	}
-	w, _ := apk.Mirror([]apk.Source{{URL: "https://packages.wolfi.dev/os"}}, "http://m/wolfi")
+	w := apk.Mirror([]apk.Source{{URL: "https://packages.wolfi.dev/os"}}, "http://m/wolfi", nil)
 	if w[0].URL != "http://m/wolfi" {
 		t.Errorf("wolfi mirrored %v", w)
 	}

@@ -110,37 +110,47 @@ var DefaultKeyNames = map[string]string{
 // and the repository ("v3.22/main", "edge/testing").
 var releasePath = regexp.MustCompile(`/(v\d+\.\d+|edge|latest-stable)/[^/]+$`)
 
-// Mirror rewrites sources for a mirror, the way --apt-mirror rewrites APT
-// sources. A mirror given as FROM=TO replaces the prefix FROM (a whole
-// path element, compared without a trailing slash) with TO. A bare URL
-// replaces the base of every source: what comes before the release and
-// repository of an Alpine URL (".../v3.22/main" keeps "v3.22/main"), or
-// the whole URL of a repository without one (Wolfi's "…/os").
-func Mirror(srcs []Source, mirror string) ([]Source, error) {
-	from, to, pair := strings.Cut(mirror, "=")
-	if !pair {
-		to = mirror
-	}
-	to = strings.TrimSuffix(to, "/")
-	if u, err := url.Parse(to); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("apk mirror %q: want an http(s) URL, or FROM=TO", mirror)
-	}
-	from = strings.TrimSuffix(from, "/")
+// Mirror rewrites sources for mirrors, as --apk-mirror asks (the
+// replacement URLs are checked by the caller). byURL maps a URL (compared
+// without a trailing slash) to its replacement; a key that is a proper
+// prefix of a source URL (at a path boundary) replaces that prefix. all,
+// when set, replaces the base of every other source: what comes before
+// the release and repository of an Alpine URL (".../v3.22/main" keeps
+// "v3.22/main"), or the whole URL of a repository without one (Wolfi's
+// ".../os").
+func Mirror(srcs []Source, all string, byURL map[string]string) []Source {
 	out := make([]Source, len(srcs))
 	for i, s := range srcs {
 		out[i] = s
-		switch {
-		case pair:
-			if s.URL == from || strings.HasPrefix(s.URL, from+"/") {
-				out[i].URL = to + s.URL[len(from):]
-			}
-		default:
-			if loc := releasePath.FindStringIndex(s.URL); loc != nil {
-				out[i].URL = to + s.URL[loc[0]:]
-			} else {
-				out[i].URL = to
-			}
+		if u, ok := replacePrefix(s.URL, byURL); ok {
+			out[i].URL = u
+			continue
+		}
+		if all == "" {
+			continue
+		}
+		all := strings.TrimSuffix(all, "/")
+		if loc := releasePath.FindStringIndex(s.URL); loc != nil {
+			out[i].URL = all + s.URL[loc[0]:]
+		} else {
+			out[i].URL = all
 		}
 	}
-	return out, nil
+	return out
+}
+
+// replacePrefix applies the longest matching FROM=TO mirror to u.
+func replacePrefix(u string, byURL map[string]string) (string, bool) {
+	best := ""
+	for from := range byURL {
+		f := strings.TrimSuffix(from, "/")
+		if (u == f || strings.HasPrefix(u, f+"/")) && len(f) > len(strings.TrimSuffix(best, "/")) {
+			best = from
+		}
+	}
+	if best == "" {
+		return "", false
+	}
+	f := strings.TrimSuffix(best, "/")
+	return strings.TrimSuffix(byURL[best], "/") + u[len(f):], true
 }

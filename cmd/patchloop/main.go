@@ -13,6 +13,7 @@ import (
 
 	// The patchers, one per package manager; each registers the OS
 	// families it handles.
+	_ "github.com/patchloop/patchloop/internal/patch/apk"
 	_ "github.com/patchloop/patchloop/internal/patch/apt"
 )
 

@@ -2,4 +2,7 @@ package cli
 
 // The binary links the patchers in cmd/patchloop; the CLI's tests link
 // them here.
-import _ "github.com/patchloop/patchloop/internal/patch/apt"
+import (
+	_ "github.com/patchloop/patchloop/internal/patch/apk"
+	_ "github.com/patchloop/patchloop/internal/patch/apt"
+)

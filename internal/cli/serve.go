@@ -43,7 +43,7 @@ answers the HTTP API the workflow and task commands use.
 
 State lives in SQLite in --data-dir unless --database-url names a PostgreSQL
 database; the vulnerability database (db/, updated at start), the scan
-cache (cache/) and downloaded packages (apt/) live there too. Clients
+cache (cache/) and downloaded packages (apt/, apk/) live there too. Clients
 authenticate with a bearer token: --token (or $PATCHLOOP_TOKEN) sets it,
 otherwise one is generated on first start; either way it is kept in
 <data-dir>/token (mode 0600), where local commands find it.
@@ -76,6 +76,8 @@ content in <data-dir>/registry.`,
 	fl.StringSliceVar(&f.patch.dbRepositories, "db-repository", nil, "vulnerability database repositories to update from, in order (repeatable)")
 	fl.StringArrayVar(&f.patch.mirrors, "apt-mirror", nil, "replace every apt source URI with URL, or one with FROM=TO (repeatable)")
 	fl.StringVar(&f.patch.keyring, "keyring", "", "verify APT repositories with this keyring instead of the keys each image trusts")
+	fl.StringArrayVar(&f.patch.apkMirrors, "apk-mirror", nil, "replace the base of every apk repository with URL, or a URL prefix with FROM=TO (repeatable)")
+	fl.StringVar(&f.patch.apkKeyring, "apk-keyring", "", "verify apk indexes with these RSA public keys (a PEM file or a directory of them) instead of each image's etc/apk/keys")
 	f.patch.reg.register(cmd)
 	return cmd
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/patchloop/patchloop/internal/deb"
 	"github.com/patchloop/patchloop/internal/patch"
+	_ "github.com/patchloop/patchloop/internal/patch/apk" // registers the apk patcher
 	_ "github.com/patchloop/patchloop/internal/patch/apt" // registers the apt patcher
 	"github.com/patchloop/patchloop/internal/patch/patchtest"
 	"github.com/patchloop/patchloop/internal/registry"

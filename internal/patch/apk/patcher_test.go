@@ -343,4 +343,3 @@ func TestDryRun(t *testing.T) {
 		t.Errorf("dry run downloaded the package %d times", n)
 	}
 }
-

@@ -1,0 +1,75 @@
+package apk_test
+
+import (
+	"crypto/sha1"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/patchloop/patchloop/internal/patch"
+	apkpatch "github.com/patchloop/patchloop/internal/patch/apk"
+	"github.com/patchloop/patchloop/internal/patch/patchtest"
+	"github.com/patchloop/patchloop/internal/testutil/apkrepo"
+)
+
+// TestReplacesAndConflicts: a new version that ships a file of another
+// installed package takes it over when it replaces that package, and is
+// refused otherwise; a declared conflict with an installed package is
+// refused.
+func TestReplacesAndConflicts(t *testing.T) {
+	t.Parallel()
+	tools := apkrepo.Package{Name: "tools", Version: "1.0-r0", Files: []apkrepo.File{
+		{Path: "usr/bin/tool", Body: "tool from tools"}, {Path: "usr/bin/other", Body: "other"},
+	}}
+	bar := func(v string, replaces, depends []string) apkrepo.Package {
+		return apkrepo.Package{Name: "bar", Version: v, Replaces: replaces, Depends: depends, Files: []apkrepo.File{
+			{Path: "usr/bin/bar", Body: "bar " + v}, {Path: "usr/bin/tool", Body: "tool from bar " + v},
+		}}
+	}
+	barOld := apkrepo.Package{Name: "bar", Version: "1.0-r0", Files: []apkrepo.File{{Path: "usr/bin/bar", Body: "bar 1.0-r0"}}}
+	db := patchtest.Database(t, "alpine 3.22", patchtest.Advisory{Source: "bar", ID: "CVE-2026-4000", Fixed: "1.0-r1"})
+	for _, tc := range []struct {
+		name string
+		new  apkrepo.Package
+		want error
+	}{
+		{"replaces", bar("1.0-r1", []string{"tools"}, nil), nil},
+		{"file conflict", bar("1.0-r1", nil, nil), apkpatch.ErrConflict},
+		{"declared conflict", bar("1.0-r1", []string{"tools"}, []string{"!tools"}), apkpatch.ErrConflict},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := apkrepo.New(t, apkrepo.Config{Repositories: []apkrepo.Repository{{Path: mainRepo, Packages: []apkrepo.Package{tools, tc.new}}}})
+			img := apkrepo.Image(t, apkrepo.ImageSpec{Packages: []apkrepo.Package{barOld, tools}, Repositories: []string{srv.RepoURL(mainRepo)}})
+			patched, _, err := patchImage(t, newPatcher(t), img, findings(t, img, db))
+			if tc.want != nil {
+				if !errors.Is(err, tc.want) || !patch.IsPermanent(err) {
+					t.Fatalf("error %v, want %v", err, tc.want)
+				}
+				if !strings.Contains(err.Error(), "tools") {
+					t.Errorf("error does not name the other package: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			files := read(t, patched, "lib/apk/db/installed", "usr/bin/tool", "usr/bin/other")
+			toolsRec := strings.Replace(apkrepo.Build(t, tools).InstalledRecord(), "R:tool\nZ:"+checksumOf("tool from tools")+"\n", "", 1)
+			want := apkrepo.Build(t, tc.new).InstalledRecord() + toolsRec
+			if files["lib/apk/db/installed"] != want {
+				t.Errorf("installed database:\n%s\nwant:\n%s", files["lib/apk/db/installed"], want)
+			}
+			if files["usr/bin/tool"] != "tool from bar 1.0-r1" || files["usr/bin/other"] != "other" {
+				t.Errorf("files %v", files)
+			}
+		})
+	}
+}
+
+// checksumOf returns apk's Q1 checksum of a content.
+func checksumOf(body string) string {
+	s := sha1.Sum([]byte(body))
+	return "Q1" + base64.StdEncoding.EncodeToString(s[:])
+}

@@ -76,7 +76,7 @@ func readPackage(n *node, f *apk.File, sp *layer.Spool) (*fetched, error) {
 		}
 		e := &dataEntry{hdr: headerOf(h)}
 		switch h.Typeflag {
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg:
 			sum := sha1.New()
 			if e.off, e.len, _, err = sp.Add(io.TeeReader(d, sum)); err != nil {
 				return nil, fmt.Errorf("%s: %w", h.Name, err)
@@ -107,9 +107,6 @@ func headerOf(h *tar.Header) tar.Header {
 	out := tar.Header{
 		Name: h.Name, Typeflag: h.Typeflag, Mode: h.Mode & 0o7777, Uid: h.Uid, Gid: h.Gid, Uname: h.Uname, Gname: h.Gname,
 		ModTime: h.ModTime, Linkname: h.Linkname, Devmajor: h.Devmajor, Devminor: h.Devminor, Size: h.Size,
-	}
-	if out.Typeflag == tar.TypeRegA {
-		out.Typeflag = tar.TypeReg
 	}
 	for k, v := range h.PAXRecords {
 		if strings.HasPrefix(k, "SCHILY.xattr.") {

@@ -20,6 +20,7 @@ func TestPatchWolfi(t *testing.T) {
 	key := apkrepo.SharedKey(0, "wolfi-signing.rsa.pub")
 	glibc := func(v string) apkrepo.Package {
 		return apkrepo.Package{Name: "glibc", Version: v, Provides: []string{"so:libc.so.6=6"},
+			Triggers: []string{"/lib", "/usr/lib"}, Scripts: map[string]string{".trigger": "#!/bin/sh\n/sbin/ldconfig\n"},
 			Files: []apkrepo.File{{Path: "usr/lib/libc.so.6", Body: "glibc " + v, Mode: 0o755}}}
 	}
 	locale := func(v string) apkrepo.Package {
@@ -53,7 +54,13 @@ func TestPatchWolfi(t *testing.T) {
 	if left := findings(t, patched, db); len(left) > 0 {
 		t.Errorf("findings after patching: %+v", left)
 	}
-	files := read(t, patched, "lib/apk/db/installed", "usr/lib/libc.so.6")
+	if len(out.SkippedScripts) != 1 || out.SkippedScripts[0].Package != "glibc" || !slices.Equal(out.SkippedScripts[0].Scripts, []string{".trigger"}) {
+		t.Errorf("skipped scripts %+v", out.SkippedScripts)
+	}
+	files := read(t, patched, "lib/apk/db/installed", "usr/lib/libc.so.6", "lib/apk/db/triggers")
+	if want := apkrepo.Build(t, glibc("2.42-r3")).TriggersLine() + "\n"; files["lib/apk/db/triggers"] != want {
+		t.Errorf("triggers %q, want %q", files["lib/apk/db/triggers"], want)
+	}
 	want := apkrepo.Build(t, glibc("2.42-r3")).InstalledRecord() + apkrepo.Build(t, locale("2.42-r3")).InstalledRecord()
 	if files["lib/apk/db/installed"] != want || files["usr/lib/libc.so.6"] != "glibc 2.42-r3" {
 		t.Errorf("installed database:\n%s\nwant:\n%s", files["lib/apk/db/installed"], want)

@@ -103,13 +103,14 @@ func baseFiles(spec ImageSpec) map[string]string {
 }
 
 // InstallTar returns the layer apk would write installing the packages:
-// their data entries, lib/apk/db/installed and lib/apk/db/scripts.tar.
+// their data entries, lib/apk/db/installed, lib/apk/db/scripts.tar and,
+// for packages with triggers, lib/apk/db/triggers.
 func InstallTar(t testing.TB, pkgs []Package) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	seen := map[string]bool{}
-	var db strings.Builder
+	var db, triggers strings.Builder
 	var scripts []tarFile
 	write := func(h *tar.Header, body []byte) {
 		if err := tw.WriteHeader(h); err != nil {
@@ -146,12 +147,18 @@ func InstallTar(t testing.TB, pkgs []Package) []byte {
 			write(h, []byte(e.Body))
 		}
 		db.WriteString(b.InstalledRecord())
+		if len(p.Triggers) > 0 {
+			triggers.WriteString(b.TriggersLine() + "\n")
+		}
 		for i, n := range b.ScriptNames() {
 			scripts = append(scripts, tarFile{name: n, body: b.Scripts[sortedKeys(b.Scripts)[i]]})
 		}
 	}
 	write(&tar.Header{Name: "lib/apk/db/installed", Mode: 0o644, Size: int64(db.Len()), ModTime: BuildTime}, []byte(db.String()))
-	st := ScriptsTar(scripts)
+	if triggers.Len() > 0 {
+		write(&tar.Header{Name: "lib/apk/db/triggers", Mode: 0o644, Size: int64(triggers.Len()), ModTime: BuildTime}, []byte(triggers.String()))
+	}
+	st := scriptsTar(scripts)
 	write(&tar.Header{Name: "lib/apk/db/scripts.tar", Mode: 0o644, Size: int64(len(st)), ModTime: BuildTime}, st)
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
@@ -162,9 +169,9 @@ func InstallTar(t testing.TB, pkgs []Package) []byte {
 // tarFile is a file of scripts.tar.
 type tarFile struct{ name, body string }
 
-// ScriptsTar returns a scripts.tar holding the files, in order, as apk
+// scriptsTar returns a scripts.tar holding the files, in order, as apk
 // writes it (scripts executable).
-func ScriptsTar(files []tarFile) []byte {
+func scriptsTar(files []tarFile) []byte {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for _, f := range files {

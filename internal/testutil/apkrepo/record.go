@@ -91,3 +91,9 @@ func (b *Built) ScriptNames() []string {
 	}
 	return out
 }
+
+// TriggersLine returns the package's line in lib/apk/db/triggers: its
+// checksum and the directories its trigger watches.
+func (b *Built) TriggersLine() string {
+	return b.Checksum + " " + strings.Join(b.Triggers, " ")
+}

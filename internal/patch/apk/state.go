@@ -2,7 +2,6 @@ package apk
 
 import (
 	"archive/tar"
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/patchloop/patchloop/internal/apk"
 	"github.com/patchloop/patchloop/internal/imagefs"
+	"github.com/patchloop/patchloop/internal/ospkg"
 )
 
 // apk database and configuration paths, relative to the image root.
@@ -80,7 +80,7 @@ func readImageState(ctx context.Context, img v1.Image) (*imageState, error) {
 	if rel == nil {
 		rel = content[osReleaseFile2]
 	}
-	kv := parseKeyValues(rel)
+	kv := ospkg.ParseKeyValues(rel)
 	st.id, st.versionID = kv["ID"], kv["VERSION_ID"]
 	st.arch = strings.TrimSpace(string(content[archFile]))
 	if st.arch == "" {
@@ -138,28 +138,6 @@ func apkArch(arch, variant string) string {
 		return "armv7"
 	}
 	return arch
-}
-
-// parseKeyValues reads a shell-style KEY=VALUE file, removing quotes.
-func parseKeyValues(data []byte) map[string]string {
-	kv := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		v = strings.TrimSpace(v)
-		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-			v = v[1 : len(v)-1]
-		}
-		kv[strings.TrimSpace(k)] = v
-	}
-	return kv
 }
 
 // protectRule is one line of a protected_paths.d list: '+' protects a

@@ -132,8 +132,9 @@ func checkFieldName(name string) error {
 // ParagraphReader reads deb822 paragraphs one at a time from a stream, so
 // that large indexes need not be held in memory as text.
 type ParagraphReader struct {
-	r    *bufio.Reader
-	line int
+	r     *bufio.Reader
+	line  int
+	start int
 }
 
 // NewParagraphReader returns a reader of the deb822 paragraphs in r.
@@ -143,6 +144,10 @@ func NewParagraphReader(r io.Reader) *ParagraphReader {
 
 // Line returns the number of lines consumed so far, for error messages.
 func (pr *ParagraphReader) Line() int { return pr.line }
+
+// Start returns the line number of the first field of the paragraph Next
+// returned last, for error messages about its content.
+func (pr *ParagraphReader) Start() int { return pr.start }
 
 // Next returns the next paragraph, or io.EOF when the input holds no more.
 // Blank lines (empty or only spaces and tabs) separate paragraphs, lines
@@ -180,7 +185,7 @@ func (pr *ParagraphReader) Next() (Paragraph, error) {
 		default:
 			name, value, ok := strings.Cut(line, ":")
 			if !ok {
-				return Paragraph{}, fmt.Errorf("line %d: expected \"Field: value\", got %q", pr.line, truncate(line))
+				return Paragraph{}, fmt.Errorf("line %d: malformed field %q: want \"Field: value\"", pr.line, truncate(line))
 			}
 			if err := checkFieldName(name); err != nil {
 				return Paragraph{}, fmt.Errorf("line %d: %w", pr.line, err)
@@ -190,6 +195,9 @@ func (pr *ParagraphReader) Next() (Paragraph, error) {
 				return Paragraph{}, fmt.Errorf("line %d: duplicate field %q", pr.line, name)
 			}
 			seen[key] = true
+			if len(p.Fields) == 0 {
+				pr.start = pr.line
+			}
 			p.Fields = append(p.Fields, Field{Name: name, Value: strings.TrimSpace(value)})
 		}
 	}

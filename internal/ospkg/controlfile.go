@@ -2,8 +2,11 @@ package ospkg
 
 import (
 	"bytes"
-	"fmt"
+	"errors"
+	"io"
 	"strings"
+
+	"github.com/patchloop/patchloop/internal/deb"
 )
 
 // paragraph is one record of a deb822 control file (dpkg status).
@@ -12,53 +15,30 @@ type paragraph struct {
 	fields map[string]string // lower-cased field name to value (first line)
 }
 
-// parseParagraphs splits a dpkg status file into paragraphs. Field names
-// are case-insensitive; continuation lines (starting with a space or tab)
-// are accepted and ignored, since no field read here spans lines. A line
-// that is neither a field nor a continuation is an error naming the line.
+// parseParagraphs splits a dpkg status file into paragraphs with the one
+// deb822 reader (deb.ParagraphReader): field names are case-insensitive
+// and unique, # lines are comments, and a line that is neither a field nor
+// a continuation is an error naming the line. Only the first line of each
+// value is kept, since no field read here spans lines.
 func parseParagraphs(data []byte, fn func(paragraph) error) error {
-	var cur *paragraph
-	flush := func() error {
-		if cur == nil {
+	pr := deb.NewParagraphReader(bytes.NewReader(data))
+	for {
+		dp, err := pr.Next()
+		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		p := *cur
-		cur = nil
-		return fn(p)
-	}
-	lineNo := 0
-	for len(data) > 0 {
-		lineNo++
-		var l []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			l, data = data[:i], data[i+1:]
-		} else {
-			l, data = data, nil
+		if err != nil {
+			return err
 		}
-		l = bytes.TrimSuffix(l, []byte("\r"))
-		switch {
-		case len(bytes.TrimSpace(l)) == 0:
-			if err := flush(); err != nil {
-				return err
-			}
-		case l[0] == ' ' || l[0] == '\t':
-			if cur == nil {
-				return fmt.Errorf("line %d: continuation line outside a paragraph", lineNo)
-			}
-		case l[0] == '#':
-			// comment
-		default:
-			name, value, ok := bytes.Cut(l, []byte(":"))
-			if !ok || len(bytes.TrimSpace(name)) == 0 {
-				return fmt.Errorf("line %d: malformed field %q", lineNo, truncate(string(l), 40))
-			}
-			if cur == nil {
-				cur = &paragraph{line: lineNo, fields: make(map[string]string)}
-			}
-			cur.fields[strings.ToLower(string(bytes.TrimSpace(name)))] = string(bytes.TrimSpace(value))
+		p := paragraph{line: pr.Start(), fields: make(map[string]string, len(dp.Fields))}
+		for _, f := range dp.Fields {
+			first, _, _ := strings.Cut(f.Value, "\n")
+			p.fields[strings.ToLower(f.Name)] = strings.TrimSpace(first)
+		}
+		if err := fn(p); err != nil {
+			return err
 		}
 	}
-	return flush()
 }
 
 // truncate shortens s for error messages.

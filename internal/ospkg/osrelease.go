@@ -2,10 +2,6 @@ package ospkg
 
 import "strings"
 
-// ParseKeyValues reads a shell-style KEY=VALUE file such as os-release:
-// the one reader of that format, for patchers too.
-func ParseKeyValues(data []byte) map[string]string { return parseKeyValues(data) }
-
 // parseKeyValues reads a shell-style KEY=VALUE file (os-release,
 // lsb-release): blank lines and # comments are skipped, values may be
 // double-quoted (with backslash escapes) or single-quoted.

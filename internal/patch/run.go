@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/patchloop/patchloop/internal/ospkg"
+	"github.com/patchloop/patchloop/internal/platform"
 	"github.com/patchloop/patchloop/internal/registry"
 	"github.com/patchloop/patchloop/internal/scan"
 	"github.com/patchloop/patchloop/internal/tags"
@@ -200,49 +201,50 @@ func (r *runner) run(ctx context.Context, arg string) (*Result, error) {
 // findings.
 const skipNothing = "nothing to fix"
 
-// patchIndex patches every Linux image of an index; it returns nil when no
-// platform changed.
+// patchIndex patches every Linux image of an index, as platform.Walk
+// finds them; attestations, artifacts, other platforms and images of
+// nested indexes keep their descriptors. It returns nil when no platform
+// changed.
 func (r *runner) patchIndex(ctx context.Context, arg string, idx v1.ImageIndex, digest v1.Hash, res *Result) (v1.ImageIndex, error) {
 	im, err := idx.IndexManifest()
 	if err != nil {
 		return nil, fmt.Errorf("reading index %s: %w", arg, err)
 	}
+	ms, err := platform.Walk(idx, im.Manifests)
+	if err != nil {
+		return nil, fmt.Errorf("reading index %s: %w", arg, err)
+	}
 	patched := map[v1.Hash]v1.Image{}
-	for _, d := range im.Manifests {
-		platform := ""
-		if d.Platform != nil {
-			platform = platformString(d.Platform)
-		}
-		pr := PlatformResult{Platform: platform, Original: d.Digest.String()}
+	for _, m := range ms {
+		plat := m.String()
+		pr := PlatformResult{Platform: plat, Original: m.Descriptor.Digest.String(), Skipped: m.Skip}
 		switch {
-		case !d.MediaType.IsImage():
-			pr.Skipped = "not an image manifest"
-		case d.Platform == nil || d.Platform.OS != "linux":
+		case pr.Skipped != "":
+		case m.Platform.OS != "linux":
 			pr.Skipped = "not a Linux platform"
-			if d.Platform != nil && d.Platform.OS == "unknown" {
-				pr.Skipped = "attestation manifest"
-			}
+		case m.Nested:
+			pr.Skipped = "in a nested index: not patched"
 		}
 		if pr.Skipped != "" {
 			res.Platforms = append(res.Platforms, pr)
 			continue
 		}
-		img, err := idx.Image(d.Digest)
+		img, err := m.Image()
 		if err != nil {
-			return nil, fmt.Errorf("reading %s (%s): %w", arg, platform, err)
+			return nil, fmt.Errorf("reading %s (%s): %w", arg, plat, err)
 		}
-		newImg, pr, err := r.patchImage(ctx, arg, img, platform)
+		newImg, pr, err := r.patchImage(ctx, arg, img, plat)
 		if errors.Is(err, ErrUnsupported) {
 			// Another platform's OS may be patchable; this one keeps its
 			// original manifest.
 			pr.Skipped = err.Error()
-			r.log.WarnContext(ctx, "platform not patched", "image", arg, "platform", platform, "reason", err)
+			r.log.WarnContext(ctx, "platform not patched", "image", arg, "platform", plat, "reason", err)
 		} else if err != nil {
-			return nil, fmt.Errorf("%s (%s): %w", arg, platform, err)
+			return nil, fmt.Errorf("%s (%s): %w", arg, plat, err)
 		}
 		res.Platforms = append(res.Platforms, pr)
 		if newImg != nil {
-			patched[d.Digest] = newImg
+			patched[m.Descriptor.Digest] = newImg
 		}
 	}
 	if len(patched) == 0 {
@@ -257,15 +259,15 @@ func (r *runner) patchIndex(ctx context.Context, arg string, idx v1.ImageIndex, 
 // patchImage patches one platform image. It returns a nil image when the
 // platform is not changed (dry run, nothing to fix, unsupported), saying
 // why in PlatformResult.Skipped.
-func (r *runner) patchImage(ctx context.Context, arg string, img v1.Image, platform string) (v1.Image, PlatformResult, error) {
+func (r *runner) patchImage(ctx context.Context, arg string, img v1.Image, plat string) (v1.Image, PlatformResult, error) {
 	digest, err := img.Digest()
 	if err != nil {
 		return nil, PlatformResult{}, fmt.Errorf("image %s: digest: %w", arg, err)
 	}
-	pr := PlatformResult{Platform: platform, Original: digest.String()}
+	pr := PlatformResult{Platform: plat, Original: digest.String()}
 	if pr.Platform == "" {
 		if cfg, err := img.ConfigFile(); err == nil {
-			pr.Platform = platformString(cfg.Platform())
+			pr.Platform = platform.String(cfg.Platform())
 		}
 	}
 	rep := r.opts.Report
@@ -389,16 +391,4 @@ func digestOf(t remote.Taggable) (v1.Hash, error) {
 		return x.Digest()
 	}
 	return v1.Hash{}, fmt.Errorf("unexpected %T", t)
-}
-
-// platformString prints os/arch[/variant].
-func platformString(p *v1.Platform) string {
-	if p == nil || p.OS == "" {
-		return ""
-	}
-	s := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		s += "/" + p.Variant
-	}
-	return s
 }

@@ -10,6 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/patchloop/patchloop/internal/ospkg"
+	"github.com/patchloop/patchloop/internal/platform"
 	"github.com/patchloop/patchloop/internal/vulndb"
 )
 
@@ -174,17 +175,5 @@ func imageMetadata(img v1.Image) (Metadata, string, error) {
 		md.DiffIDs = append(md.DiffIDs, diffID.String())
 		md.Layers = append(md.Layers, Layer{Digest: digest.String(), DiffID: diffID.String()})
 	}
-	return md, platformString(cfg.Platform()), nil
-}
-
-// platformString prints os/arch[/variant], or "" when unknown.
-func platformString(p *v1.Platform) string {
-	if p == nil || p.OS == "" {
-		return ""
-	}
-	s := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		s += "/" + p.Variant
-	}
-	return s
+	return md, platform.String(cfg.Platform()), nil
 }

@@ -80,7 +80,7 @@ func readImageState(ctx context.Context, img v1.Image) (*imageState, error) {
 	if rel == nil {
 		rel = content[osReleaseFile2]
 	}
-	kv := ospkg.ParseKeyValues(rel)
+	kv := ospkg.ReleaseFields(rel)
 	st.id, st.versionID = kv["ID"], kv["VERSION_ID"]
 	st.arch = strings.TrimSpace(string(content[archFile]))
 	if st.arch == "" {

@@ -160,11 +160,10 @@ func parseRecord(block []byte, file string, log *slog.Logger) (*installed, error
 		rec.State = "unknown"
 	}
 	rec.Source, rec.SourceVersion = rec.Name, rec.Version
-	if src := p.Get("Source"); src != "" {
-		name, ver, hasVer := strings.Cut(src, " ")
+	if name, version := deb.ParseSource(p.Get("Source")); name != "" {
 		rec.Source = name
-		if hasVer {
-			rec.SourceVersion = strings.Trim(strings.TrimSpace(ver), "()")
+		if version != "" {
+			rec.SourceVersion = version
 		}
 	}
 	fields := []struct {

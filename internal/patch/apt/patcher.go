@@ -47,10 +47,10 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Families are the OS families the apt patcher handles.
-var Families = []ospkg.Family{ospkg.Debian, ospkg.Ubuntu}
+// families are the OS families the apt patcher handles.
+var families = []ospkg.Family{ospkg.Debian, ospkg.Ubuntu}
 
-func init() { patch.Register("apt", Families, fromConfig) }
+func init() { patch.Register("apt", families, fromConfig) }
 
 // fromConfig builds the apt patcher from the shared patcher config: its
 // cache in <DataDir>/apt, the "apt" repository settings.

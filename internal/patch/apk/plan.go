@@ -241,8 +241,13 @@ func (pl *planner) close() error {
 				if !n.changed() && !before.meets(dep, nil) {
 					continue // broken before the patch; not ours to fix
 				}
-				if err := pl.resolve(n, dep); err != nil {
-					return err
+				// An unchanged package is upgraded first (its new version's
+				// dependencies are checked next round); otherwise what it
+				// needs is found.
+				if n.changed() || !pl.upgradeDependent(n, dep) {
+					if err := pl.resolve(n, dep); err != nil {
+						return err
+					}
 				}
 				now = providers{}
 				for _, n := range pl.state {
@@ -256,6 +261,24 @@ func (pl *planner) close() error {
 		}
 	}
 	return fmt.Errorf("%w after %d rounds", ErrNoConvergence, maxRounds)
+}
+
+// upgradeDependent upgrades an installed package whose dependency the
+// plan broke (a library's new version no longer provides the soname it
+// links) to its highest version, when that is newer; it reports whether
+// it did.
+func (pl *planner) upgradeDependent(n *node, dep apk.Dep) bool {
+	for _, c := range pl.index.Candidates(n.name) {
+		if !pl.allowed(c) {
+			continue
+		}
+		if compare(c.Version, n.inst.Version) <= 0 {
+			return false
+		}
+		pl.apply(c, fmt.Sprintf("its dependency %s is no longer met after the upgrade", dep), nil)
+		return true
+	}
+	return false
 }
 
 // checkConflict fails when a changed package conflicts with the planned

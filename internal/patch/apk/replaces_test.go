@@ -73,3 +73,40 @@ func checksumOf(body string) string {
 	s := sha1.Sum([]byte(body))
 	return "Q1" + base64.StdEncoding.EncodeToString(s[:])
 }
+
+// TestSonameBump: the fixed library provides a new soname; an installed
+// program linked against the old one is upgraded to its rebuild, and
+// without a rebuild the plan fails naming it.
+func TestSonameBump(t *testing.T) {
+	t.Parallel()
+	lib := func(v, so string) apkrepo.Package {
+		return apkrepo.Package{Name: "libz", Version: v, Provides: []string{"so:libz.so." + so + "=" + so},
+			Files: []apkrepo.File{{Path: "usr/lib/libz.so." + so, Body: "libz " + v}}}
+	}
+	app := func(v, so string) apkrepo.Package {
+		return apkrepo.Package{Name: "app", Version: v, Depends: []string{"so:libz.so." + so},
+			Files: []apkrepo.File{{Path: "usr/bin/app", Body: "app " + v}}}
+	}
+	db := patchtest.Database(t, "alpine 3.22", patchtest.Advisory{Source: "libz", ID: "CVE-2026-5000", Fixed: "2.0-r0"})
+	for _, rebuilt := range []bool{true, false} {
+		repo := []apkrepo.Package{lib("1.0-r0", "1"), lib("2.0-r0", "2"), app("1.0-r0", "1")}
+		if rebuilt {
+			repo = append(repo, app("1.0-r1", "2"))
+		}
+		srv := apkrepo.New(t, apkrepo.Config{Repositories: []apkrepo.Repository{{Path: mainRepo, Packages: repo}}})
+		img := apkrepo.Image(t, apkrepo.ImageSpec{Packages: []apkrepo.Package{app("1.0-r0", "1"), lib("1.0-r0", "1")}, Repositories: []string{srv.RepoURL(mainRepo)}})
+		_, out, err := patchImage(t, newPatcher(t), img, findings(t, img, db))
+		if !rebuilt {
+			if !errors.Is(err, apkpatch.ErrUnmetDependency) || !strings.Contains(err.Error(), "app-1.0-r0 depends on so:libz.so.1") {
+				t.Errorf("without a rebuild: %v", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Updates) != 2 || out.Updates[0].Name != "app" || out.Updates[0].To != "1.0-r1" || !strings.Contains(out.Updates[0].Reason, "so:libz.so.1 is no longer met") {
+			t.Errorf("updates %+v", out.Updates)
+		}
+	}
+}

@@ -110,3 +110,37 @@ func TestSonameBump(t *testing.T) {
 		}
 	}
 }
+
+// TestProtectedPathsList: a protected_paths.d list protects a path outside
+// etc (a changed file there is kept, the new one beside it as .apk-new)
+// and unprotects one inside etc (replaced although changed).
+func TestProtectedPathsList(t *testing.T) {
+	t.Parallel()
+	pkg := func(v string) apkrepo.Package {
+		return apkrepo.Package{Name: "web", Version: v, Files: []apkrepo.File{
+			{Path: "srv/www/index.html", Body: "index " + v}, {Path: "etc/web/mime.types", Body: "mime " + v},
+		}}
+	}
+	srv := apkrepo.New(t, apkrepo.Config{Repositories: []apkrepo.Repository{{Path: mainRepo, Packages: []apkrepo.Package{pkg("2.0-r1")}}}})
+	img := apkrepo.Image(t, apkrepo.ImageSpec{Packages: []apkrepo.Package{pkg("2.0-r0")}, Repositories: []string{srv.RepoURL(mainRepo)},
+		Changes: map[string]string{
+			"srv/www/index.html":                 "my index",
+			"etc/web/mime.types":                 "my mime",
+			"etc/apk/protected_paths.d/web.list": "+srv/www\n-etc/web/mime.types\n",
+		}})
+	db := patchtest.Database(t, "alpine 3.22", patchtest.Advisory{Source: "web", ID: "CVE-2026-7000", Fixed: "2.0-r1"})
+	patched, _, err := patchImage(t, newPatcher(t), img, findings(t, img, db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := read(t, patched, "srv/www/index.html", "srv/www/index.html.apk-new", "etc/web/mime.types", "etc/web/mime.types.apk-new")
+	want := map[string]string{"srv/www/index.html": "my index", "srv/www/index.html.apk-new": "index 2.0-r1", "etc/web/mime.types": "mime 2.0-r1"}
+	for p, w := range want {
+		if got[p] != w {
+			t.Errorf("/%s = %q, want %q", p, got[p], w)
+		}
+	}
+	if _, ok := got["etc/web/mime.types.apk-new"]; ok {
+		t.Error("an unprotected file got an .apk-new")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"path"
+	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -75,7 +76,7 @@ func readImageState(ctx context.Context, img v1.Image) (*imageState, error) {
 			content[p] = n.Content
 		}
 	}
-	st := &imageState{view: view, cfg: cfg, keys: map[string][]byte{}, world: map[string]string{}}
+	st := &imageState{view: view, cfg: cfg, keys: map[string][]byte{}, world: map[string]string{}, protected: slices.Clone(defaultProtected)}
 	rel := content[osReleaseFile]
 	if rel == nil {
 		rel = content[osReleaseFile2]
@@ -116,9 +117,6 @@ func readImageState(ctx context.Context, img v1.Image) (*imageState, error) {
 			}
 		}
 	}
-	if len(st.protected) == 0 {
-		st.protected = defaultProtected
-	}
 	return st, nil
 }
 
@@ -147,7 +145,8 @@ type protectRule struct {
 	path string
 }
 
-// defaultProtected is what apk protects when no list says otherwise.
+// defaultProtected is what apk always protects; the lists of
+// protected_paths.d add to it, the most specific rule winning.
 var defaultProtected = []protectRule{{'+', "etc"}, {'@', "etc/init.d"}, {'!', "etc/apk"}}
 
 // parseProtected reads a .list file.
@@ -164,11 +163,11 @@ func parseProtected(data []byte) []protectRule {
 }
 
 // isProtected reports whether a regular file at p is protected: the
-// longest matching rule decides.
+// longest matching rule decides, a later one among equals.
 func (st *imageState) isProtected(p string) bool {
 	best, mode := -1, byte(0)
 	for _, r := range st.protected {
-		if (p == r.path || strings.HasPrefix(p, r.path+"/")) && len(r.path) > best {
+		if (p == r.path || strings.HasPrefix(p, r.path+"/")) && len(r.path) >= best {
 			best, mode = len(r.path), r.mode
 		}
 	}

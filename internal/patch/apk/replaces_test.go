@@ -1,6 +1,7 @@
 package apk_test
 
 import (
+	"context"
 	"crypto/sha1"
 	"encoding/base64"
 	"errors"
@@ -142,5 +143,30 @@ func TestProtectedPathsList(t *testing.T) {
 	}
 	if _, ok := got["etc/web/mime.types.apk-new"]; ok {
 		t.Error("an unprotected file got an .apk-new")
+	}
+}
+
+// TestPinnedRepository: packages of an "@tag" repository are only chosen
+// for world entries pinned to that tag.
+func TestPinnedRepository(t *testing.T) {
+	t.Parallel()
+	pkg := func(v string) apkrepo.Package {
+		return apkrepo.Package{Name: "tool", Version: v, Files: []apkrepo.File{{Path: "usr/bin/tool", Body: "tool " + v}}}
+	}
+	srv := apkrepo.New(t, apkrepo.Config{Repositories: []apkrepo.Repository{
+		{Path: mainRepo, Packages: []apkrepo.Package{pkg("1.0-r1")}},
+		{Path: "alpine/edge/testing", Packages: []apkrepo.Package{pkg("1.0-r5")}},
+	}})
+	db := patchtest.Database(t, "alpine 3.22", patchtest.Advisory{Source: "tool", ID: "CVE-2026-8000", Fixed: "1.0-r1"})
+	for world, want := range map[string]string{"tool": "1.0-r1", "tool@testing": "1.0-r5"} {
+		img := apkrepo.Image(t, apkrepo.ImageSpec{Packages: []apkrepo.Package{pkg("1.0-r0")}, World: []string{world},
+			Repositories: []string{srv.RepoURL(mainRepo), "@testing " + srv.RepoURL("alpine/edge/testing")}})
+		out, err := newPatcher(t).Patch(context.Background(), img, patch.Request{Findings: findings(t, img, db), DryRun: true, WorkDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Updates) != 1 || out.Updates[0].To != want {
+			t.Errorf("world %q: updates %+v, want tool %s", world, out.Updates, want)
+		}
 	}
 }

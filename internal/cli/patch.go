@@ -130,6 +130,9 @@ func (f *patchFlags) check() (outputFormat, tags.Convention, error) {
 			return "", "", usagef("--apt-mirror %q: want an http(s) URL, or FROM=TO", m)
 		}
 	}
+	if _, err := patch.ParseMirrors(f.apkMirrors); err != nil {
+		return "", "", usagef("--apk-mirror: %v", err)
+	}
 	return format, conv, nil
 }
 

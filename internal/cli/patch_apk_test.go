@@ -79,3 +79,36 @@ func TestPatchCommandAlpineMultiPlatform(t *testing.T) {
 		t.Errorf("second patch: %s", out)
 	}
 }
+
+// TestPatchCommandApkKeys: an image that trusts no apk key is refused
+// with a message naming --apk-keyring, and patched with it; a bad
+// --apk-mirror is a usage error.
+func TestPatchCommandApkKeys(t *testing.T) {
+	t.Parallel()
+	pkg := func(v string) apkrepo.Package {
+		return apkrepo.Package{Name: "zlib", Version: v, Files: []apkrepo.File{{Path: "lib/libz.so.1", Body: "zlib " + v}}}
+	}
+	srv := apkrepo.New(t, apkrepo.Config{Repositories: []apkrepo.Repository{{Path: "alpine/v3.22/main", Packages: []apkrepo.Package{pkg("1.3.1-r1")}}}})
+	img := apkrepo.Image(t, apkrepo.ImageSpec{Packages: []apkrepo.Package{pkg("1.3.1-r0")}, Keys: []*apkrepo.Key{}, Repositories: []string{srv.RepoURL("alpine/v3.22/main")}})
+	host := registrytest.Start(t)
+	ref := host + "/alpine/zlib:1.0"
+	registrytest.Push(t, ref, img)
+	db := patchtest.WriteDatabase(t, "alpine 3.22", patchtest.Advisory{Source: "zlib", ID: "CVE-2026-2001", Fixed: "1.3.1-r1"})
+	dataDir := t.TempDir()
+	code, out, errOut := run(t, "", "patch", ref, "--db", db, "--data-dir", dataDir, "--dry-run")
+	if code != ExitError || !strings.Contains(errOut, "--apk-keyring") {
+		t.Fatalf("without keys: exit %d: %s%s", code, out, errOut)
+	}
+	keys := t.TempDir()
+	k := apkrepo.IndexKey()
+	if err := os.WriteFile(filepath.Join(keys, k.Name), k.PublicPEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = run(t, "", "patch", ref, "--db", db, "--data-dir", dataDir, "--apk-keyring", keys, "--dry-run")
+	if code != ExitOK || !strings.Contains(out, "1.3.1-r1") {
+		t.Fatalf("with --apk-keyring: exit %d: %s%s", code, out, errOut)
+	}
+	if code, _, errOut := run(t, "", "patch", ref, "--apk-mirror", "ftp://mirror"); code != ExitUsage || !strings.Contains(errOut, "--apk-mirror") {
+		t.Errorf("bad --apk-mirror: exit %d: %s", code, errOut)
+	}
+}

@@ -179,6 +179,9 @@ func TestPatchAlpine(t *testing.T) {
 	if !slices.Equal(out.Fixed, []string{"CVE-2026-1000"}) || len(out.Unfixed) != 0 {
 		t.Errorf("fixed %v unfixed %v", out.Fixed, out.Unfixed)
 	}
+	if want := "patchloop apk: foo 1.0-r0 -> 1.0-r2, libbar (new) 2.0-r0, libfoo 1.0-r0 -> 1.0-r2; fixes CVE-2026-1000"; out.LayerHistory != want {
+		t.Errorf("history %q, want %q", out.LayerHistory, want)
+	}
 	if len(out.SkippedScripts) != 1 || out.SkippedScripts[0].Package != "foo" || !slices.Equal(out.SkippedScripts[0].Scripts, []string{".post-upgrade"}) {
 		t.Errorf("skipped scripts %+v", out.SkippedScripts)
 	}

@@ -7,10 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/patchloop/patchloop/internal/deb"
 	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/patch/patchtest"
 	"github.com/patchloop/patchloop/internal/testutil/aptrepo"
+	"github.com/patchloop/patchloop/internal/testutil/imagetest"
 	"github.com/patchloop/patchloop/internal/testutil/registrytest"
 )
 
@@ -103,5 +107,33 @@ func TestPatchCommandUsage(t *testing.T) {
 		if code, _, errOut := run(t, "", args...); code != ExitUsage {
 			t.Errorf("%v: exit %d, want %d (%s)", args, code, ExitUsage, errOut)
 		}
+	}
+}
+
+// TestPatchCommandPicksPatcherByFamily patches an Alpine image: the family
+// comes from the report, and with only the apt patcher linked the command
+// fails naming the family and the supported ones, pushing nothing.
+func TestPatchCommandPicksPatcherByFamily(t *testing.T) {
+	host := registrytest.Start(t)
+	ref := host + "/alpine:3.19"
+	registrytest.Push(t, ref, imagetest.Image(t, imagetest.FilesLayer(t, map[string]string{
+		"etc/os-release":       "ID=alpine\nVERSION_ID=3.19.1\n",
+		"etc/alpine-release":   "3.19.1\n",
+		"lib/apk/db/installed": "P:busybox\nV:1.36.1-r15\nA:x86_64\no:busybox\n\n",
+	})))
+	report := `{"SchemaVersion": 2, "ArtifactName": "` + ref + `", "ArtifactType": "container_image",
+		"Metadata": {"OS": {"Family": "alpine", "Name": "3.19.1"}},
+		"Results": [{"Target": "alpine (alpine 3.19.1)", "Class": "os-pkgs", "Type": "alpine", "Vulnerabilities": [
+			{"VulnerabilityID": "CVE-2024-0001", "PkgName": "busybox", "InstalledVersion": "1.36.1-r15", "FixedVersion": "1.36.1-r16"}]}]}`
+	code, out, errOut := run(t, "", "patch", ref, "--report", writeFile(t, "report.json", report), "--data-dir", t.TempDir())
+	if code == ExitOK || !strings.Contains(errOut, "no patcher for OS family alpine; supported: debian, ubuntu") {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want a failure naming alpine and the supported families", code, out, errOut)
+	}
+	repo, err := name.NewRepository(host + "/alpine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tags, err := remote.List(repo); err != nil || strings.Join(tags, ",") != "3.19" {
+		t.Errorf("tags after a failed patch: %v, %v", tags, err)
 	}
 }

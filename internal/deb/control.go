@@ -265,3 +265,36 @@ func truncate(s string) string {
 	}
 	return s[:n] + "…"
 }
+
+// SplitParagraphs splits deb822 data into its paragraphs, raw — every
+// byte of each kept, comments included, a final newline added where the
+// data lacks one — without the separating blank lines. It is for
+// rewriting a file (a dpkg status file) while keeping the bytes of the
+// paragraphs that do not change; ParagraphReader parses each.
+func SplitParagraphs(data []byte) [][]byte {
+	var out [][]byte
+	var cur []byte
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i+1], data[i+1:]
+		} else {
+			data = nil
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			if len(cur) > 0 {
+				out = append(out, cur)
+				cur = nil
+			}
+			continue
+		}
+		cur = append(cur, line...)
+		if line[len(line)-1] != '\n' {
+			cur = append(cur, '\n')
+		}
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}

@@ -10,6 +10,11 @@ import (
 	"syscall"
 
 	"github.com/patchloop/patchloop/internal/cli"
+
+	// The patchers, one per package manager; each registers the OS
+	// families it handles.
+	_ "github.com/patchloop/patchloop/internal/patch/apk"
+	_ "github.com/patchloop/patchloop/internal/patch/apt"
 )
 
 func main() {

@@ -1,6 +1,7 @@
 package apt
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/patchloop/patchloop/internal/httpcache"
 )
 
 // Options configures a Client.
@@ -38,9 +41,9 @@ type Client struct {
 	keyring *Keyring
 	now     func() time.Time
 
-	bodies  flightGroup[[]byte]    // revalidated downloads, by URL
-	files   flightGroup[string]    // verified downloads, by SHA256
-	indexes flightGroup[[]Package] // parsed Packages indexes, by SHA256
+	cache   *httpcache.Cache           // revalidated Release files
+	files   httpcache.Group[string]    // verified downloads, by SHA256
+	indexes httpcache.Group[[]Package] // parsed Packages indexes, by SHA256
 
 	mu     sync.Mutex
 	parsed map[string]parsedIndex // last parsed index, by URL
@@ -57,10 +60,8 @@ func NewClient(opts Options) (*Client, error) {
 	if opts.CacheDir == "" {
 		return nil, errors.New("apt client: no cache directory")
 	}
-	for _, sub := range []string{httpCacheDir, storeDir} {
-		if err := os.MkdirAll(filepath.Join(opts.CacheDir, sub), 0o755); err != nil {
-			return nil, fmt.Errorf("apt client: creating cache: %w", err)
-		}
+	if err := os.MkdirAll(filepath.Join(opts.CacheDir, storeDir), 0o755); err != nil {
+		return nil, fmt.Errorf("apt client: creating cache: %w", err)
 	}
 	c := &Client{
 		http:    opts.HTTPClient,
@@ -76,25 +77,25 @@ func NewClient(opts Options) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.Default()
 	}
+	cache, err := httpcache.New(filepath.Join(opts.CacheDir, httpCacheDir), c.http, c.log)
+	if err != nil {
+		return nil, fmt.Errorf("apt client: %w", err)
+	}
+	c.cache = cache
 	if c.now == nil {
 		c.now = time.Now
 	}
 	return c, nil
 }
 
-// statusError is an unexpected HTTP response status.
-type statusError struct {
-	URL  string
-	Code int
-}
+// httpCacheDir holds revalidated files (InRelease, Release, Release.gpg),
+// one per URL.
+const httpCacheDir = "http"
 
-// Error names the URL and the status.
-func (e *statusError) Error() string {
-	return fmt.Sprintf("GET %s: %d %s", e.URL, e.Code, http.StatusText(e.Code))
-}
+// maxReleaseSize bounds a Release-type file; Debian's are ~200 KiB.
+const maxReleaseSize = 32 << 20
 
-// isNotFound reports whether err is a 404 or 410 response.
-func isNotFound(err error) bool {
-	var se *statusError
-	return errors.As(err, &se) && (se.Code == http.StatusNotFound || se.Code == http.StatusGone)
+// getRevalidated returns the body at url through the revalidated cache.
+func (c *Client) getRevalidated(ctx context.Context, url string) ([]byte, error) {
+	return c.cache.Get(ctx, url, maxReleaseSize)
 }

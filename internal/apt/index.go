@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/patchloop/patchloop/internal/deb/compression"
+	"github.com/patchloop/patchloop/internal/httpcache"
 )
 
 // Candidate is a package offered by one suite of one repository.
@@ -89,7 +90,7 @@ func (c *Client) packages(ctx context.Context, src Source, rel *Release, comp, a
 		}
 		url := suiteURL(src) + "/" + entry.Path
 		pkgs, err := c.parsedPackages(ctx, url, entry, f)
-		if isNotFound(err) {
+		if httpcache.IsNotFound(err) {
 			lastErr = err
 			continue
 		}
@@ -111,7 +112,7 @@ func (c *Client) parsedPackages(ctx context.Context, url string, entry IndexFile
 	if ok && p.sha256 == entry.SHA256 {
 		return p.pkgs, nil
 	}
-	pkgs, err := c.indexes.do(ctx, entry.SHA256, func(ctx context.Context) ([]Package, error) {
+	pkgs, err := c.indexes.Do(ctx, entry.SHA256, func(ctx context.Context) ([]Package, error) {
 		path, err := c.fetchVerified(ctx, url, entry.Size, entry.SHA256)
 		if err != nil {
 			return nil, err

@@ -96,11 +96,10 @@ func packageFromParagraph(p deb.Paragraph) (Package, error) {
 		return Package{}, fmt.Errorf("package %s: missing or invalid SHA256", pkg.Name)
 	}
 	pkg.Source, pkg.SourceVersion = pkg.Name, pkg.Version
-	if src := p.Get("Source"); src != "" {
-		name, version, hasVersion := strings.Cut(src, " ")
+	if name, version := deb.ParseSource(p.Get("Source")); name != "" {
 		pkg.Source = name
-		if hasVersion {
-			pkg.SourceVersion = strings.Trim(strings.TrimSpace(version), "()")
+		if version != "" {
+			pkg.SourceVersion = version
 		}
 	}
 	return pkg, nil

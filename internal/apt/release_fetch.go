@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/patchloop/patchloop/internal/httpcache"
 )
 
 // suiteURL is the directory of a suite's Release files and indexes.
@@ -60,7 +62,7 @@ func (c *Client) fetchSignedRelease(ctx context.Context, dir string, kr *Keyring
 		}
 		return text, inRelease, nil
 	}
-	if !isNotFound(err) {
+	if !httpcache.IsNotFound(err) {
 		return nil, "", err
 	}
 	release := dir + "/Release"
@@ -69,7 +71,7 @@ func (c *Client) fetchSignedRelease(ctx context.Context, dir string, kr *Keyring
 		return nil, "", err
 	}
 	sig, err := c.getRevalidated(ctx, release+".gpg")
-	if isNotFound(err) {
+	if httpcache.IsNotFound(err) {
 		return nil, "", fmt.Errorf("verifying %s: %w: no InRelease and no Release.gpg", release, ErrNoSignature)
 	}
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+
+	"github.com/patchloop/patchloop/internal/httpcache"
 )
 
 // storeDir holds verified downloads named by their SHA256.
@@ -31,7 +33,7 @@ func (c *Client) fetchVerified(ctx context.Context, url string, size int64, sum 
 		c.log.DebugContext(ctx, "apt: cache hit", "url", url)
 		return dest, nil
 	}
-	return c.files.do(ctx, sum, func(ctx context.Context) (string, error) {
+	return c.files.Do(ctx, sum, func(ctx context.Context) (string, error) {
 		if storeHas(dest, size) {
 			return dest, nil
 		}
@@ -62,7 +64,7 @@ func (c *Client) download(ctx context.Context, url, dest string, size int64, sum
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return &statusError{URL: url, Code: resp.StatusCode}
+		return &httpcache.StatusError{URL: url, Code: resp.StatusCode}
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dest), sum+".*.partial")
 	if err != nil {

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,7 +16,6 @@ import (
 
 	"github.com/patchloop/patchloop/internal/ospkg"
 	"github.com/patchloop/patchloop/internal/patch"
-	"github.com/patchloop/patchloop/internal/patch/apt"
 	"github.com/patchloop/patchloop/internal/registry"
 	"github.com/patchloop/patchloop/internal/scan"
 	"github.com/patchloop/patchloop/internal/tags"
@@ -34,6 +33,8 @@ type patchFlags struct {
 	tag            string
 	mirrors        []string
 	keyring        string
+	apkMirrors     []string
+	apkKeyring     string
 	vex            string
 	dryRun         bool
 	output         string
@@ -56,12 +57,16 @@ database update). Debian and Ubuntu images are patched from their own apt
 sources (etc/apt/sources.list*), or from their release's default sources
 when they have none (distroless), verified with the keys the image trusts
 or --keyring. --apt-mirror URL replaces every source's URI; FROM=TO replaces
-one. Every linux platform of a multi-platform image is patched and a new
+one. Alpine, Wolfi and Chainguard images are patched from the repositories
+in etc/apk/repositories (else their release's defaults), their indexes
+verified with the keys in etc/apk/keys or --apk-keyring; --apk-mirror URL
+replaces the base of every repository (…/v3.22/main keeps v3.22/main),
+FROM=TO a URL prefix. Every linux platform of a multi-platform image is patched and a new
 index pushed; other platforms keep their original manifests.
 
 The tag is the next incremental patch tag (TAG-1, TAG-2, …) or, with
 --tag-convention floating, TAG-patched (overwritten); --tag overrides both.
-Maintainer scripts are not run; the output names the packages that had
+Maintainer scripts (apk: install scripts and triggers) are not run; the output names the packages that had
 some. An image with nothing to fix is left alone (exit code 0, no tag).
 --dry-run prints the plan without downloading packages or pushing.`,
 		Example: `  # Patch an image, scanning it first
@@ -83,11 +88,13 @@ some. An image with nothing to fix is left alone (exit code 0, no tag).
 	fl.StringVar(&f.db, "db", "", "use the vulnerability database in this directory as it is (no update)")
 	fl.BoolVar(&f.skipDBUpdate, "skip-db-update", false, "do not update the database in <data-dir>/db first")
 	fl.StringSliceVar(&f.dbRepositories, "db-repository", nil, "database artifact repositories to update from, in order (repeatable)")
-	fl.StringVar(&f.dataDir, "data-dir", defaultDataDir, "directory holding the database (db/), the scan cache (cache/) and downloaded packages (apt/)")
+	fl.StringVar(&f.dataDir, "data-dir", defaultDataDir, "directory holding the database (db/), the scan cache (cache/) and downloaded packages (apt/, apk/)")
 	fl.StringVar(&f.convention, "tag-convention", string(tags.Incremental), "patch tag convention: incremental (TAG-N) or floating (TAG-patched)")
 	fl.StringVar(&f.tag, "tag", "", "push under this tag instead of the convention's")
 	fl.StringArrayVar(&f.mirrors, "apt-mirror", nil, "replace every apt source URI with URL, or one with FROM=TO (repeatable)")
 	fl.StringVar(&f.keyring, "keyring", "", "verify repositories with this keyring (.gpg or .asc) instead of the keys the image trusts")
+	fl.StringArrayVar(&f.apkMirrors, "apk-mirror", nil, "replace the base of every apk repository with URL, or a URL prefix with FROM=TO (repeatable)")
+	fl.StringVar(&f.apkKeyring, "apk-keyring", "", "verify apk indexes with these RSA public keys (a PEM file or a directory of them) instead of the image's etc/apk/keys")
 	fl.StringVar(&f.vex, "vex", "", "write an OpenVEX document of the fixed vulnerabilities to this file")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the plan (package, from, to, why) without downloading or pushing")
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
@@ -123,32 +130,31 @@ func (f *patchFlags) check() (outputFormat, tags.Convention, error) {
 			return "", "", usagef("--apt-mirror %q: want an http(s) URL, or FROM=TO", m)
 		}
 	}
+	if _, err := patch.ParseMirrors(f.apkMirrors); err != nil {
+		return "", "", usagef("--apk-mirror: %v", err)
+	}
 	return format, conv, nil
 }
 
-// aptOptions builds the apt patcher's options from the flags.
-func (f *patchFlags) aptOptions(ctx context.Context, s *streams) (apt.Options, error) {
-	opts := apt.Options{
-		CacheDir:       filepath.Join(f.dataDir, "apt"),
-		Logger:         stderrLogger(s),
-		HostKeyringDir: apt.DefaultHostKeyringDir,
-		Mirrors:        map[string]string{},
+// patchConfig builds the patchers' config from the flags: downloads in
+// the data directory, the apt and apk mirrors and keys.
+func (f *patchFlags) patchConfig(log *slog.Logger) (patch.Config, error) {
+	mirrors, err := patch.ParseMirrors(f.mirrors)
+	if err != nil {
+		return patch.Config{}, usagef("--apt-mirror: %v", err)
 	}
-	for _, m := range f.mirrors {
-		if from, to, ok := strings.Cut(m, "="); ok {
-			opts.Mirrors[from] = to
-		} else {
-			opts.Mirror = m
-		}
+	apkMirrors, err := patch.ParseMirrors(f.apkMirrors)
+	if err != nil {
+		return patch.Config{}, usagef("--apk-mirror: %v", err)
 	}
-	if f.keyring != "" {
-		kr, err := apt.LoadKeyring(ctx, f.keyring)
-		if err != nil {
-			return opts, usagef("--keyring: %v", err)
-		}
-		opts.Keyring = kr
-	}
-	return opts, nil
+	return patch.Config{
+		DataDir: f.dataDir,
+		Logger:  log,
+		Repositories: map[string]patch.RepositoryConfig{
+			"apt": {Mirrors: mirrors, Keyring: f.keyring, HostKeys: true},
+			"apk": {Mirrors: apkMirrors, Keyring: f.apkKeyring},
+		},
+	}, nil
 }
 
 // runPatch runs `patchloop patch`.
@@ -165,17 +171,17 @@ func runPatch(cmd *cobra.Command, s *streams, f *patchFlags, arg string) error {
 	if err != nil {
 		return err
 	}
-	aptOpts, err := f.aptOptions(ctx, s)
+	cfg, err := f.patchConfig(stderrLogger(s))
 	if err != nil {
 		return err
 	}
-	patcher, err := apt.New(aptOpts)
+	patchers, err := patch.New(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	opts := patch.Options{
 		Client:     client,
-		Patchers:   []patch.Patcher{patcher},
+		Patchers:   patchers,
 		Convention: conv,
 		Tag:        f.tag,
 		DryRun:     f.dryRun,

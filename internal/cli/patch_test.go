@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/patchloop/patchloop/internal/deb"
 	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/patch/patchtest"
@@ -141,5 +144,32 @@ func TestPatchCommandRedactsRepositoryPassword(t *testing.T) {
 	}
 	if strings.Contains(out+errOut, secret) || !strings.Contains(errOut, "Error: ") || !strings.Contains(errOut, "http://alice:***@") {
 		t.Fatalf("stdout %q\nstderr %q", out, errOut)
+	}
+}
+
+// TestPatchCommandPicksPatcherByFamily patches a Rocky Linux image: the
+// family comes from the report, and with no rpm patcher linked the command
+// fails naming the family and the supported ones, pushing nothing.
+func TestPatchCommandPicksPatcherByFamily(t *testing.T) {
+	host := registrytest.Start(t)
+	ref := host + "/rocky:9"
+	registrytest.Push(t, ref, imagetest.Image(t, imagetest.FilesLayer(t, map[string]string{
+		"etc/os-release":    "ID=rocky\nVERSION_ID=9.3\n",
+		"etc/rocky-release": "Rocky Linux release 9.3 (Blue Onyx)\n",
+	})))
+	report := `{"SchemaVersion": 2, "ArtifactName": "` + ref + `", "ArtifactType": "container_image",
+		"Metadata": {"OS": {"Family": "rocky", "Name": "9.3"}},
+		"Results": [{"Target": "rocky (rocky 9.3)", "Class": "os-pkgs", "Type": "rocky", "Vulnerabilities": [
+			{"VulnerabilityID": "CVE-2024-0001", "PkgName": "openssl-libs", "InstalledVersion": "1:3.0.7-24.el9", "FixedVersion": "1:3.0.7-25.el9"}]}]}`
+	code, out, errOut := run(t, "", "patch", ref, "--report", writeFile(t, "report.json", report), "--data-dir", t.TempDir())
+	if code == ExitOK || !strings.Contains(errOut, "no patcher for OS family rocky; supported: alpine, chainguard, debian, ubuntu, wolfi") {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want a failure naming rocky and the supported families", code, out, errOut)
+	}
+	repo, err := name.NewRepository(host + "/rocky")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tags, err := remote.List(repo); err != nil || strings.Join(tags, ",") != "9" {
+		t.Errorf("tags after a failed patch: %v, %v", tags, err)
 	}
 }

@@ -45,7 +45,7 @@ answers the HTTP API the workflow and task commands use.
 
 State lives in SQLite in --data-dir unless --database-url names a PostgreSQL
 database; the vulnerability database (db/, updated at start), the scan
-cache (cache/) and downloaded packages (apt/) live there too. Clients
+cache (cache/) and downloaded packages (apt/, apk/) live there too. Clients
 authenticate with a bearer token: --token (or $PATCHLOOP_TOKEN) sets it
 (at least 32 characters: openssl rand -hex 32), otherwise one is generated
 on first start; either way it is kept in <data-dir>/token (mode 0600), where
@@ -84,6 +84,8 @@ request needs one of its users; the service itself then logs in with
 	fl.StringSliceVar(&f.patch.dbRepositories, "db-repository", nil, "vulnerability database repositories to update from, in order (repeatable)")
 	fl.StringArrayVar(&f.patch.mirrors, "apt-mirror", nil, "replace every apt source URI with URL, or one with FROM=TO (repeatable)")
 	fl.StringVar(&f.patch.keyring, "keyring", "", "verify APT repositories with this keyring instead of the keys each image trusts")
+	fl.StringArrayVar(&f.patch.apkMirrors, "apk-mirror", nil, "replace the base of every apk repository with URL, or a URL prefix with FROM=TO (repeatable)")
+	fl.StringVar(&f.patch.apkKeyring, "apk-keyring", "", "verify apk indexes with these RSA public keys (a PEM file or a directory of them) instead of each image's etc/apk/keys")
 	f.patch.reg.register(cmd)
 	return cmd
 }
@@ -136,12 +138,11 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
-	aptOpts, err := f.patch.aptOptions(ctx, s)
+	log := slog.New(redact.Handler(slog.NewTextHandler(s.err, nil)))
+	patchCfg, err := f.patch.patchConfig(log)
 	if err != nil {
 		return err
 	}
-	log := slog.New(redact.Handler(slog.NewTextHandler(s.err, nil)))
-	aptOpts.Logger = log
 	if f.embedded != "" {
 		root := filepath.Join(dataDir, "registry")
 		r, err := embedded.Start(ctx, f.embedded, embedded.Options{Root: root, Htpasswd: f.htpasswd})
@@ -157,7 +158,7 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 	}
 	svc, closeEngine, err := startEngine(ctx, engineOptions{
 		DataDir: dataDir, DatabaseURL: f.databaseURL, Concurrency: f.concurrency, MaxImages: f.maxImages,
-		Registry: reg, APT: aptOpts, Logger: log,
+		Registry: reg, Patch: patchCfg, Logger: log,
 		UpdateDB: func(context.Context) error {
 			if f.patch.skipDBUpdate {
 				return nil

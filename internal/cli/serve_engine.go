@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 
-	"github.com/patchloop/patchloop/internal/patch/apt"
+	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/registry"
 	"github.com/patchloop/patchloop/internal/workflow"
 )
@@ -18,7 +18,7 @@ type engineOptions struct {
 	Concurrency int
 	MaxImages   int
 	Registry    *registry.Client
-	APT         apt.Options
+	Patch       patch.Config
 	Logger      *slog.Logger
 	// UpdateDB brings the vulnerability database in DataDir up to date
 	// (or does nothing with --skip-db-update).
@@ -46,7 +46,7 @@ func startEngine(ctx context.Context, o engineOptions) (workflow.Service, func(c
 		VulnDBDir:    dbDir(o.DataDir),
 		UpdateDB:     o.UpdateDB,
 		ScanCacheDir: cacheDir(o.DataDir),
-		APT:          o.APT,
+		Patch:        o.Patch,
 		MaxImages:    o.MaxImages,
 		ScanWorkers:  o.Concurrency,
 		PatchWorkers: max(1, o.Concurrency/2),

@@ -14,7 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/patchloop/patchloop/internal/patch/apt"
+	"github.com/patchloop/patchloop/internal/patch"
+	_ "github.com/patchloop/patchloop/internal/patch/apt" // registers the apt patcher
 	"github.com/patchloop/patchloop/internal/registry"
 	"github.com/patchloop/patchloop/internal/server"
 	"github.com/patchloop/patchloop/internal/testutil/registrytest"
@@ -38,7 +39,7 @@ func newEngine(t *testing.T) *workflow.Engine {
 		Database:  filepath.Join(dir, "patchloop.db"),
 		Registry:  registry.New(),
 		VulnDBDir: db,
-		APT:       apt.Options{CacheDir: filepath.Join(dir, "apt")},
+		Patch:     patch.Config{DataDir: dir},
 		Logger:    slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

@@ -129,11 +129,82 @@ func checkFieldName(name string) error {
 	return nil
 }
 
+// ErrTooLarge is matched (errors.Is) by the errors of a ParagraphReader
+// about input over one of its Limits.
+var ErrTooLarge = errors.New("over the size cap")
+
+// Limits bound what a ParagraphReader accepts from untrusted input. A zero
+// field means no cap of that kind beyond the reader's built-in line cap
+// (4 MiB).
+type Limits struct {
+	// Line caps one physical line, its line ending included.
+	Line int
+	// Paragraph caps all the lines of one paragraph together, fields not
+	// kept included.
+	Paragraph int
+	// Keep, when not nil, lists the lower-case names of the fields Next
+	// returns; every other field is read and checked but not stored, so
+	// long values nobody uses cost no memory.
+	Keep []string
+}
+
 // ParagraphReader reads deb822 paragraphs one at a time from a stream, so
 // that large indexes need not be held in memory as text.
 type ParagraphReader struct {
-	r    *bufio.Reader
-	line int
+	r      *bufio.Reader
+	line   int
+	start  int
+	lines  []int // of the fields of the paragraph Next returned last
+	limits Limits
+}
+
+// FieldLine returns the line number of the i-th field of the paragraph
+// Next returned last, for error messages about one field.
+func (pr *ParagraphReader) FieldLine(i int) int {
+	if i < 0 || i >= len(pr.lines) {
+		return pr.start
+	}
+	return pr.lines[i]
+}
+
+// SetLimits sets the caps and the field filter applied by Next.
+func (pr *ParagraphReader) SetLimits(l Limits) { pr.limits = l }
+
+// TooLargeError is a line or paragraph over a cap of Limits. It matches
+// ErrTooLarge.
+type TooLargeError struct {
+	// Line is where the line or the paragraph starts.
+	Line int
+	// What is "line" or "paragraph".
+	What string
+	// Limit is the cap in bytes.
+	Limit int
+}
+
+// Error implements error.
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("line %d: %s over the %d-byte cap", e.Line, e.What, e.Limit)
+}
+
+// Is makes errors.Is(err, ErrTooLarge) true.
+func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge }
+
+// tooLarge reports a line or paragraph over limit.
+func tooLarge(line int, what string, limit int) error {
+	return &TooLargeError{Line: line, What: what, Limit: limit}
+}
+
+// keep reports whether Next stores the field key (lower case).
+func (pr *ParagraphReader) keep(key string) bool {
+	if pr.limits.Keep == nil {
+		return true
+	}
+	for _, k := range pr.limits.Keep {
+		if k == key {
+			return true
+		}
+	}
+	return false
 }
 
 // NewParagraphReader returns a reader of the deb822 paragraphs in r.
@@ -144,19 +215,38 @@ func NewParagraphReader(r io.Reader) *ParagraphReader {
 // Line returns the number of lines consumed so far, for error messages.
 func (pr *ParagraphReader) Line() int { return pr.line }
 
+// Start returns the line number of the first field of the paragraph Next
+// returned last, for error messages about its content.
+func (pr *ParagraphReader) Start() int { return pr.start }
+
 // Next returns the next paragraph, or io.EOF when the input holds no more.
 // Blank lines (empty or only spaces and tabs) separate paragraphs, lines
 // starting with '#' are comments, and a line starting with a space or tab
 // continues the previous field.
 func (pr *ParagraphReader) Next() (Paragraph, error) {
 	var (
-		p    Paragraph
-		seen = map[string]bool{}
+		p       Paragraph
+		seen    = map[string]bool{}
+		started bool // a field was read, kept or not
+		size    int  // bytes of the paragraph so far
+		kept    bool // the last field read is the last of p.Fields
+		cont    []string
 	)
+	pr.lines = pr.lines[:0]
+	// flushCont appends the continuation lines of the last kept field at
+	// once, so that a field of many lines costs linear time.
+	flushCont := func() {
+		if len(cont) > 0 {
+			last := &p.Fields[len(p.Fields)-1]
+			last.Value += "\n" + strings.Join(cont, "\n")
+			cont = cont[:0]
+		}
+	}
 	for {
 		line, err := pr.readLine()
 		if err == io.EOF {
-			if len(p.Fields) == 0 {
+			flushCont()
+			if !started {
 				return Paragraph{}, io.EOF
 			}
 			return p, nil
@@ -164,23 +254,30 @@ func (pr *ParagraphReader) Next() (Paragraph, error) {
 		if err != nil {
 			return Paragraph{}, err
 		}
+		if started && pr.limits.Paragraph > 0 {
+			if size += len(line) + 1; size > pr.limits.Paragraph {
+				return Paragraph{}, tooLarge(pr.start, "paragraph", pr.limits.Paragraph)
+			}
+		}
 		switch {
 		case strings.Trim(line, " \t\r") == "":
-			if len(p.Fields) > 0 {
+			if started {
+				flushCont()
 				return p, nil
 			}
 		case line[0] == '#':
 			// Comment.
 		case line[0] == ' ' || line[0] == '\t':
-			if len(p.Fields) == 0 {
+			if !started {
 				return Paragraph{}, fmt.Errorf("line %d: continuation line without a field", pr.line)
 			}
-			last := &p.Fields[len(p.Fields)-1]
-			last.Value += "\n" + strings.TrimRight(line[1:], " \t\r")
+			if kept {
+				cont = append(cont, strings.TrimRight(line[1:], " \t\r"))
+			}
 		default:
 			name, value, ok := strings.Cut(line, ":")
 			if !ok {
-				return Paragraph{}, fmt.Errorf("line %d: expected \"Field: value\", got %q", pr.line, truncate(line))
+				return Paragraph{}, fmt.Errorf("line %d: malformed field %q: want \"Field: value\"", pr.line, truncate(line))
 			}
 			if err := checkFieldName(name); err != nil {
 				return Paragraph{}, fmt.Errorf("line %d: %w", pr.line, err)
@@ -190,9 +287,25 @@ func (pr *ParagraphReader) Next() (Paragraph, error) {
 				return Paragraph{}, fmt.Errorf("line %d: duplicate field %q", pr.line, name)
 			}
 			seen[key] = true
-			p.Fields = append(p.Fields, Field{Name: name, Value: strings.TrimSpace(value)})
+			if !started {
+				started, size = true, len(line)+1
+				pr.start = pr.line
+			}
+			flushCont()
+			if kept = pr.keep(key); kept {
+				p.Fields = append(p.Fields, Field{Name: name, Value: strings.TrimSpace(value)})
+				pr.lines = append(pr.lines, pr.line)
+			}
 		}
 	}
+}
+
+// lineLimit is the cap on one line: Limits.Line, at most maxLineLen.
+func (pr *ParagraphReader) lineLimit() int {
+	if l := pr.limits.Line; l > 0 && l < maxLineLen {
+		return l
+	}
+	return maxLineLen
 }
 
 // readLine returns the next line without its line ending; it returns io.EOF
@@ -202,8 +315,8 @@ func (pr *ParagraphReader) readLine() (string, error) {
 	for {
 		chunk, err := pr.r.ReadSlice('\n')
 		buf = append(buf, chunk...)
-		if len(buf) > maxLineLen {
-			return "", fmt.Errorf("line %d: longer than %d bytes", pr.line+1, maxLineLen)
+		if limit := pr.lineLimit(); len(buf) > limit {
+			return "", tooLarge(pr.line+1, "line", limit)
 		}
 		if err == bufio.ErrBufferFull {
 			continue
@@ -256,4 +369,37 @@ func truncate(s string) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// SplitParagraphs splits deb822 data into its paragraphs, raw — every
+// byte of each kept, comments included, a final newline added where the
+// data lacks one — without the separating blank lines. It is for
+// rewriting a file (a dpkg status file) while keeping the bytes of the
+// paragraphs that do not change; ParagraphReader parses each.
+func SplitParagraphs(data []byte) [][]byte {
+	var out [][]byte
+	var cur []byte
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i+1], data[i+1:]
+		} else {
+			data = nil
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			if len(cur) > 0 {
+				out = append(out, cur)
+				cur = nil
+			}
+			continue
+		}
+		cur = append(cur, line...)
+		if line[len(line)-1] != '\n' {
+			cur = append(cur, '\n')
+		}
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
 }

@@ -118,3 +118,20 @@ func TestParagraphSetAndMarshalErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitParagraphs(t *testing.T) {
+	data := "Package: a\nVersion: 1\n\n \n# note\nPackage: b\n Description continued\nVersion: 2"
+	got := SplitParagraphs([]byte(data))
+	want := []string{"Package: a\nVersion: 1\n", "# note\nPackage: b\n Description continued\nVersion: 2\n"}
+	if len(got) != len(want) {
+		t.Fatalf("got %d paragraphs %q, want %q", len(got), got, want)
+	}
+	for i := range want {
+		if string(got[i]) != want[i] {
+			t.Errorf("paragraph %d = %q, want %q", i, got[i], want[i])
+		}
+		if _, err := ParseParagraph(got[i]); err != nil {
+			t.Errorf("paragraph %d does not parse: %v", i, err)
+		}
+	}
+}

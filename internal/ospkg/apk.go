@@ -8,38 +8,65 @@ import (
 // apkInstalledFile is the apk database.
 const apkInstalledFile = "lib/apk/db/installed"
 
-// parseApkInstalled reads lib/apk/db/installed: records of "X:value" lines
-// separated by blank lines, of which P (name), V (version), A (arch) and o
-// (origin, the source package) are used. Versions are kept as written
-// ("1.2.3-r0"); a record without name or version is an error naming its line.
-// Lines, records, the fields kept and the number of packages are capped
-// (MaxLineSize, MaxApkRecordSize, MaxIdentitySize, MaxPackages,
-// MaxInventorySize).
-func parseApkInstalled(data []byte) ([]Package, error) {
+// ApkField is one "X:value" line of an apk database or index record.
+type ApkField struct {
+	// Key is the single-letter field name ('P', 'V', 'F', …).
+	Key byte
+	// Value is the text after the colon.
+	Value string
+}
+
+// ApkRecord is one record of lib/apk/db/installed or an APKINDEX: its
+// fields in file order.
+type ApkRecord struct {
+	// Line is the line number the record starts at.
+	Line int
+	// Fields are the record's lines, in order.
+	Fields []ApkField
+}
+
+// Get returns the value of the first field named key, or "".
+func (r ApkRecord) Get(key byte) string {
+	for _, f := range r.Fields {
+		if f.Key == key {
+			return f.Value
+		}
+	}
+	return ""
+}
+
+// ReadApkRecords reads the format shared by lib/apk/db/installed and
+// APKINDEX: records of "X:value" lines separated by blank lines. A line
+// that is not "X:value" is an error naming its line number, and so are a
+// line over MaxLineSize and a record over MaxApkRecordSize (matching
+// ErrTooLarge).
+func ReadApkRecords(data []byte) ([]ApkRecord, error) {
+	var recs []ApkRecord
+	err := EachApkRecord(data, nil, func(r ApkRecord) error {
+		recs = append(recs, r)
+		return nil
+	})
+	return recs, err
+}
+
+// EachApkRecord reads records as ReadApkRecords does and calls fn for each
+// in turn, so that only one record is held at a time. keep, when not nil,
+// lists the field keys stored in the records fn sees; the other lines are
+// checked and counted against the caps but not stored.
+func EachApkRecord(data []byte, keep []byte, fn func(ApkRecord) error) error {
 	var (
-		pkgs     pkgList
-		cur      Package
-		start    int // line of the record's first field
-		size     int // bytes of the record so far
-		inRecord bool
+		cur  ApkRecord
+		in   bool // inside a record
+		size int  // bytes of the current record
 	)
 	flush := func() error {
-		if !inRecord {
+		if !in {
 			return nil
 		}
-		inRecord = false
-		if cur.Name == "" || cur.Version == "" {
-			return fmt.Errorf("line %d: record without P: name or V: version", start)
-		}
-		if cur.SrcName == "" {
-			cur.SrcName = cur.Name
-		}
-		cur.ID, cur.Type, cur.SrcVersion = cur.Name+"@"+cur.Version, Apk, cur.Version
-		if err := pkgs.add(cur); err != nil {
-			return fmt.Errorf("line %d: %w", start, err)
-		}
-		cur = Package{}
-		return nil
+		in = false
+		r := cur
+		cur = ApkRecord{}
+		return fn(r)
 	}
 	lineNo := 0
 	for len(data) > 0 {
@@ -51,49 +78,76 @@ func parseApkInstalled(data []byte) ([]Package, error) {
 			l, data = data, nil
 		}
 		if len(l) > MaxLineSize {
-			return nil, fmt.Errorf("line %d: %w", lineNo, tooLarge("line", len(l), MaxLineSize))
+			return fmt.Errorf("line %d: %w", lineNo, tooLarge("line", len(l), MaxLineSize))
 		}
 		l = bytes.TrimSuffix(l, []byte("\r"))
 		if len(l) == 0 {
 			if err := flush(); err != nil {
-				return nil, err
+				return err
 			}
 			continue
 		}
 		if len(l) < 2 || l[1] != ':' {
-			return nil, fmt.Errorf("line %d: malformed line %q", lineNo, truncate(string(l), 40))
+			return fmt.Errorf("line %d: malformed line %q", lineNo, truncate(string(l), 40))
 		}
-		if !inRecord {
-			inRecord, start, size = true, lineNo, 0
+		if !in {
+			in, size, cur.Line = true, 0, lineNo
 		}
 		if size += len(l) + 1; size > MaxApkRecordSize {
-			return nil, fmt.Errorf("line %d: %w", start, tooLarge("record", size, MaxApkRecordSize))
+			return fmt.Errorf("line %d: %w", cur.Line, tooLarge("record", size, MaxApkRecordSize))
 		}
-		var dst *string
-		switch l[0] {
-		case 'P':
-			dst = &cur.Name
-		case 'V':
-			dst = &cur.Version
-		case 'A':
-			dst = &cur.Arch
-		case 'o':
-			dst = &cur.SrcName
-		default:
+		if keep != nil && bytes.IndexByte(keep, l[0]) < 0 {
 			continue
 		}
-		v := l[2:]
-		if len(v) > MaxIdentitySize {
-			what := "field " + string(l[0])
-			if cur.Name != "" {
-				what = "package " + cur.Name + ": " + what
+		cur.Fields = append(cur.Fields, ApkField{Key: l[0], Value: string(l[2:])})
+	}
+	return flush()
+}
+
+// apkFields are the installed-database fields an inventory uses.
+var apkFields = []byte("PVAo")
+
+// parseApkInstalled reads lib/apk/db/installed, of which the fields P
+// (name), V (version), A (arch) and o (origin, the source package) are
+// used. Versions are kept as written ("1.2.3-r0"); a record without name
+// or version is an error naming its line. Lines, records, the fields kept
+// and the number of packages are capped (MaxLineSize, MaxApkRecordSize,
+// MaxIdentitySize, MaxPackages, MaxInventorySize).
+func parseApkInstalled(data []byte) ([]Package, error) {
+	var pkgs pkgList
+	lineOf := func(r ApkRecord, i int) int { return r.Line + i } // fields kept are P, V, A, o: near the top
+	err := EachApkRecord(data, apkFields, func(r ApkRecord) error {
+		var p Package
+		for i, f := range r.Fields {
+			if len(f.Value) > MaxIdentitySize {
+				what := "field " + string(f.Key)
+				if p.Name != "" {
+					what = "package " + p.Name + ": " + what
+				}
+				return fmt.Errorf("line %d: %w", lineOf(r, i), tooLarge(what, len(f.Value), MaxIdentitySize))
 			}
-			return nil, fmt.Errorf("line %d: %w", lineNo, tooLarge(what, len(v), MaxIdentitySize))
+			switch f.Key {
+			case 'P':
+				p.Name = f.Value
+			case 'V':
+				p.Version = f.Value
+			case 'A':
+				p.Arch = f.Value
+			case 'o':
+				p.SrcName = f.Value
+			}
 		}
-		*dst = string(v)
-	}
-	if err := flush(); err != nil {
-		return nil, err
-	}
-	return pkgs.pkgs, nil
+		if p.Name == "" || p.Version == "" {
+			return fmt.Errorf("line %d: record without P: name or V: version", r.Line)
+		}
+		if p.SrcName == "" {
+			p.SrcName = p.Name
+		}
+		p.ID, p.Type, p.SrcVersion = p.Name+"@"+p.Version, Apk, p.Version
+		if err := pkgs.add(p); err != nil {
+			return fmt.Errorf("line %d: %w", r.Line, err)
+		}
+		return nil
+	})
+	return pkgs.pkgs, err
 }

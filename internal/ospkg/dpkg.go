@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	debver "github.com/knqyf263/go-deb-version"
+
+	"github.com/patchloop/patchloop/internal/deb"
 )
 
 // dpkg database locations.
@@ -90,11 +92,4 @@ func dpkgPackage(p paragraph) (Package, error) {
 }
 
 // parseDpkgSource splits a Source field, "name" or "name (version)".
-func parseDpkgSource(s string) (name, version string) {
-	name, rest, _ := strings.Cut(strings.TrimSpace(s), " ")
-	rest = strings.TrimSpace(rest)
-	if strings.HasPrefix(rest, "(") && strings.HasSuffix(rest, ")") {
-		version = strings.TrimSpace(rest[1 : len(rest)-1])
-	}
-	return name, version
-}
+func parseDpkgSource(s string) (name, version string) { return deb.ParseSource(s) }

@@ -31,7 +31,7 @@ func TestRecordAndPackageCaps(t *testing.T) {
 		{"dpkg paragraph", func() error {
 			_, err := parseDpkgStatus([]byte(dpkgHead+"Description: x\n"+fill(" ", MaxDpkgParagraphSize/MaxLineSize+1)), false)
 			return err
-		}, []string{"line 1: package bash of", "8388608-byte cap"}},
+		}, []string{"line 1: paragraph over the 8388608-byte cap", "8388608-byte cap"}},
 		{"dpkg packages", func() error {
 			_, err := parseDpkgStatus([]byte(strings.Repeat("Package: a\nVersion: 1\n\n", MaxPackages+1)), true)
 			return err

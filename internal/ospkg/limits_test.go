@@ -95,7 +95,7 @@ func TestDpkgFieldCaps(t *testing.T) {
 		{"version", "Package: bash\nStatus: install ok installed\nVersion: " + strings.Repeat("1", ospkg.MaxIdentitySize+1) + "\n",
 			[]string{"var/lib/dpkg/status", "line 3", "package bash: field version of 4097 bytes", "4096-byte cap"}},
 		{"description", dpkgHead + "Description: " + strings.Repeat("d", ospkg.MaxLineSize) + "\n",
-			[]string{"line 5", "line of 1048589 bytes", "1048576-byte cap"}},
+			[]string{"line 5", "line over the 1048576-byte cap"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

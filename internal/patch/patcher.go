@@ -86,16 +86,17 @@ type SkippedScripts struct {
 }
 
 // Patcher upgrades the OS packages of images that use one package manager.
+// A package manager plugs in by implementing it and calling Register from
+// its package's init with the OS families it handles; see docs/patcher.md.
 type Patcher interface {
 	// Name names the package manager ("apt").
 	Name() string
-	// Handles reports whether the patcher patches images of the given OS
-	// family (as Trivy names it: "debian", "ubuntu", …).
-	Handles(family string) bool
 	// Patch plans the upgrades that fix req.Findings in img and, unless
-	// req.DryRun, builds the layer that applies them.
+	// req.DryRun, builds the layer that applies them. An error retrying
+	// cannot fix is marked with Permanent.
 	Patch(ctx context.Context, img v1.Image, req Request) (*Outcome, error)
 }
 
-// ErrUnsupported is wrapped when no Patcher handles an image.
+// ErrUnsupported is matched (errors.Is) when no Patcher handles an image's
+// OS family; the error itself is an *UnsupportedError.
 var ErrUnsupported = errors.New("no patcher for this image")

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/patchloop/patchloop/internal/ospkg"
+	"github.com/patchloop/patchloop/internal/platform"
 	"github.com/patchloop/patchloop/internal/registry"
 	"github.com/patchloop/patchloop/internal/scan"
 	"github.com/patchloop/patchloop/internal/tags"
@@ -28,9 +29,9 @@ type Scanner func(ctx context.Context, img v1.Image, platform string) (*scan.Rep
 type Options struct {
 	// Client reads and pushes images; required.
 	Client *registry.Client
-	// Patchers patch the images; the first that handles an image's OS
-	// family is used.
-	Patchers []Patcher
+	// Patchers patch the images, by OS family (New builds the registered
+	// ones); required.
+	Patchers Patchers
 	// Report, when set, lists the findings of every platform (a report
 	// read with --report); otherwise Scan is called per platform.
 	Report *scan.Report
@@ -101,6 +102,9 @@ type PlatformResult struct {
 func Run(ctx context.Context, ref string, opts Options) (*Result, error) {
 	if opts.Client == nil {
 		return nil, errors.New("patch: no registry client")
+	}
+	if len(opts.Patchers) == 0 {
+		return nil, errors.New("patch: no patchers")
 	}
 	if opts.Report == nil && opts.Scan == nil {
 		return nil, errors.New("patch: neither a report nor a scanner")
@@ -197,53 +201,54 @@ func (r *runner) run(ctx context.Context, arg string) (*Result, error) {
 // findings.
 const skipNothing = "nothing to fix"
 
-// patchIndex patches every Linux image of an index; it returns nil when no
-// platform changed, and an error wrapping ErrUnsupported when no platform
-// has a patchable OS.
+// patchIndex patches every Linux image of an index, as platform.Walk
+// finds them; attestations, artifacts, other platforms and images of
+// nested indexes keep their descriptors. It returns nil when no platform
+// changed, and an error wrapping ErrUnsupported when no platform has a
+// patchable OS.
 func (r *runner) patchIndex(ctx context.Context, arg string, idx v1.ImageIndex, digest v1.Hash, res *Result) (v1.ImageIndex, error) {
 	im, err := idx.IndexManifest()
 	if err != nil {
 		return nil, fmt.Errorf("reading index %s: %w", arg, err)
 	}
+	ms, err := platform.Walk(idx, im.Manifests)
+	if err != nil {
+		return nil, fmt.Errorf("reading index %s: %w", arg, err)
+	}
 	patched := map[v1.Hash]v1.Image{}
 	patchable := false // some platform has an OS a patcher handles
-	for _, d := range im.Manifests {
-		platform := ""
-		if d.Platform != nil {
-			platform = platformString(d.Platform)
-		}
-		pr := PlatformResult{Platform: platform, Original: d.Digest.String()}
+	for _, m := range ms {
+		plat := m.String()
+		pr := PlatformResult{Platform: plat, Original: m.Descriptor.Digest.String(), Skipped: m.Skip}
 		switch {
-		case !d.MediaType.IsImage():
-			pr.Skipped = "not an image manifest"
-		case d.Platform == nil || d.Platform.OS != "linux":
+		case pr.Skipped != "":
+		case m.Platform.OS != "linux":
 			pr.Skipped = "not a Linux platform"
-			if d.Platform != nil && d.Platform.OS == "unknown" {
-				pr.Skipped = "attestation manifest"
-			}
+		case m.Nested:
+			pr.Skipped = "in a nested index: not patched"
 		}
 		if pr.Skipped != "" {
 			res.Platforms = append(res.Platforms, pr)
 			continue
 		}
-		img, err := idx.Image(d.Digest)
+		img, err := m.Image()
 		if err != nil {
-			return nil, fmt.Errorf("reading %s (%s): %w", arg, platform, err)
+			return nil, fmt.Errorf("reading %s (%s): %w", arg, plat, err)
 		}
-		newImg, pr, err := r.patchImage(ctx, arg, img, platform)
+		newImg, pr, err := r.patchImage(ctx, arg, img, plat)
 		if errors.Is(err, ErrUnsupported) {
 			// Another platform's OS may be patchable; this one keeps its
 			// original manifest.
 			pr.Skipped = err.Error()
-			r.log.WarnContext(ctx, "platform not patched", "image", arg, "platform", platform, "reason", err)
+			r.log.WarnContext(ctx, "platform not patched", "image", arg, "platform", plat, "reason", err)
 		} else if err != nil {
-			return nil, fmt.Errorf("%s (%s): %w", arg, platform, err)
+			return nil, fmt.Errorf("%s (%s): %w", arg, plat, err)
 		} else {
 			patchable = true
 		}
 		res.Platforms = append(res.Platforms, pr)
 		if newImg != nil {
-			patched[d.Digest] = newImg
+			patched[m.Descriptor.Digest] = newImg
 		}
 	}
 	if !patchable {
@@ -265,15 +270,15 @@ func (r *runner) patchIndex(ctx context.Context, arg string, idx v1.ImageIndex, 
 // patchImage patches one platform image. It returns a nil image when the
 // platform is not changed (dry run, nothing to fix, unsupported), saying
 // why in PlatformResult.Skipped.
-func (r *runner) patchImage(ctx context.Context, arg string, img v1.Image, platform string) (v1.Image, PlatformResult, error) {
+func (r *runner) patchImage(ctx context.Context, arg string, img v1.Image, plat string) (v1.Image, PlatformResult, error) {
 	digest, err := img.Digest()
 	if err != nil {
 		return nil, PlatformResult{}, fmt.Errorf("image %s: digest: %w", arg, err)
 	}
-	pr := PlatformResult{Platform: platform, Original: digest.String()}
+	pr := PlatformResult{Platform: plat, Original: digest.String()}
 	if pr.Platform == "" {
 		if cfg, err := img.ConfigFile(); err == nil {
-			pr.Platform = platformString(cfg.Platform())
+			pr.Platform = platform.String(cfg.Platform())
 		}
 	}
 	rep := r.opts.Report
@@ -310,15 +315,9 @@ func (r *runner) patchImage(ctx context.Context, arg string, img v1.Image, platf
 		family = string(inv.OS.Family)
 	}
 	pr.Family = family
-	var p Patcher
-	for _, c := range r.opts.Patchers {
-		if c.Handles(family) {
-			p = c
-			break
-		}
-	}
-	if p == nil {
-		return nil, pr, fmt.Errorf("image %s (%s): %w: OS family %q", arg, pr.Platform, ErrUnsupported, family)
+	p, err := r.opts.Patchers.For(ospkg.NormalizeFamily(family))
+	if err != nil {
+		return nil, pr, fmt.Errorf("image %s (%s): %w", arg, pr.Platform, err)
 	}
 	r.log.InfoContext(ctx, "patching", "image", arg, "platform", pr.Platform, "patcher", p.Name(), "findings", len(findings))
 	out, err := p.Patch(ctx, img, Request{Findings: findings, DryRun: r.opts.DryRun, WorkDir: r.workDir})
@@ -428,16 +427,4 @@ func digestOf(t remote.Taggable) (v1.Hash, error) {
 		return x.Digest()
 	}
 	return v1.Hash{}, fmt.Errorf("unexpected %T", t)
-}
-
-// platformString prints os/arch[/variant].
-func platformString(p *v1.Platform) string {
-	if p == nil || p.OS == "" {
-		return ""
-	}
-	s := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		s += "/" + p.Variant
-	}
-	return s
 }

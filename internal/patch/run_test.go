@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/patchloop/patchloop/internal/deb"
+	"github.com/patchloop/patchloop/internal/ospkg"
 	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/patch/apt"
 	"github.com/patchloop/patchloop/internal/patch/patchtest"
@@ -90,7 +91,7 @@ func (f *fixture) options(t *testing.T, conv tags.Convention) patch.Options {
 	}
 	return patch.Options{
 		Client:     registry.New(),
-		Patchers:   []patch.Patcher{p},
+		Patchers:   patch.Patchers{ospkg.Debian: p},
 		Scan:       f.scanner(),
 		Convention: conv,
 		Now:        func() time.Time { return now },

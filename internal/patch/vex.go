@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/patchloop/patchloop/internal/ospkg"
 )
 
 // OpenVEX v0.2.0 document, as much of it as a patch needs.
@@ -133,7 +135,8 @@ func imagePURL(reference, digest string) (string, error) {
 }
 
 // packagePURL returns the package URL of an upgraded package, in the form
-// Trivy gives dpkg packages (the epoch as a qualifier).
+// Trivy gives dpkg packages (the epoch as a qualifier) and apk packages
+// (pkg:apk/alpine/NAME@VERSION?arch=…).
 func packagePURL(family string, u Update) string {
 	if family == "" {
 		family = "debian"
@@ -142,6 +145,13 @@ func packagePURL(family string, u Update) string {
 	q := url.Values{}
 	if u.Arch != "" {
 		q.Set("arch", u.Arch)
+	}
+	if ospkg.PkgManagerOf(ospkg.Family(family)) == ospkg.Apk {
+		s := "pkg:apk/" + family + "/" + url.PathEscape(u.Name) + "@" + url.PathEscape(version)
+		if len(q) > 0 {
+			s += "?" + q.Encode()
+		}
+		return s
 	}
 	if e, rest, ok := strings.Cut(version, ":"); ok && strings.Trim(e, "0123456789") == "" {
 		q.Set("epoch", e)

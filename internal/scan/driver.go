@@ -6,15 +6,6 @@ import (
 	"github.com/patchloop/patchloop/internal/ospkg"
 )
 
-// versionFormat is the version ordering a distribution's detector uses.
-type versionFormat int
-
-const (
-	formatDeb versionFormat = iota // dpkg ordering (go-deb-version)
-	formatApk                      // apk ordering (go-apk-version)
-	formatRPM                      // rpm ordering (go-rpm-version)
-)
-
 // driver is what Trivy's detector for one OS family does, reduced to the
 // choices that differ between families.
 type driver struct {
@@ -25,8 +16,8 @@ type driver struct {
 	compared func(ospkg.Package) string
 	// installed returns the version the report shows as installed.
 	installed func(ospkg.Package) string
-	// format is the version ordering.
-	format versionFormat
+	// format is the version ordering (ospkg's, one per package format).
+	format ospkg.PkgManager
 	// unfixed reports advisories without a fixed version as findings.
 	unfixed bool
 	// affected honours the advisory's AffectedVersion (Alpine).
@@ -99,18 +90,18 @@ func almaName(p ospkg.Package) (string, bool) {
 // debianLike is the Debian detector; Ubuntu and Echo differ from it.
 var debianLike = driver{
 	key: sourceName, compared: srcFullVersion, installed: fullVersion,
-	format: formatDeb, unfixed: true,
+	format: ospkg.Dpkg, unfixed: true,
 }
 
 // rpmLike compares the binary package's full version in rpm order and
 // reports only fixed advisories.
 var rpmLike = driver{
-	key: binaryName, compared: fullVersion, installed: fullVersion, format: formatRPM,
+	key: binaryName, compared: fullVersion, installed: fullVersion, format: ospkg.RPM,
 }
 
 // apkLike is the Wolfi, Chainguard and MinimOS detector.
 var apkLike = driver{
-	key: originOrName, compared: fullVersion, installed: fullVersion, format: formatApk,
+	key: originOrName, compared: fullVersion, installed: fullVersion, format: ospkg.Apk,
 }
 
 // drivers maps the OS families Patchloop can match to their detector.
@@ -135,7 +126,7 @@ var drivers = map[ospkg.Family]driver{
 		d.key, d.normalizeFixed, d.archFilter = modularName, true, true
 	}),
 	ospkg.Oracle:             with(rpmLike, func(d *driver) { d.archFilter, d.oracleFlavor = true, true }),
-	ospkg.Amazon:             with(rpmLike, func(d *driver) { d.format, d.skipEmptyInstalled = formatDeb, true }),
+	ospkg.Amazon:             with(rpmLike, func(d *driver) { d.format, d.skipEmptyInstalled = ospkg.Dpkg, true }),
 	ospkg.Azure:              azureDriver,
 	ospkg.CBLMariner:         azureDriver,
 	ospkg.Photon:             with(rpmLike, func(d *driver) { d.key = sourceName }),

@@ -84,7 +84,7 @@ func (d driver) matchPackage(ctx context.Context, log *slog.Logger, src advisory
 	if err != nil {
 		return nil, fmt.Errorf("package %s: %w", p.Name, err)
 	}
-	iv, err := parseInstalled(d.format, d.compared(p))
+	iv, err := d.format.ParseVersion(d.compared(p))
 	if err != nil {
 		if d.strict {
 			return nil, fmt.Errorf("package %s: installed version: %w", p.Name, err)
@@ -121,7 +121,7 @@ func (d driver) matchPackage(ctx context.Context, log *slog.Logger, src advisory
 
 // affects decides whether adv affects the installed version iv of p, and
 // returns the fixed version to report.
-func (d driver) affects(iv installedVersion, p ospkg.Package, adv vulndb.Advisory) (fixed string, hit bool, err error) {
+func (d driver) affects(iv ospkg.Version, p ospkg.Package, adv vulndb.Advisory) (fixed string, hit bool, err error) {
 	if d.archFilter && !adv.AppliesTo(p.Arch) {
 		return "", false, nil
 	}
@@ -130,7 +130,7 @@ func (d driver) affects(iv installedVersion, p ospkg.Package, adv vulndb.Advisor
 	}
 	if d.affected && adv.AffectedVersion != "" {
 		// The issue was introduced after the installed version?
-		older, err := iv.lessThan(adv.AffectedVersion)
+		older, err := olderThan(iv, adv.AffectedVersion)
 		if err != nil {
 			return "", false, fmt.Errorf("affected version: %w", err)
 		}
@@ -141,7 +141,7 @@ func (d driver) affects(iv installedVersion, p ospkg.Package, adv vulndb.Advisor
 	if adv.FixedVersion == "" && d.unfixed {
 		return "", true, nil
 	}
-	less, err := iv.lessThan(adv.FixedVersion)
+	less, err := olderThan(iv, adv.FixedVersion)
 	if err != nil {
 		return "", false, fmt.Errorf("fixed version: %w", err)
 	}

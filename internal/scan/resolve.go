@@ -109,7 +109,7 @@ func resolveLayout(dir, tag, arg string, want *v1.Platform) ([]Target, error) {
 	if len(descs) == 0 {
 		return nil, fmt.Errorf("OCI layout %s: index.json lists no manifest", dir)
 	}
-	imgs, err := expand(idx, descs, want, 0)
+	imgs, err := expand(idx, descs, want)
 	if err != nil {
 		return nil, fmt.Errorf("OCI layout %s: %w", dir, err)
 	}
@@ -146,7 +146,7 @@ func resolveRemote(ctx context.Context, client *registry.Client, arg string, wan
 		if err != nil {
 			return nil, fmt.Errorf("read index %s: %w", ref, err)
 		}
-		if imgs, err = expand(idx, im.Manifests, want, 0); err != nil {
+		if imgs, err = expand(idx, im.Manifests, want); err != nil {
 			return nil, fmt.Errorf("index %s: %w", ref, err)
 		}
 	} else {

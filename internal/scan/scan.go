@@ -11,6 +11,7 @@ import (
 
 	"github.com/patchloop/patchloop/internal/imagefs"
 	"github.com/patchloop/patchloop/internal/ospkg"
+	"github.com/patchloop/patchloop/internal/platform"
 	"github.com/patchloop/patchloop/internal/vulndb"
 )
 
@@ -168,17 +169,5 @@ func imageMetadata(img v1.Image) (Metadata, string, error) {
 		md.DiffIDs = append(md.DiffIDs, l.DiffID.String())
 		md.Layers = append(md.Layers, Layer{Digest: l.Digest.String(), DiffID: l.DiffID.String()})
 	}
-	return md, platformString(cfg.Platform()), nil
-}
-
-// platformString prints os/arch[/variant], or "" when unknown.
-func platformString(p *v1.Platform) string {
-	if p == nil || p.OS == "" {
-		return ""
-	}
-	s := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		s += "/" + p.Variant
-	}
-	return s
+	return md, platform.String(cfg.Platform()), nil
 }

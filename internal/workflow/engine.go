@@ -12,7 +12,6 @@ import (
 
 	"github.com/patchloop/patchloop/internal/ospkg"
 	"github.com/patchloop/patchloop/internal/patch"
-	"github.com/patchloop/patchloop/internal/patch/apt"
 	"github.com/patchloop/patchloop/internal/store"
 	"github.com/patchloop/patchloop/internal/vulndb"
 )
@@ -31,7 +30,7 @@ type Engine struct {
 	queue     jobQueue
 	dbUpdate  sync.Mutex // serializes Options.UpdateDB
 	scanCache ospkg.Cache
-	patchers  []patch.Patcher
+	patchers  patch.Patchers
 
 	wake    chan struct{}
 	running sync.Map // *task → workflow ID, the tasks running here
@@ -69,15 +68,15 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 func (e *Engine) openDeps(ctx context.Context) error {
 	e.patchers = e.opts.Patchers
 	if len(e.patchers) == 0 {
-		aptOpts := e.opts.APT
-		if aptOpts.Logger == nil {
-			aptOpts.Logger = e.log
+		cfg := e.opts.Patch
+		if cfg.Logger == nil {
+			cfg.Logger = e.log
 		}
-		p, err := apt.New(aptOpts)
+		ps, err := patch.New(ctx, cfg)
 		if err != nil {
 			return fmt.Errorf("workflow engine: %w", err)
 		}
-		e.patchers = []patch.Patcher{p}
+		e.patchers = ps
 	}
 	if e.opts.ScanCacheDir != "" {
 		c, err := ospkg.NewDirCache(e.opts.ScanCacheDir)

@@ -20,7 +20,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/patchloop/patchloop/internal/deb"
-	"github.com/patchloop/patchloop/internal/patch/apt"
+	"github.com/patchloop/patchloop/internal/patch"
+	_ "github.com/patchloop/patchloop/internal/patch/apk" // registers the apk patcher
+	_ "github.com/patchloop/patchloop/internal/patch/apt" // registers the apt patcher
 	"github.com/patchloop/patchloop/internal/patch/patchtest"
 	"github.com/patchloop/patchloop/internal/registry"
 	"github.com/patchloop/patchloop/internal/testutil/aptrepo"
@@ -88,10 +90,12 @@ func newFixture(t testing.TB) *fixture {
 // options are the engine options of the fixture, tuned for fast tests.
 func (f *fixture) options() Options {
 	return Options{
-		Database:          f.database,
-		Registry:          registry.New(),
-		VulnDBDir:         f.vulnDir,
-		APT:               apt.Options{CacheDir: f.aptCache, Mirror: f.mirror, Logger: testLogger()},
+		Database:  f.database,
+		Registry:  registry.New(),
+		VulnDBDir: f.vulnDir,
+		Patch: patch.Config{DataDir: f.aptCache, Logger: testLogger(), Repositories: map[string]patch.RepositoryConfig{
+			"apt": {Mirrors: patch.Mirrors{All: f.mirror}},
+		}},
 		ScanWorkers:       2,
 		PatchWorkers:      2,
 		RetryBackoff:      10 * time.Millisecond,

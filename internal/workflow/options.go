@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/patchloop/patchloop/internal/patch"
-	"github.com/patchloop/patchloop/internal/patch/apt"
 	"github.com/patchloop/patchloop/internal/redact"
 	"github.com/patchloop/patchloop/internal/registry"
 )
@@ -57,11 +56,12 @@ type Options struct {
 	// ScanCacheDir, when set, caches image inventories by layer, so
 	// rescanning an unchanged image reads no layer.
 	ScanCacheDir string
-	// APT configures the Debian/Ubuntu patcher (cache directory, mirror,
-	// keyring). APT.CacheDir is required unless Patchers is set.
-	APT apt.Options
-	// Patchers, when set, replace the patcher built from APT.
-	Patchers []patch.Patcher
+	// Patch configures the registered patchers (patch.New): their
+	// download directory, mirrors and keyrings per package manager.
+	// Patch.DataDir is required unless Patchers is set.
+	Patch patch.Config
+	// Patchers, when set, replace the patchers built from Patch.
+	Patchers patch.Patchers
 	// WorkDir holds temporary patch files; empty means the system's
 	// temporary directory.
 	WorkDir string
@@ -115,8 +115,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.VulnDBDir == "" {
 		errs = append(errs, errors.New("no vulnerability database directory"))
 	}
-	if len(o.Patchers) == 0 && o.APT.CacheDir == "" {
-		errs = append(errs, errors.New("no APT cache directory"))
+	if len(o.Patchers) == 0 && o.Patch.DataDir == "" {
+		errs = append(errs, errors.New("no patcher data directory"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return o, fmt.Errorf("workflow engine: %w", err)

@@ -10,7 +10,6 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/patchloop/patchloop/internal/patch"
-	"github.com/patchloop/patchloop/internal/patch/apt"
 	"github.com/patchloop/patchloop/internal/registry"
 	"github.com/patchloop/patchloop/internal/scan"
 	"github.com/patchloop/patchloop/internal/tags"
@@ -108,12 +107,11 @@ func (t *task) checkPatchRoom(ctx context.Context, a PatchArgs) error {
 	return nil
 }
 
-// permanentPatchError reports whether retrying a failed patch is useless.
+// permanentPatchError reports whether retrying a failed patch is useless:
+// the patcher marked the error permanent (patch.Permanent), or the image or
+// its lineage leaves no room.
 func permanentPatchError(err error) bool {
-	return errors.Is(err, tags.ErrTooManyPatches) ||
-		errors.Is(err, patch.ErrUnsupported) ||
-		errors.Is(err, apt.ErrUnmetDependency) ||
-		errors.Is(err, apt.ErrConflict) ||
-		errors.Is(err, apt.ErrNoConvergence) ||
+	return patch.IsPermanent(err) ||
+		errors.Is(err, tags.ErrTooManyPatches) ||
 		registry.IsNotFound(err)
 }

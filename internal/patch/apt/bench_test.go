@@ -1,20 +1,13 @@
 package apt_test
 
 import (
-	"archive/tar"
-	"bufio"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/patch/apt"
@@ -23,62 +16,6 @@ import (
 	"github.com/patchloop/patchloop/internal/testutil/heap"
 	"github.com/patchloop/patchloop/internal/testutil/imagetest"
 )
-
-// fillerLayer writes a layer of n files of size bytes each into dir,
-// quickly (zero-filled content), uncompressed or gzip-compressed, and
-// returns it.
-func fillerLayer(b *testing.B, dir string, index, n int, size int64, gz bool) v1.Layer {
-	b.Helper()
-	p := filepath.Join(dir, fmt.Sprintf("filler-%d-%v.tar", index, gz))
-	f, err := os.Create(p)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	var out io.Writer = w
-	var zw *gzip.Writer
-	if gz {
-		zw, _ = gzip.NewWriterLevel(w, gzip.BestSpeed)
-		out = zw
-	}
-	tw := tar.NewWriter(out)
-	zero := make([]byte, 1<<20)
-	if err := tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("opt/filler%d/", index), Typeflag: tar.TypeDir, Mode: 0o755}); err != nil {
-		b.Fatal(err)
-	}
-	for i := range n {
-		if err := tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("opt/filler%d/f%05d", index, i), Typeflag: tar.TypeReg, Mode: 0o644, Size: size}); err != nil {
-			b.Fatal(err)
-		}
-		for left := size; left > 0; left -= int64(len(zero)) {
-			if _, err := tw.Write(zero[:min(left, int64(len(zero)))]); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	if err := tw.Close(); err != nil {
-		b.Fatal(err)
-	}
-	if zw != nil {
-		if err := zw.Close(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		b.Fatal(err)
-	}
-	if !gz {
-		return imagetest.FileLayer(b, p)
-	}
-	l, err := tarball.LayerFromFile(p)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return l
-}
 
 // BenchmarkPatch patches one package of a ~500 MB image (5 filler layers
 // of 100 MB, uncompressed or gzip-compressed, then the Debian layers),
@@ -99,7 +36,7 @@ func benchmarkPatch(b *testing.B, gz bool) {
 	dir := b.TempDir()
 	var below []v1.Layer
 	for i := range 5 {
-		below = append(below, fillerLayer(b, dir, i, 100, 1<<20, gz))
+		below = append(below, imagetest.FillerLayer(b, dir, i, 100, 1<<20, gz))
 	}
 	repo := aptrepo.New(b, aptrepo.Config{Suites: []aptrepo.Suite{{Name: "bookworm", Packages: []aptrepo.Package{hello("1.0-2")}}}})
 	var installed []aptrepo.Package

@@ -13,21 +13,22 @@ import (
 	"github.com/patchloop/patchloop/internal/deb"
 	"github.com/patchloop/patchloop/internal/imagefs"
 	"github.com/patchloop/patchloop/internal/patch"
+	"github.com/patchloop/patchloop/internal/patch/layer"
 )
 
 // buildResult is the layer and what the build learnt.
 type buildResult struct {
-	layer   *fileLayer
+	layer   *layer.File
 	skipped []patch.SkippedScripts
 }
 
 // build downloads the planned packages and writes the patch layer.
 func (p *Patcher) build(ctx context.Context, st *imageState, client *archive.Client, changes []*pkgState, workDir string) (*buildResult, error) {
-	sp, err := newSpool(workDir)
+	sp, err := layer.NewSpool(workDir)
 	if err != nil {
 		return nil, err
 	}
-	defer sp.close()
+	defer sp.Close()
 	pkgs, err := p.fetchPackages(ctx, client, changes, sp)
 	if err != nil {
 		return nil, err
@@ -43,7 +44,7 @@ func (p *Patcher) build(ctx context.Context, st *imageState, client *archive.Cli
 	removals := map[string][]string{} // package → old paths to remove
 	for _, dp := range pkgs {
 		for _, e := range dp.entries {
-			dirs = append(dirs, ancestors(e.Path)...)
+			dirs = append(dirs, layer.Ancestors(e.Path)...)
 			switch e.Type {
 			case deb.TypeDir:
 				dirs = append(dirs, e.Path)
@@ -62,29 +63,29 @@ func (p *Patcher) build(ctx context.Context, st *imageState, client *archive.Cli
 			removals[dp.state.name] = rm
 			stats = append(stats, rm...)
 			for _, r := range rm {
-				dirs = append(dirs, ancestors(r)...)
+				dirs = append(dirs, layer.Ancestors(r)...)
 			}
 		}
 	}
-	look, err := lookup(ctx, st.view, slices.Concat(dirs, confs), stats)
+	look, err := layer.LookUp(ctx, st.view, slices.Concat(dirs, confs), stats)
 	if err != nil {
 		return nil, fmt.Errorf("looking up package paths in the image: %w", err)
 	}
-	lay := &layout{dirs: look.files, stats: look.stats, memo: map[string]string{}}
+	lay := layer.NewLayout(look)
 
-	b := newLayerBuilder()
-	b.mtime = time.Unix(0, 0)
+	b := layer.NewBuilder()
+	b.ModTime = time.Unix(0, 0)
 	for _, dp := range pkgs {
 		for _, e := range dp.entries {
-			if e.ModTime.After(b.mtime) {
-				b.mtime = e.ModTime
+			if e.ModTime.After(b.ModTime) {
+				b.ModTime = e.ModTime
 			}
 		}
 	}
 	res := &buildResult{}
 	newReal := map[string]bool{}
 	for _, dp := range pkgs {
-		conffiles, err := p.addPackage(ctx, b, lay, look.files, dp, newReal)
+		conffiles, err := p.addPackage(ctx, b, lay, look.Files, dp, newReal)
 		if err != nil {
 			return nil, fmt.Errorf("package %s %s: %w", dp.state.name, dp.state.version, err)
 		}
@@ -96,24 +97,24 @@ func (p *Patcher) build(ctx context.Context, st *imageState, client *archive.Cli
 	}
 	for _, dp := range pkgs {
 		for _, old := range removals[dp.state.name] {
-			n := look.stats[old]
+			n := look.Stats[old]
 			if n.Kind != imagefs.KindRegular && n.Kind != imagefs.KindSymlink && n.Kind != imagefs.KindOther {
 				continue
 			}
-			if newReal[n.RealPath] || b.has(n.RealPath) {
+			if newReal[n.RealPath] || b.Has(n.RealPath) {
 				continue
 			}
-			b.whiteout(n.RealPath)
+			b.Whiteout(n.RealPath)
 			p.log.DebugContext(ctx, "apt patcher: removing file the new version dropped", "package", dp.state.name, "path", "/"+old)
 		}
 	}
-	if err := b.checkNoEntryUnderSymlink(); err != nil {
+	if err := b.CheckNoEntryUnderSymlink(); err != nil {
 		return nil, err
 	}
 	if err := p.writeDatabase(st, b, pkgs, info); err != nil {
 		return nil, err
 	}
-	layer, err := b.writeLayerFile(ctx, workDir, sp)
+	layer, err := b.WriteFile(ctx, workDir, sp)
 	if err != nil {
 		return nil, err
 	}
@@ -123,19 +124,19 @@ func (p *Patcher) build(ctx context.Context, st *imageState, client *archive.Cli
 
 // addPackage adds one package's files to the layer and returns its
 // Conffiles field for the database.
-func (p *Patcher) addPackage(ctx context.Context, b *layerBuilder, lay *layout, current map[string]imagefs.Node, dp *debPackage, newReal map[string]bool) ([]statusConffile, error) {
+func (p *Patcher) addPackage(ctx context.Context, b *layer.Builder, lay *layer.Layout, current map[string]imagefs.Node, dp *debPackage, newReal map[string]bool) ([]statusConffile, error) {
 	// Directories first, so that the package's own metadata wins over the
 	// defaults given to parents it does not list.
 	for _, e := range dp.entries {
-		if e.Type != deb.TypeDir || lay.dirExists(e.Path) {
+		if e.Type != deb.TypeDir || lay.DirExists(e.Path) {
 			continue // never replace a directory (or a symlink to one) of the image
 		}
-		rd, err := lay.realDir(e.Path)
+		rd, err := lay.RealDir(e.Path)
 		if err != nil {
 			return nil, err
 		}
-		if !b.has(rd) {
-			b.put(rd, &layerEntry{hdr: headerOf(e.Entry, "")})
+		if !b.Has(rd) {
+			b.Put(rd, &layer.Entry{Header: headerOf(e.Entry, "")})
 		}
 	}
 	confNew := map[string]deb.Conffile{}
@@ -153,29 +154,29 @@ func (p *Patcher) addPackage(ctx context.Context, b *layerBuilder, lay *layout, 
 		if e.Type == deb.TypeDir {
 			continue
 		}
-		for _, a := range ancestors(e.Path) {
-			if lay.dirExists(a) {
+		for _, a := range layer.Ancestors(e.Path) {
+			if lay.DirExists(a) {
 				continue
 			}
-			rd, err := lay.realDir(a)
+			rd, err := lay.RealDir(a)
 			if err != nil {
 				return nil, err
 			}
-			if !b.has(rd) {
-				b.put(rd, &layerEntry{hdr: tar.Header{Typeflag: tar.TypeDir, Mode: 0o755, Uname: "root", Gname: "root"}})
+			if !b.Has(rd) {
+				b.Dir(rd)
 			}
 		}
-		if e.Type == deb.TypeSymlink && lay.stats[e.Path].Kind == imagefs.KindDir {
+		if e.Type == deb.TypeSymlink && lay.Stat(e.Path).Kind == imagefs.KindDir {
 			p.log.WarnContext(ctx, "apt patcher: keeping the image's directory where the package has a symlink", "path", "/"+e.Path, "target", e.Linkname)
 			continue
 		}
-		rp, err := lay.real(e.Path)
+		rp, err := lay.Real(e.Path)
 		if err != nil {
 			return nil, err
 		}
 		link := ""
 		if e.Type == deb.TypeHardlink {
-			if link, err = lay.real(e.Linkname); err != nil {
+			if link, err = lay.Real(e.Linkname); err != nil {
 				return nil, err
 			}
 		}
@@ -197,16 +198,16 @@ func (p *Patcher) addPackage(ctx context.Context, b *layerBuilder, lay *layout, 
 				rp += ".dpkg-dist"
 			}
 		}
-		if b.has(rp) {
+		if b.Has(rp) {
 			p.log.WarnContext(ctx, "apt patcher: path shipped by two packages; keeping the first", "path", "/"+e.Path, "package", dp.state.name)
 			continue
 		}
 		newReal[rp] = true
-		le := &layerEntry{hdr: headerOf(e.Entry, link)}
+		le := &layer.Entry{Header: headerOf(e.Entry, link)}
 		if e.Type == deb.TypeRegular {
-			le.spooled, le.off, le.len = true, e.off, e.size
+			le.Spooled, le.Off, le.Len = true, e.off, e.size
 		}
-		b.put(rp, le)
+		b.Put(rp, le)
 	}
 	// Conffiles the new version no longer ships stay on disk, as dpkg
 	// leaves them, and stay listed as obsolete.
@@ -285,7 +286,7 @@ func removalCandidates(dp *debPackage, oldList []string, owned map[string]bool) 
 	}
 	dirs := map[string]bool{}
 	for _, p := range oldList {
-		for _, a := range ancestors(p) {
+		for _, a := range layer.Ancestors(p) {
 			dirs[a] = true
 		}
 	}
@@ -295,75 +296,12 @@ func removalCandidates(dp *debPackage, oldList []string, owned map[string]bool) 
 	}
 	var out []string
 	for _, p := range oldList {
-		if ship[p] || dirs[p] || conf[p] || owned[p] || owned[usrAlias(p)] {
+		if ship[p] || dirs[p] || conf[p] || owned[p] || owned[layer.UsrAlias(p)] {
 			continue
 		}
 		out = append(out, p)
 	}
 	return out
-}
-
-// usrAlias returns the other name a path has on a usr-merged system:
-// "bin/x" for "usr/bin/x" and the reverse; other paths are returned as
-// they are.
-func usrAlias(p string) string {
-	first, _, _ := strings.Cut(p, "/")
-	if rest, ok := strings.CutPrefix(p, "usr/"); ok {
-		first, _, _ = strings.Cut(rest, "/")
-		if isMergedDir(first) {
-			return rest
-		}
-		return p
-	}
-	if isMergedDir(first) {
-		return "usr/" + p
-	}
-	return p
-}
-
-// isMergedDir reports whether a top-level directory is one the usr merge
-// turns into a symlink into usr.
-func isMergedDir(name string) bool {
-	return name == "bin" || name == "sbin" || strings.HasPrefix(name, "lib")
-}
-
-// lookupResult holds the image's answers for package paths.
-type lookupResult struct {
-	files map[string]imagefs.Node // last symlink followed; content of files
-	stats map[string]imagefs.Node // last element not followed
-}
-
-// lookupChunk bounds the paths of one imagefs request, which tracks a
-// limited number of paths.
-const lookupChunk = 4000
-
-// lookup asks the image about many paths, in chunks.
-func lookup(ctx context.Context, view *imagefs.View, files, stats []string) (*lookupResult, error) {
-	files, stats = dedupe(files), dedupe(stats)
-	out := &lookupResult{files: map[string]imagefs.Node{}, stats: map[string]imagefs.Node{}}
-	for len(files) > 0 || len(stats) > 0 {
-		nf := min(len(files), lookupChunk)
-		ns := min(len(stats), lookupChunk-nf)
-		res, err := view.Resolve(ctx, imagefs.Request{Files: files[:nf], Stat: stats[:ns]})
-		if err != nil {
-			return nil, err
-		}
-		for k, n := range res.Files {
-			out.files[k] = n
-		}
-		for k, n := range res.Stats {
-			out.stats[k] = n
-		}
-		files, stats = files[nf:], stats[ns:]
-	}
-	return out, nil
-}
-
-// dedupe sorts and removes duplicates.
-func dedupe(in []string) []string {
-	out := slices.Clone(in)
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 // pathOfInfo returns the database path of an info file.

@@ -8,12 +8,13 @@ import (
 	"strings"
 
 	"github.com/patchloop/patchloop/internal/deb"
+	"github.com/patchloop/patchloop/internal/patch/layer"
 )
 
 // writeDatabase adds the dpkg database changes to the layer: the records of
 // the new versions (the whole status file, or status.d files on distroless
 // images) and, when the image has them, the info files.
-func (p *Patcher) writeDatabase(st *imageState, b *layerBuilder, pkgs []*debPackage, info *infoSet) error {
+func (p *Patcher) writeDatabase(st *imageState, b *layer.Builder, pkgs []*debPackage, info *infoSet) error {
 	if st.db.distroless {
 		return p.writeStatusD(st, b, pkgs)
 	}
@@ -30,7 +31,7 @@ func (p *Patcher) writeDatabase(st *imageState, b *layerBuilder, pkgs []*debPack
 // package's record replaces the installed one (or a leftover record of the
 // same package and architecture); other records keep their bytes; records
 // of new packages go where their name sorts.
-func (p *Patcher) writeStatus(st *imageState, b *layerBuilder, pkgs []*debPackage) error {
+func (p *Patcher) writeStatus(st *imageState, b *layer.Builder, pkgs []*debPackage) error {
 	blocks := slices.Clone(st.db.blocks)
 	type key struct{ name, arch string }
 	at := map[key]int{}
@@ -74,14 +75,14 @@ func (p *Patcher) writeStatus(st *imageState, b *layerBuilder, pkgs []*debPackag
 		buf.Write(blk)
 		buf.WriteByte('\n')
 	}
-	b.file(statusFile, 0o644, buf.Bytes())
+	b.File(statusFile, 0o644, buf.Bytes())
 	return nil
 }
 
 // writeStatusD writes the status.d files of the new versions on distroless
 // images: the package's file (by its existing name, else the package
 // name) and its .md5sums beside it when the directory keeps those.
-func (p *Patcher) writeStatusD(st *imageState, b *layerBuilder, pkgs []*debPackage) error {
+func (p *Patcher) writeStatusD(st *imageState, b *layer.Builder, pkgs []*debPackage) error {
 	dirHasSums := false
 	for name := range st.db.statusD {
 		if strings.HasSuffix(name, ".md5sums") {
@@ -101,12 +102,12 @@ func (p *Patcher) writeStatusD(st *imageState, b *layerBuilder, pkgs []*debPacka
 		if err != nil {
 			return fmt.Errorf("package %s: status record: %w", dp.state.name, err)
 		}
-		b.file(path.Join(statusDir, file), 0o644, stanza)
+		b.File(path.Join(statusDir, file), 0o644, stanza)
 		_, hadSums := st.db.statusD[file+".md5sums"]
 		if sums, ok := dp.info.Files["md5sums"]; ok && (hadSums || dp.state.orig == nil && dirHasSums) {
-			b.file(path.Join(statusDir, file+".md5sums"), 0o644, sums)
+			b.File(path.Join(statusDir, file+".md5sums"), 0o644, sums)
 		} else if hadSums {
-			b.whiteout(path.Join(statusDir, file+".md5sums"))
+			b.Whiteout(path.Join(statusDir, file+".md5sums"))
 		}
 	}
 	return nil
@@ -116,12 +117,12 @@ func (p *Patcher) writeStatusD(st *imageState, b *layerBuilder, pkgs []*debPacka
 // conffiles, maintainer scripts and other control files, as dpkg keeps
 // them) and whiteouts for the installed version's info files the new
 // version does not have.
-func writeInfo(b *layerBuilder, dp *debPackage, info *infoSet) {
+func writeInfo(b *layer.Builder, dp *debPackage, info *infoSet) {
 	ps := dp.state
 	prefix := infoName(ps.name, ps.arch, ps.multiArch)
 	written := map[string]bool{}
 	put := func(name string, mode int64, data []byte) {
-		b.file(pathOfInfo(name), mode, data)
+		b.File(pathOfInfo(name), mode, data)
 		written[name] = true
 	}
 	var list bytes.Buffer
@@ -147,7 +148,7 @@ func writeInfo(b *layerBuilder, dp *debPackage, info *infoSet) {
 		for name := range info.files {
 			ext, ok := strings.CutPrefix(name, old+".")
 			if ok && !written[name] && slices.Contains(infoExtensions, ext) {
-				b.whiteout(pathOfInfo(name))
+				b.Whiteout(pathOfInfo(name))
 			}
 		}
 	}

@@ -12,4 +12,8 @@
 // .dpkg-dist, and the dpkg database entries dpkg itself would write.
 // Maintainer scripts are not run; the outcome names the packages that had
 // some.
+//
+// The package registers its patcher with patch.Register as "apt" for the
+// debian and ubuntu families; patch.New builds it from the "apt" entry of
+// patch.Config.Repositories. The layer is written with internal/patch/layer.
 package apt

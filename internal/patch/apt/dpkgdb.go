@@ -1,7 +1,6 @@
 package apt
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"path"
@@ -72,7 +71,7 @@ type dpkgDB struct {
 func parseDpkgDB(status []byte, statusD []imagefs.Node, log *slog.Logger) (*dpkgDB, error) {
 	db := &dpkgDB{statusD: map[string][]byte{}}
 	if status != nil {
-		db.blocks = splitBlocks(status)
+		db.blocks = deb.SplitParagraphs(status)
 		for _, b := range db.blocks {
 			rec, err := parseRecord(b, statusFile, log)
 			if err != nil {
@@ -89,7 +88,7 @@ func parseDpkgDB(status []byte, statusD []imagefs.Node, log *slog.Logger) (*dpkg
 		if strings.HasSuffix(base, ".md5sums") {
 			continue
 		}
-		for _, b := range splitBlocks(n.Content) {
+		for _, b := range deb.SplitParagraphs(n.Content) {
 			rec, err := parseRecord(b, statusDir+"/"+base, log)
 			if err != nil {
 				return nil, err
@@ -104,36 +103,6 @@ func parseDpkgDB(status []byte, statusD []imagefs.Node, log *slog.Logger) (*dpkg
 		return nil, fmt.Errorf("no dpkg database: neither %s nor %s/ exists", statusFile, statusDir)
 	}
 	return db, nil
-}
-
-// splitBlocks splits a deb822 file into its paragraphs, raw, without the
-// separating blank lines.
-func splitBlocks(data []byte) [][]byte {
-	var out [][]byte
-	var cur []byte
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i+1], data[i+1:]
-		} else {
-			data = nil
-		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			if len(cur) > 0 {
-				out = append(out, cur)
-				cur = nil
-			}
-			continue
-		}
-		cur = append(cur, line...)
-		if line[len(line)-1] != '\n' {
-			cur = append(cur, '\n')
-		}
-	}
-	if len(cur) > 0 {
-		out = append(out, cur)
-	}
-	return out
 }
 
 // parseRecord parses one database record; a paragraph without a Package
@@ -160,11 +129,10 @@ func parseRecord(block []byte, file string, log *slog.Logger) (*installed, error
 		rec.State = "unknown"
 	}
 	rec.Source, rec.SourceVersion = rec.Name, rec.Version
-	if src := p.Get("Source"); src != "" {
-		name, ver, hasVer := strings.Cut(src, " ")
+	if name, version := deb.ParseSource(p.Get("Source")); name != "" {
 		rec.Source = name
-		if hasVer {
-			rec.SourceVersion = strings.Trim(strings.TrimSpace(ver), "()")
+		if version != "" {
+			rec.SourceVersion = version
 		}
 	}
 	fields := []struct {

@@ -148,7 +148,7 @@ func upgradable(t *testing.T, ctx context.Context, status []byte) ([]patch.Findi
 		if len(cands) == 0 {
 			continue
 		}
-		if n, err := archive.CompareVersions(cands[0].Version, version); err != nil || n <= 0 {
+		if n, err := deb.CompareVersions(cands[0].Version, version); err != nil || n <= 0 {
 			continue
 		}
 		c := cands[0]

@@ -9,6 +9,7 @@ import (
 
 	archive "github.com/patchloop/patchloop/internal/apt"
 	"github.com/patchloop/patchloop/internal/deb"
+	"github.com/patchloop/patchloop/internal/patch/layer"
 )
 
 // debEntry is one data entry of a downloaded package; the content of
@@ -30,7 +31,7 @@ type debPackage struct {
 
 // fetchPackages downloads every planned package (the client checks each
 // against the signed index) and reads it into the spool.
-func (p *Patcher) fetchPackages(ctx context.Context, client *archive.Client, changes []*pkgState, sp *spool) ([]*debPackage, error) {
+func (p *Patcher) fetchPackages(ctx context.Context, client *archive.Client, changes []*pkgState, sp *layer.Spool) ([]*debPackage, error) {
 	out := make([]*debPackage, 0, len(changes))
 	for _, ps := range changes {
 		file, err := client.FetchDeb(ctx, *ps.cand)
@@ -50,7 +51,7 @@ func (p *Patcher) fetchPackages(ctx context.Context, client *archive.Client, cha
 }
 
 // readDeb reads a .deb file's metadata and data entries.
-func readDeb(ctx context.Context, file string, ps *pkgState, sp *spool) (*debPackage, error) {
+func readDeb(ctx context.Context, file string, ps *pkgState, sp *layer.Spool) (*debPackage, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, err
@@ -75,7 +76,7 @@ func readDeb(ctx context.Context, file string, ps *pkgState, sp *spool) (*debPac
 		}
 		de := debEntry{Entry: *e}
 		if e.Type == deb.TypeRegular {
-			if de.off, de.size, de.md5, err = sp.add(r); err != nil {
+			if de.off, de.size, de.md5, err = sp.Add(r); err != nil {
 				return nil, fmt.Errorf("%s: %w", e.Path, err)
 			}
 			if de.size != e.Size {

@@ -6,6 +6,8 @@ import (
 	"context"
 	"path"
 	"strings"
+
+	"github.com/patchloop/patchloop/internal/patch/layer"
 )
 
 // infoSet is what was read of var/lib/dpkg/info.
@@ -112,7 +114,7 @@ func (s *infoSet) ownedPaths(changes []*pkgState) map[string]bool {
 		}
 		for _, p := range parseList(data) {
 			owned[p] = true
-			owned[usrAlias(p)] = true
+			owned[layer.UsrAlias(p)] = true
 		}
 	}
 	return owned

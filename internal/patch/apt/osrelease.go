@@ -1,9 +1,9 @@
 package apt
 
 import (
-	"bufio"
-	"bytes"
 	"strings"
+
+	"github.com/patchloop/patchloop/internal/ospkg"
 )
 
 // osRelease is what identifies a Debian or Ubuntu release.
@@ -21,12 +21,12 @@ func readOSRelease(files map[string][]byte) osRelease {
 	var r osRelease
 	for _, p := range []string{"etc/os-release", "usr/lib/os-release"} {
 		if data, ok := files[p]; ok {
-			kv := parseKeyValues(data)
+			kv := ospkg.ReleaseFields(data)
 			r = osRelease{ID: kv["ID"], VersionID: kv["VERSION_ID"], Codename: kv["VERSION_CODENAME"]}
 			break
 		}
 	}
-	if kv := parseKeyValues(files["etc/lsb-release"]); kv["DISTRIB_ID"] == "Ubuntu" {
+	if kv := ospkg.ReleaseFields(files["etc/lsb-release"]); kv["DISTRIB_ID"] == "Ubuntu" {
 		if r.ID == "" {
 			r.ID = "ubuntu"
 		}
@@ -63,26 +63,4 @@ func (r osRelease) String() string {
 		s += " (" + r.Codename + ")"
 	}
 	return s
-}
-
-// parseKeyValues reads a shell-style KEY=VALUE file, removing quotes.
-func parseKeyValues(data []byte) map[string]string {
-	kv := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		v = strings.TrimSpace(v)
-		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-			v = v[1 : len(v)-1]
-		}
-		kv[strings.TrimSpace(k)] = v
-	}
-	return kv
 }

@@ -15,6 +15,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	archive "github.com/patchloop/patchloop/internal/apt"
+	"github.com/patchloop/patchloop/internal/ospkg"
 	"github.com/patchloop/patchloop/internal/patch"
 )
 
@@ -43,6 +44,36 @@ type Options struct {
 	HostKeyringDir string
 	// Now is the clock for signature checks; nil means time.Now.
 	Now func() time.Time
+}
+
+// families are the OS families the apt patcher handles.
+var families = []ospkg.Family{ospkg.Debian, ospkg.Ubuntu}
+
+func init() { patch.Register("apt", families, fromConfig) }
+
+// fromConfig builds the apt patcher from the shared patcher config: its
+// cache in <DataDir>/apt, the "apt" repository settings.
+func fromConfig(ctx context.Context, cfg patch.Config) (patch.Patcher, error) {
+	rc := cfg.Repositories["apt"]
+	opts := Options{
+		CacheDir:   cfg.CacheDir("apt"),
+		HTTPClient: cfg.HTTPClient,
+		Logger:     cfg.Logger,
+		Mirror:     rc.Mirrors.All,
+		Mirrors:    rc.Mirrors.ByURL,
+		Now:        cfg.Now,
+	}
+	if rc.HostKeys {
+		opts.HostKeyringDir = DefaultHostKeyringDir
+	}
+	if rc.Keyring != "" {
+		kr, err := LoadKeyring(ctx, rc.Keyring)
+		if err != nil {
+			return nil, fmt.Errorf("apt patcher: %w", err)
+		}
+		opts.Keyring = kr
+	}
+	return New(opts)
 }
 
 // Patcher patches Debian and Ubuntu images. It is safe for concurrent use.
@@ -74,9 +105,6 @@ func New(opts Options) (*Patcher, error) {
 
 // Name returns "apt".
 func (p *Patcher) Name() string { return "apt" }
-
-// Handles reports whether family is Debian or Ubuntu.
-func (p *Patcher) Handles(family string) bool { return family == "debian" || family == "ubuntu" }
 
 // Patch plans the upgrades that fix req.Findings in img and, unless
 // req.DryRun, builds the patch layer. A plan without changes gives an

@@ -12,17 +12,19 @@ import (
 	"github.com/patchloop/patchloop/internal/patch"
 )
 
-// Errors a plan can fail with.
+// Errors a plan can fail with. All three are permanent
+// (patch.IsPermanent): the same image and repositories give the same plan,
+// so the engine does not retry them.
 var (
 	// ErrUnmetDependency: a package of the plan depends on something that
 	// neither the image nor the configured repositories provide.
-	ErrUnmetDependency = errors.New("unmet dependency")
+	ErrUnmetDependency = patch.Permanent(errors.New("unmet dependency"))
 	// ErrConflict: the plan would install packages that break or conflict
 	// with each other, and no available upgrade resolves it.
-	ErrConflict = errors.New("conflicting packages")
+	ErrConflict = patch.Permanent(errors.New("conflicting packages"))
 	// ErrNoConvergence: the dependency closure did not settle within its
 	// bound.
-	ErrNoConvergence = errors.New("dependency resolution did not converge")
+	ErrNoConvergence = patch.Permanent(errors.New("dependency resolution did not converge"))
 )
 
 // maxRounds bounds the dependency closure; maxChanges the plan's size.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/patchloop/patchloop/internal/deb"
 	"github.com/patchloop/patchloop/internal/deb/compression"
+	"github.com/patchloop/patchloop/internal/patch/layer"
 )
 
 func TestInfoFilesAndSkippedScripts(t *testing.T) {
@@ -33,11 +34,11 @@ func TestInfoFilesAndSkippedScripts(t *testing.T) {
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sp, err := newSpool(dir)
+	sp, err := layer.NewSpool(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sp.close()
+	defer sp.Close()
 	orig := &installed{Name: "libx1", Arch: "amd64", MultiArch: "same", Version: "1.0-1"}
 	ps := &pkgState{name: "libx1", arch: "amd64", multiArch: "same", version: "2.0-1", orig: orig}
 	dp, err := readDeb(context.Background(), path, ps, sp)
@@ -47,7 +48,7 @@ func TestInfoFilesAndSkippedScripts(t *testing.T) {
 	if got := skippedScripts([]*debPackage{dp}); len(got) != 1 || got[0].Package != "libx1" || !slices.Equal(got[0].Scripts, []string{"postinst"}) {
 		t.Fatalf("skipped scripts = %+v", got)
 	}
-	b := newLayerBuilder()
+	b := layer.NewBuilder()
 	old := &infoSet{files: map[string][]byte{
 		"libx1:amd64.list": []byte("/.\n"), "libx1:amd64.prerm": []byte("#!/bin/sh\n"),
 		"libx1-extra:amd64.list": []byte("/.\n"), "libx1:amd64.bar.list": []byte("/.\n"),
@@ -57,15 +58,15 @@ func TestInfoFilesAndSkippedScripts(t *testing.T) {
 		"var/lib/dpkg/info/libx1:amd64.list", "var/lib/dpkg/info/libx1:amd64.md5sums",
 		"var/lib/dpkg/info/libx1:amd64.postinst", "var/lib/dpkg/info/.wh.libx1:amd64.prerm",
 	} {
-		if !b.has(want) {
-			t.Errorf("layer lacks %s; has %v", want, sortedNames(b.entries))
+		if !b.Has(want) {
+			t.Errorf("layer lacks %s; has %v", want, b.Paths())
 		}
 	}
-	if e := b.entries["var/lib/dpkg/info/libx1:amd64.postinst"]; e != nil && e.hdr.Mode != 0o755 {
-		t.Errorf("postinst mode = %o", e.hdr.Mode)
+	if e := b.Get("var/lib/dpkg/info/libx1:amd64.postinst"); e != nil && e.Header.Mode != 0o755 {
+		t.Errorf("postinst mode = %o", e.Header.Mode)
 	}
 	for _, unwanted := range []string{"var/lib/dpkg/info/.wh.libx1-extra:amd64.list", "var/lib/dpkg/info/.wh.libx1:amd64.bar.list", "var/lib/dpkg/info/libx1:amd64.control"} {
-		if b.has(unwanted) {
+		if b.Has(unwanted) {
 			t.Errorf("layer has %s", unwanted)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	archive "github.com/patchloop/patchloop/internal/apt"
+	"github.com/patchloop/patchloop/internal/deb"
 )
 
 // epochOf returns the epoch of a Debian version ("1" of "1:2.3-4"), or ""
@@ -46,18 +47,18 @@ func fixes(c archive.Candidate, fixed, installedVersion string) bool {
 	if src == "" {
 		src = c.Version
 	}
-	n, err := archive.CompareVersions(src, fixed)
+	n, err := deb.CompareVersions(src, fixed)
 	if err != nil || n < 0 {
 		return false
 	}
-	n, err = archive.CompareVersions(c.Version, fixedFor(fixed, installedVersion))
+	n, err = deb.CompareVersions(c.Version, fixedFor(fixed, installedVersion))
 	return err == nil && n >= 0
 }
 
 // newer reports whether version a is higher than b; unparsable versions are
 // never newer.
 func newer(a, b string) bool {
-	n, err := archive.CompareVersions(a, b)
+	n, err := deb.CompareVersions(a, b)
 	return err == nil && n > 0
 }
 
@@ -67,7 +68,7 @@ func satisfiesOp(v, op, want string) bool {
 	if op == "" {
 		return true
 	}
-	n, err := archive.CompareVersions(v, want)
+	n, err := deb.CompareVersions(v, want)
 	if err != nil {
 		return false
 	}

@@ -1,4 +1,4 @@
-package apt
+package httpcache
 
 import (
 	"context"
@@ -6,12 +6,12 @@ import (
 )
 
 func TestFlightGroupWaiterRetriesAfterLeaderCanceled(t *testing.T) {
-	var g flightGroup[string]
+	var g Group[string]
 	leaderCtx, cancel := context.WithCancel(context.Background())
 	started := make(chan struct{})
 	leaderDone := make(chan error, 1)
 	go func() {
-		_, err := g.do(leaderCtx, "k", func(ctx context.Context) (string, error) {
+		_, err := g.Do(leaderCtx, "k", func(ctx context.Context) (string, error) {
 			close(started)
 			<-ctx.Done()
 			return "", ctx.Err()
@@ -21,7 +21,7 @@ func TestFlightGroupWaiterRetriesAfterLeaderCanceled(t *testing.T) {
 	<-started
 	waiter := make(chan string, 1)
 	go func() {
-		v, err := g.do(context.Background(), "k", func(context.Context) (string, error) { return "fresh", nil })
+		v, err := g.Do(context.Background(), "k", func(context.Context) (string, error) { return "fresh", nil })
 		if err != nil {
 			v = err.Error()
 		}

@@ -1,4 +1,4 @@
-package apt
+package httpcache
 
 import (
 	"context"
@@ -6,24 +6,25 @@ import (
 	"sync"
 )
 
-// flightGroup runs one call per key at a time: concurrent callers with
+// Group runs one call per key at a time: concurrent callers with
 // the same key wait for the running call and share its result.
-type flightGroup[T any] struct {
+type Group[T any] struct {
 	mu    sync.Mutex
 	calls map[string]*flightCall[T]
 }
 
+// flightCall is one running call and, once done, its result.
 type flightCall[T any] struct {
 	done chan struct{}
 	val  T
 	err  error
 }
 
-// do runs fn for key unless a call for key is already running, in which
+// Do runs fn for key unless a call for key is already running, in which
 // case it waits for that call. A waiter whose own context is still live
 // starts over when the running call failed only because its caller's
 // context ended.
-func (g *flightGroup[T]) do(ctx context.Context, key string, fn func(context.Context) (T, error)) (T, error) {
+func (g *Group[T]) Do(ctx context.Context, key string, fn func(context.Context) (T, error)) (T, error) {
 	for {
 		g.mu.Lock()
 		if c, ok := g.calls[key]; ok {
@@ -55,6 +56,7 @@ func (g *flightGroup[T]) do(ctx context.Context, key string, fn func(context.Con
 	}
 }
 
+// isContextError reports whether err says a context ended.
 func isContextError(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

@@ -1,4 +1,4 @@
-package apt
+package layer
 
 import (
 	"archive/tar"
@@ -12,27 +12,27 @@ import (
 )
 
 func TestLayerRefusesEntriesUnderItsOwnSymlinks(t *testing.T) {
-	b := newLayerBuilder()
-	b.put("usr/lib/foo", &layerEntry{hdr: tar.Header{Typeflag: tar.TypeSymlink, Linkname: "/etc"}})
-	b.file("usr/lib/foo/passwd", 0o644, []byte("x"))
-	if err := b.checkNoEntryUnderSymlink(); err == nil || !strings.Contains(err.Error(), "through the symlink") {
+	b := NewBuilder()
+	b.Put("usr/lib/foo", &Entry{Header: tar.Header{Typeflag: tar.TypeSymlink, Linkname: "/etc"}})
+	b.File("usr/lib/foo/passwd", 0o644, []byte("x"))
+	if err := b.CheckNoEntryUnderSymlink(); err == nil || !strings.Contains(err.Error(), "through the symlink") {
 		t.Fatalf("err = %v", err)
 	}
 }
 
 func TestLayerIsSortedAndStamped(t *testing.T) {
-	b := newLayerBuilder()
-	b.mtime = time.Unix(1700000000, 0)
-	b.file("usr/bin/b", 0o755, []byte("b"))
-	b.put("usr/bin/a", &layerEntry{hdr: tar.Header{Typeflag: tar.TypeLink, Linkname: "usr/bin/z"}})
-	b.file("usr/bin/z", 0o755, []byte("z"))
-	b.put("usr/bin", &layerEntry{hdr: tar.Header{Typeflag: tar.TypeDir, Mode: 0o755}})
-	b.whiteout("usr/bin/old")
+	b := NewBuilder()
+	b.ModTime = time.Unix(1700000000, 0)
+	b.File("usr/bin/b", 0o755, []byte("b"))
+	b.Put("usr/bin/a", &Entry{Header: tar.Header{Typeflag: tar.TypeLink, Linkname: "usr/bin/z"}})
+	b.File("usr/bin/z", 0o755, []byte("z"))
+	b.Put("usr/bin", &Entry{Header: tar.Header{Typeflag: tar.TypeDir, Mode: 0o755}})
+	b.Whiteout("usr/bin/old")
 	var first, second bytes.Buffer
-	if _, _, _, err := b.write(context.Background(), &first, nil); err != nil {
+	if _, _, _, err := b.Write(context.Background(), &first, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := b.write(context.Background(), &second, nil); err != nil {
+	if _, _, _, err := b.Write(context.Background(), &second, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(first.Bytes(), second.Bytes()) {
@@ -53,7 +53,7 @@ func TestLayerIsSortedAndStamped(t *testing.T) {
 			t.Fatal(err)
 		}
 		names = append(names, h.Name)
-		if !h.ModTime.Equal(b.mtime) || h.Uname != "" && h.Uname != "root" {
+		if !h.ModTime.Equal(b.ModTime) || h.Uname != "" && h.Uname != "root" {
 			t.Errorf("%s: mtime %v, owner %s", h.Name, h.ModTime, h.Uname)
 		}
 	}

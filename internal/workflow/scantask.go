@@ -78,6 +78,7 @@ func (t *task) scan(ctx context.Context, a ScanArgs) (RunStatus, RunResult, erro
 			eosl = true
 		default:
 			res.Vulnerabilities += len(rep.Vulnerabilities())
+			res.Severities = countSeverities(res.Severities, rep, nil)
 			res.Fixable += len(patch.FindingsFromReport(rep))
 		}
 		supported++

@@ -6,13 +6,18 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/patchloop/patchloop/internal/client"
+	"github.com/patchloop/patchloop/internal/dashboard"
+	"github.com/patchloop/patchloop/internal/metrics"
+	"github.com/patchloop/patchloop/internal/registry"
 	"github.com/patchloop/patchloop/internal/registry/embedded"
 	"github.com/patchloop/patchloop/internal/server"
 	"github.com/patchloop/patchloop/internal/workflow"
@@ -27,6 +32,7 @@ type serveFlags struct {
 	embedded    string
 	token       string
 	authHost    string
+	maxDBAge    time.Duration
 	// dataDir, dbRepositories, skipDBUpdate, mirrors and keyring mean
 	// what they mean to patchloop patch.
 	patch patchFlags
@@ -71,6 +77,7 @@ content in <data-dir>/registry.`,
 	fl.IntVar(&f.maxImages, "max-images", workflow.DefaultMaxImages, "safety limit: a cycle whose config selects more images fails")
 	fl.StringVar(&f.embedded, "embedded-registry", "", "also serve an OCI registry on this address, for example 127.0.0.1:5000")
 	fl.StringVar(&f.token, "token", "", "API token clients must present (default: $PATCHLOOP_TOKEN, else generated once)")
+	fl.DurationVar(&f.maxDBAge, "max-db-age", metrics.DefaultMaxDBAge, "/readyz reports not ready when the vulnerability database is older than this")
 	fl.StringVar(&f.authHost, "auth-registry", "", "registry host that --username and --password-stdin log in to")
 	fl.BoolVar(&f.patch.skipDBUpdate, "skip-db-update", false, "do not update the vulnerability database in <data-dir>/db at start")
 	fl.StringSliceVar(&f.patch.dbRepositories, "db-repository", nil, "vulnerability database repositories to update from, in order (repeatable)")
@@ -121,7 +128,11 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 	if err != nil {
 		return usageError{err}
 	}
-	reg, err := f.patch.reg.client(s, f.authHost)
+	log := slog.New(slog.NewTextHandler(s.err, nil))
+	m := metrics.New(log)
+	reg, err := f.patch.reg.client(s, f.authHost, registry.WithTransportWrapper(func(rt http.RoundTripper) http.RoundTripper {
+		return m.Transport("registry", rt)
+	}))
 	if err != nil {
 		return err
 	}
@@ -129,8 +140,10 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(s.err, nil))
 	aptOpts.Logger = log
+	if aptOpts.HTTPClient == nil {
+		aptOpts.HTTPClient = &http.Client{Transport: m.Transport("mirror", http.DefaultTransport)}
+	}
 	if f.embedded != "" {
 		root := filepath.Join(dataDir, "registry")
 		r, err := embedded.Start(ctx, f.embedded, embedded.Options{Root: root})
@@ -154,7 +167,7 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 		return fmt.Errorf("start the workflow engine: %w", err)
 	}
 	stop := func() error { return closeEngine(context.WithoutCancel(ctx)) }
-	srv, err := server.New(svc, token, server.WithLogger(log))
+	srv, err := newServer(svc, m, token, dbDir(dataDir), f.maxDBAge, log)
 	if err != nil {
 		return errors.Join(err, stop())
 	}
@@ -163,7 +176,22 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 		return errors.Join(usagef("--addr: %v", err), stop())
 	}
 	fmt.Fprintf(s.err, "Patchloop API listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(s.err, "Dashboard on http://%s/ (log in with the API token)\n", ln.Addr())
 	fmt.Fprintf(s.err, "API token in %s (commands read it with --data-dir %s, or from $%s); press Ctrl-C to stop\n",
 		tokenPath, dataDir, client.EnvToken)
 	return errors.Join(srv.Serve(ctx, ln), stop())
+}
+
+// newServer returns the API server with the dashboard at /, the metrics at
+// /metrics and the readiness check at /readyz.
+func newServer(svc workflow.Service, m *metrics.Metrics, token, vulnDBDir string, maxDBAge time.Duration, log *slog.Logger) (*server.Server, error) {
+	dash, err := dashboard.New(svc, token, dashboard.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	m.Observe(svc, vulnDBDir)
+	return server.New(svc, token, server.WithLogger(log),
+		server.WithHandler("/", dash),
+		server.WithHandler("GET /metrics", m.Handler(token)),
+		server.WithHandler("GET /readyz", metrics.Ready(svc, metrics.ReadyOptions{VulnDBDir: vulnDBDir, MaxDBAge: maxDBAge})))
 }

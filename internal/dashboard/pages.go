@@ -120,6 +120,7 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request) {
 	page := overviewPage{pageData: d.pageData(r, "Workflows")}
 	for _, wf := range wfs {
 		v := workflowView{Workflow: wf, ConfigText: indentJSON(wf.Config)}
+		page.Live = page.Live || !wf.NextRunAt.After(d.opts.Now()) // a cycle is due: it starts soon
 		triggers, err := d.svc.Runs(ctx, workflow.RunFilter{Registry: wf.Registry, Task: workflow.TaskTrigger, Top: 1})
 		if err == nil && len(triggers) > 0 {
 			v.Trigger = &triggers[0]

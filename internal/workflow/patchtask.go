@@ -86,8 +86,11 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 		res.Severities = countSeverities(res.Severities, rep, nil)
 		res.SeveritiesAfter = countSeverities(res.SeveritiesAfter, rep, fixed)
 	}
+	if res.Severities == nil {
+		res.Severities = map[string]int{} // none, as opposed to not known
+	}
 	if res.SeveritiesAfter == nil {
-		res.SeveritiesAfter = map[string]int{} // none left, as opposed to not known
+		res.SeveritiesAfter = map[string]int{}
 	}
 	res.PatchedImage = a.Repository + ":" + out.Tag
 	res.PatchedDigest = out.Digest

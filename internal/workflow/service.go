@@ -125,11 +125,13 @@ type RunResult struct {
 	SkippedReason   string `json:"skippedReason,omitempty"`
 	Images          int    `json:"images,omitempty"` // trigger: scans queued
 	// Severities counts the scanned image's vulnerabilities by severity
-	// (CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN): scan and patch runs.
-	Severities map[string]int `json:"severities,omitempty"`
+	// (CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN): scan and patch runs. Empty
+	// (not absent) when the image has none; absent in runs from before it
+	// was recorded.
+	Severities map[string]int `json:"severities,omitzero"`
 	// SeveritiesAfter counts, by severity, the vulnerabilities the patched
 	// image still has: patch runs that pushed an image.
-	SeveritiesAfter map[string]int `json:"severitiesAfter,omitempty"`
+	SeveritiesAfter map[string]int `json:"severitiesAfter,omitzero"`
 }
 
 // ImageStatus is one block of `workflow list`: the latest scan and patch

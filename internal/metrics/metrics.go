@@ -8,6 +8,7 @@ package metrics
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -96,7 +97,11 @@ type countingTransport struct {
 // RoundTrip implements http.RoundTripper.
 func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(r)
+	var plainHTTP tls.RecordHeaderError
 	switch {
+	case err != nil && r.URL.Path == "/v2/" && errors.As(err, &plainHTTP):
+		// A registry ping over HTTPS to a plain-HTTP registry (loopback,
+		// --insecure): the client tries again over HTTP.
 	case err != nil && !errors.Is(err, context.Canceled):
 		t.errs.WithLabelValues(t.kind, r.URL.Host).Inc()
 	case err == nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500):

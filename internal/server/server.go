@@ -82,9 +82,9 @@ func (s *Server) routes() {
 		"DELETE /v1/workflows/{registry}/{type}":      s.deleteWorkflow,
 		"GET /v1/workflows/{registry}/{type}/images":  s.listImages,
 		"POST /v1/workflows/{registry}/{type}/cancel": s.cancelRuns,
-		"GET /v1/runs":          s.listRuns,
-		"GET /v1/runs/{id}/log": s.runLog,
-		"/v1/":                  s.notFound,
+		"GET /v1/runs":                                s.listRuns,
+		"GET /v1/runs/{id}/log":                       s.runLog,
+		"/v1/":                                        s.notFound,
 	}
 	for pattern, h := range api {
 		s.mux.Handle(pattern, s.authenticate(h))

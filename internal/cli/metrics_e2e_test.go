@@ -50,7 +50,8 @@ func get(t *testing.T, url, token string) (int, string) {
 // TestServeMetrics runs a cycle over a vulnerable and a clean image, then
 // scrapes /metrics: the run counts by task and status, the images scanned
 // and patched, the CVEs fixed, the duration histograms, the queue and the
-// vulnerability database; /readyz is ready with a fresh database.
+// vulnerability database; /readyz is ready with a fresh database. The
+// database comes from --db, which serve uses as it is (offline).
 func TestServeMetrics(t *testing.T) {
 	ref, db, repo := patchFixture(t)
 	host := strings.SplitN(ref, "/", 2)[0]
@@ -59,8 +60,9 @@ func TestServeMetrics(t *testing.T) {
 		Packages: []aptrepo.Package{{Name: "hello", Version: "1.0-2", Files: []deb.File{{Path: "usr/bin/hello", Data: []byte("hello"), Mode: 0o755}}}},
 		Keyring:  repo.Keyring,
 	}))
-	dir := t.TempDir()
-	if err := os.CopyFS(dbDir(dir), os.DirFS(db)); err != nil {
+	// The database is given with --db, as offline users do: used as it is.
+	dir, vdb := t.TempDir(), filepath.Join(t.TempDir(), "offline-db")
+	if err := os.CopyFS(vdb, os.DirFS(db)); err != nil {
 		t.Fatal(err)
 	}
 	built := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
@@ -68,10 +70,10 @@ func TestServeMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dbDir(dir), vulndb.MetadataFile), meta, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(vdb, vulndb.MetadataFile), meta, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	serveInProcess(t, "--data-dir", dir, "--skip-db-update", "--apt-mirror", repo.URL)
+	serveInProcess(t, "--data-dir", dir, "--db", vdb, "--apt-mirror", repo.URL)
 	base := os.Getenv(client.EnvServer)
 	token, err := os.ReadFile(filepath.Join(dir, "token"))
 	if err != nil {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -48,11 +49,16 @@ workflows, runs their cycles on schedule (trigger, scan and patch tasks) and
 answers the HTTP API the workflow and task commands use.
 
 State lives in SQLite in --data-dir unless --database-url names a PostgreSQL
-database; the vulnerability database (db/, updated at start), the scan
-cache (cache/) and downloaded packages (apt/) live there too. Clients
+database; the vulnerability database (db/, updated at start and before
+every cycle, or the directory --db names, used as it is for offline use), the
+scan cache (cache/) and downloaded packages (apt/) live there too. Clients
 authenticate with a bearer token: --token (or $PATCHLOOP_TOKEN) sets it,
 otherwise one is generated on first start; either way it is kept in
 <data-dir>/token (mode 0600), where local commands find it.
+
+The dashboard is at http://<addr>/ (log in with the token); Prometheus
+metrics at /metrics (bearer token), health at /healthz and readiness at
+/readyz (no token).
 
 Registry credentials come from the Docker config and its credential helpers,
 or from --username and --password-stdin for the registry --auth-registry
@@ -79,6 +85,7 @@ content in <data-dir>/registry.`,
 	fl.StringVar(&f.token, "token", "", "API token clients must present (default: $PATCHLOOP_TOKEN, else generated once)")
 	fl.DurationVar(&f.maxDBAge, "max-db-age", metrics.DefaultMaxDBAge, "/readyz reports not ready when the vulnerability database is older than this")
 	fl.StringVar(&f.authHost, "auth-registry", "", "registry host that --username and --password-stdin log in to")
+	fl.StringVar(&f.patch.db, "db", "", "use the vulnerability database in this directory as it is, never updated (offline use; default <data-dir>/db, updated before every cycle)")
 	fl.BoolVar(&f.patch.skipDBUpdate, "skip-db-update", false, "do not update the vulnerability database in <data-dir>/db at start")
 	fl.StringSliceVar(&f.patch.dbRepositories, "db-repository", nil, "vulnerability database repositories to update from, in order (repeatable)")
 	fl.StringArrayVar(&f.patch.mirrors, "apt-mirror", nil, "replace every apt source URI with URL, or one with FROM=TO (repeatable)")
@@ -153,11 +160,12 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 		defer r.Close()
 		fmt.Fprintf(s.err, "Embedded registry listening on http://%s (content in %s)\n", r.Addr, root)
 	}
+	vulnDBDir := cmp.Or(f.patch.db, dbDir(dataDir))
 	svc, closeEngine, err := startEngine(ctx, engineOptions{
-		DataDir: dataDir, DatabaseURL: f.databaseURL, Concurrency: f.concurrency, MaxImages: f.maxImages,
+		DataDir: dataDir, VulnDBDir: vulnDBDir, DatabaseURL: f.databaseURL, Concurrency: f.concurrency, MaxImages: f.maxImages,
 		Registry: reg, APT: aptOpts, Logger: log,
 		UpdateDB: func(context.Context) error {
-			if f.patch.skipDBUpdate {
+			if f.patch.skipDBUpdate || f.patch.db != "" {
 				return nil
 			}
 			return updateDB(cmd, s, s.err, dbDir(dataDir), f.patch.dbRepositories, false, true, reg)
@@ -167,7 +175,7 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 		return fmt.Errorf("start the workflow engine: %w", err)
 	}
 	stop := func() error { return closeEngine(context.WithoutCancel(ctx)) }
-	srv, err := newServer(svc, m, token, dbDir(dataDir), f.maxDBAge, log)
+	srv, err := newServer(svc, m, token, vulnDBDir, f.maxDBAge, log)
 	if err != nil {
 		return errors.Join(err, stop())
 	}

@@ -132,9 +132,9 @@ func TestServeMetrics(t *testing.T) {
 		`patchloop_queue_depth{task="cssc-trigger-workflow"}`:                       0,
 		`patchloop_queue_depth{task="cssc-scan-image"}`:                             0,
 		`patchloop_queue_depth{task="cssc-patch-image"}`:                            0,
-		`patchloop_workflows`:                                                       1,
-		`patchloop_vulndb_present`:                                                  1,
-		`patchloop_database_up`:                                                     1,
+		`patchloop_workflows`:      1,
+		`patchloop_vulndb_present`: 1,
+		`patchloop_database_up`:    1,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("/metrics (-want +got):\n%s", diff)

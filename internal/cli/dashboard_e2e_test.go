@@ -89,6 +89,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	if err := os.CopyFS(dbDir(dir), os.DirFS(db)); err != nil {
 		t.Fatal(err)
 	}
+	setBuilt(t, dbDir(dir), time.Now().Add(-3*time.Hour-time.Minute))
 	serveInProcess(t, "--data-dir", dir, "--skip-db-update", "--apt-mirror", repo.URL)
 	base := os.Getenv(client.EnvServer)
 	token, err := os.ReadFile(filepath.Join(dir, "token"))
@@ -164,6 +165,9 @@ func TestDashboardInBrowser(t *testing.T) {
 		visible(imgSel("quiet:1.0", ".scan-status .st-succeeded")),
 		shot("dashboard-desktop.png"),
 	)
+	if got := text("#vulndb"); !strings.HasPrefix(got, "Vulnerability database: built ") || !strings.HasSuffix(got, ", 3 h ago") {
+		t.Errorf("vulnerability database line = %q", got)
+	}
 	for sel, want := range map[string]string{
 		imgSel("app:1.0", ".before"):         "1 HIGH 1",
 		imgSel("app:1.0", ".after"):          "0",

@@ -66,13 +66,7 @@ func TestServeMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	built := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
-	meta, err := json.Marshal(vulndb.Metadata{Version: vulndb.SchemaVersion, UpdatedAt: built, NextUpdate: built.Add(24 * time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(vdb, vulndb.MetadataFile), meta, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	setBuilt(t, vdb, built)
 	serveInProcess(t, "--data-dir", dir, "--db", vdb, "--apt-mirror", repo.URL)
 	base := os.Getenv(client.EnvServer)
 	token, err := os.ReadFile(filepath.Join(dir, "token"))
@@ -148,6 +142,19 @@ func TestServeMetrics(t *testing.T) {
 	var ready metrics.Readiness
 	if err := json.Unmarshal([]byte(body), &ready); err != nil || code != http.StatusOK || ready.Status != "ready" || !ready.VulnDBUpdatedAt.Equal(built) {
 		t.Errorf("/readyz: HTTP %d %s (%v)", code, body, err)
+	}
+}
+
+// setBuilt rewrites the metadata of the database in dir: built at built,
+// next update a day later.
+func setBuilt(t *testing.T, dir string, built time.Time) {
+	t.Helper()
+	meta, err := json.Marshal(vulndb.Metadata{Version: vulndb.SchemaVersion, UpdatedAt: built, NextUpdate: built.Add(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, vulndb.MetadataFile), meta, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

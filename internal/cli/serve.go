@@ -193,7 +193,7 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 // newServer returns the API server with the dashboard at /, the metrics at
 // /metrics and the readiness check at /readyz.
 func newServer(svc workflow.Service, m *metrics.Metrics, token, vulnDBDir string, maxDBAge time.Duration, log *slog.Logger) (*server.Server, error) {
-	dash, err := dashboard.New(svc, token, dashboard.Options{Logger: log})
+	dash, err := dashboard.New(svc, token, dashboard.Options{Logger: log, VulnDBDir: vulnDBDir})
 	if err != nil {
 		return nil, err
 	}

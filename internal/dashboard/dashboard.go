@@ -41,6 +41,9 @@ type Options struct {
 	SessionLifetime time.Duration
 	// Now is the clock sessions expire by (default time.Now).
 	Now func() time.Time
+	// VulnDBDir, when set, is the vulnerability database directory whose
+	// age the overview shows.
+	VulnDBDir string
 }
 
 // Dashboard serves the web pages. Mount it at "/" beside the API.

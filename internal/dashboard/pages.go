@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/patchloop/patchloop/internal/vulndb"
 	"github.com/patchloop/patchloop/internal/workflow"
 )
 
@@ -108,6 +109,34 @@ type workflowView struct {
 type overviewPage struct {
 	pageData
 	Workflows []workflowView
+	// VulnDB describes the vulnerability database; empty when unknown.
+	VulnDB string
+}
+
+// vulnDBText says how old the vulnerability database is.
+func (d *Dashboard) vulnDBText() string {
+	if d.opts.VulnDBDir == "" {
+		return ""
+	}
+	meta, err := vulndb.ReadMetadata(d.opts.VulnDBDir)
+	if err != nil {
+		return "not downloaded: scans fail until `patchloop db update` installs it"
+	}
+	if meta.UpdatedAt.IsZero() {
+		return "installed; its metadata.json does not say when it was built"
+	}
+	return fmt.Sprintf("built %s, %s ago", meta.UpdatedAt.UTC().Format("2006-01-02 15:04 UTC"), humanAge(d.opts.Now().Sub(meta.UpdatedAt)))
+}
+
+// humanAge rounds an age to what a reader needs: minutes, hours or days.
+func humanAge(d time.Duration) string {
+	switch {
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days", int(d.Hours()/24))
 }
 
 func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request) {
@@ -117,7 +146,7 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, err)
 		return
 	}
-	page := overviewPage{pageData: d.pageData(r, "Workflows")}
+	page := overviewPage{pageData: d.pageData(r, "Workflows"), VulnDB: d.vulnDBText()}
 	for _, wf := range wfs {
 		v := workflowView{Workflow: wf, ConfigText: indentJSON(wf.Config)}
 		page.Live = page.Live || !wf.NextRunAt.After(d.opts.Now()) // a cycle is due: it starts soon

@@ -26,8 +26,8 @@ func (f *registryFlags) register(cmd *cobra.Command) {
 }
 
 // client builds a registry client for host from the flags.
-func (f *registryFlags) client(s *streams, host string) (*registry.Client, error) {
-	opts := []registry.Option{registry.WithInsecure(f.insecure)}
+func (f *registryFlags) client(s *streams, host string, extra ...registry.Option) (*registry.Client, error) {
+	opts := append([]registry.Option{registry.WithInsecure(f.insecure)}, extra...)
 	switch {
 	case f.passwordStdin && f.username == "":
 		return nil, usagef("--password-stdin needs --username")

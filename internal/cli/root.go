@@ -67,6 +67,7 @@ incremental (-1 … -999) or floating (-patched) tag.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	setVersionFlag(root)
 	root.SetIn(in)
 	root.SetOut(out)
 	root.SetErr(errw)
@@ -80,6 +81,7 @@ incremental (-1 … -999) or floating (-patched) tag.`,
 		newPatchCommand(s),
 		newServeCommand(s),
 		newTaskCommand(s),
+		newVersionCommand(s),
 		// add-commands-here
 	)
 	return root

@@ -1,19 +1,25 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/patchloop/patchloop/internal/client"
+	"github.com/patchloop/patchloop/internal/dashboard"
+	"github.com/patchloop/patchloop/internal/metrics"
 	"github.com/patchloop/patchloop/internal/redact"
+	"github.com/patchloop/patchloop/internal/registry"
 	"github.com/patchloop/patchloop/internal/registry/embedded"
 	"github.com/patchloop/patchloop/internal/server"
 	"github.com/patchloop/patchloop/internal/workflow"
@@ -29,6 +35,7 @@ type serveFlags struct {
 	htpasswd    string
 	token       string
 	authHost    string
+	maxDBAge    time.Duration
 	// dataDir, dbRepositories, skipDBUpdate, mirrors and keyring mean
 	// what they mean to patchloop patch.
 	patch patchFlags
@@ -44,12 +51,17 @@ workflows, runs their cycles on schedule (trigger, scan and patch tasks) and
 answers the HTTP API the workflow and task commands use.
 
 State lives in SQLite in --data-dir unless --database-url names a PostgreSQL
-database; the vulnerability database (db/, updated at start), the scan
-cache (cache/) and downloaded packages (apt/, apk/) live there too. Clients
-authenticate with a bearer token: --token (or $PATCHLOOP_TOKEN) sets it
-(at least 32 characters: openssl rand -hex 32), otherwise one is generated
+database; the vulnerability database (db/, updated at start and before
+every cycle, or the directory --db names, used as it is for offline use), the
+scan cache (cache/) and downloaded packages (apt/, apk/) live there too.
+Clients authenticate with a bearer token: --token (or $PATCHLOOP_TOKEN) sets
+it (at least 32 characters: openssl rand -hex 32), otherwise one is generated
 on first start; either way it is kept in <data-dir>/token (mode 0600), where
 local commands find it. A token file group or others may read is refused.
+
+The dashboard is at http://<addr>/ (log in with the token); Prometheus
+metrics at /metrics (bearer token), health at /healthz and readiness at
+/readyz (no token).
 
 Registry credentials come from the Docker config and its credential helpers,
 or from --username and --password-stdin for the registry --auth-registry
@@ -79,7 +91,9 @@ request needs one of its users; the service itself then logs in with
 	fl.StringVar(&f.embedded, "embedded-registry", "", "also serve an OCI registry on this address, for example 127.0.0.1:5000 (unauthenticated without --embedded-registry-htpasswd: loopback or a trusted network only)")
 	fl.StringVar(&f.htpasswd, "embedded-registry-htpasswd", "", "require the users of this htpasswd file (bcrypt entries) on the embedded registry")
 	fl.StringVar(&f.token, "token", "", "API token clients must present, at least 32 characters (default: $PATCHLOOP_TOKEN, else generated once)")
+	fl.DurationVar(&f.maxDBAge, "max-db-age", metrics.DefaultMaxDBAge, "/readyz reports not ready when the vulnerability database is older than this")
 	fl.StringVar(&f.authHost, "auth-registry", "", "registry host that --username and --password-stdin log in to")
+	fl.StringVar(&f.patch.db, "db", "", "use the vulnerability database in this directory as it is, never updated (offline use; default <data-dir>/db, updated before every cycle)")
 	fl.BoolVar(&f.patch.skipDBUpdate, "skip-db-update", false, "do not update the vulnerability database in <data-dir>/db at start")
 	fl.StringSliceVar(&f.patch.dbRepositories, "db-repository", nil, "vulnerability database repositories to update from, in order (repeatable)")
 	fl.StringArrayVar(&f.patch.mirrors, "apt-mirror", nil, "replace every apt source URI with URL, or one with FROM=TO (repeatable)")
@@ -134,14 +148,20 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 	if err != nil {
 		return usageError{err}
 	}
-	reg, err := f.patch.reg.client(s, f.authHost)
+	log := slog.New(redact.Handler(slog.NewTextHandler(s.err, nil)))
+	m := metrics.New(log)
+	reg, err := f.patch.reg.client(s, f.authHost, registry.WithTransportWrapper(func(rt http.RoundTripper) http.RoundTripper {
+		return m.Transport("registry", rt)
+	}))
 	if err != nil {
 		return err
 	}
-	log := slog.New(redact.Handler(slog.NewTextHandler(s.err, nil)))
 	patchCfg, err := f.patch.patchConfig(log)
 	if err != nil {
 		return err
+	}
+	if patchCfg.HTTPClient == nil {
+		patchCfg.HTTPClient = &http.Client{Transport: m.Transport("mirror", http.DefaultTransport)}
 	}
 	if f.embedded != "" {
 		root := filepath.Join(dataDir, "registry")
@@ -156,11 +176,12 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 		}
 		fmt.Fprintf(s.err, "Embedded registry listening on http://%s (content in %s; %s)\n", r.Addr, root, auth)
 	}
+	vulnDBDir := cmp.Or(f.patch.db, dbDir(dataDir))
 	svc, closeEngine, err := startEngine(ctx, engineOptions{
-		DataDir: dataDir, DatabaseURL: f.databaseURL, Concurrency: f.concurrency, MaxImages: f.maxImages,
+		DataDir: dataDir, VulnDBDir: vulnDBDir, DatabaseURL: f.databaseURL, Concurrency: f.concurrency, MaxImages: f.maxImages,
 		Registry: reg, Patch: patchCfg, Logger: log,
 		UpdateDB: func(context.Context) error {
-			if f.patch.skipDBUpdate {
+			if f.patch.skipDBUpdate || f.patch.db != "" {
 				return nil
 			}
 			return updateDB(cmd, s, s.err, dbDir(dataDir), f.patch.dbRepositories, false, true, reg)
@@ -170,7 +191,7 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 		return fmt.Errorf("start the workflow engine: %w", err)
 	}
 	stop := func() error { return closeEngine(context.WithoutCancel(ctx)) }
-	srv, err := server.New(svc, token, server.WithLogger(log))
+	srv, err := newServer(svc, m, token, vulnDBDir, f.maxDBAge, log)
 	if err != nil {
 		return errors.Join(err, stop())
 	}
@@ -179,7 +200,22 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 		return errors.Join(usagef("--addr: %v", err), stop())
 	}
 	fmt.Fprintf(s.err, "Patchloop API listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(s.err, "Dashboard on http://%s/ (log in with the API token)\n", ln.Addr())
 	fmt.Fprintf(s.err, "API token in %s (commands read it with --data-dir %s, or from $%s); press Ctrl-C to stop\n",
 		tokenPath, dataDir, client.EnvToken)
 	return errors.Join(srv.Serve(ctx, ln), stop())
+}
+
+// newServer returns the API server with the dashboard at /, the metrics at
+// /metrics and the readiness check at /readyz.
+func newServer(svc workflow.Service, m *metrics.Metrics, token, vulnDBDir string, maxDBAge time.Duration, log *slog.Logger) (*server.Server, error) {
+	dash, err := dashboard.New(svc, token, dashboard.Options{Logger: log, VulnDBDir: vulnDBDir})
+	if err != nil {
+		return nil, err
+	}
+	m.Observe(svc, vulnDBDir)
+	return server.New(svc, token, server.WithLogger(log),
+		server.WithHandler("/", dash),
+		server.WithHandler("GET /metrics", m.Handler(token)),
+		server.WithHandler("GET /readyz", metrics.Ready(svc, metrics.ReadyOptions{VulnDBDir: vulnDBDir, MaxDBAge: maxDBAge})))
 }

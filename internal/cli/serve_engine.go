@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 // engineOptions is what serve gives the workflow engine.
 type engineOptions struct {
 	DataDir     string
+	VulnDBDir   string // default <DataDir>/db
 	DatabaseURL string // empty: SQLite in DataDir
 	Concurrency int
 	MaxImages   int
@@ -43,7 +45,7 @@ func startEngine(ctx context.Context, o engineOptions) (workflow.Service, func(c
 	e, err := workflow.New(ctx, workflow.Options{
 		Database:     database,
 		Registry:     o.Registry,
-		VulnDBDir:    dbDir(o.DataDir),
+		VulnDBDir:    cmp.Or(o.VulnDBDir, dbDir(o.DataDir)),
 		UpdateDB:     o.UpdateDB,
 		ScanCacheDir: cacheDir(o.DataDir),
 		Patch:        o.Patch,

@@ -68,12 +68,13 @@ func serveEngine(t *testing.T) (host, dir string, errb *syncBuffer) {
 
 func TestServeBadFlags(t *testing.T) {
 	cases := map[string][]string{
-		"--concurrency 0":                {"--concurrency", "0"},
-		"--database-url: want":           {"--database-url", "mysql://x"},
-		"--username and --auth-registry": {"--username", "u"},
-		"at least 32 characters":         {"--token", "short"},
-		"openssl rand -hex 32":           {"--token", strings.Repeat("ab", 20)},
-		`--apt-mirror "ftp://x"`:         {"--apt-mirror", "ftp://x"},
+		"--concurrency 0":                         {"--concurrency", "0"},
+		"--database-url: want":                    {"--database-url", "mysql://x"},
+		"--username and --auth-registry":          {"--username", "u"},
+		"at least 32 characters":                  {"--token", "short"},
+		"openssl rand -hex 32":                    {"--token", strings.Repeat("ab", 20)},
+		`--apt-mirror "ftp://x"`:                  {"--apt-mirror", "ftp://x"},
+		"--db-repository has no effect with --db": {"--db", "x", "--db-repository", "example.com/db:2"},
 	}
 	for want, args := range cases {
 		code, _, errs := run(t, "", append([]string{"serve", "--data-dir", t.TempDir()}, args...)...)

@@ -26,12 +26,19 @@ func newWorkflowListCommand(s *streams) *cobra.Command {
 task ID of its latest scan and patch, why a patch was skipped or failed, and
 its last patched image. Skipped patches (nothing fixable) count as
 successful. --run-status keeps only images whose scan or patch failed,
-succeeded or is running. -o json prints the same as an array.` + serviceHelp,
+succeeded or is running. -o json prints the same as an array.
+
+Without -r, list shows every registry's workflow: a "registry: HOST" line
+before each one's blocks (-o json: an array of {registry, type, images}).` + serviceHelp,
 		Example: `  patchloop workflow list -r localhost:5000 -t continuouspatchv1
   patchloop workflow list -r localhost:5000 --run-status failed
-  patchloop workflow list -r localhost:5000 -o json`,
+  patchloop workflow list -r localhost:5000 -o json
+  patchloop workflow list                      # every registry's workflow`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if wf.registry == "" {
+				return listAll(cmd, s, &wf, &svc, runStatus, output)
+			}
 			host, format, err := wf.checkOutput(output)
 			if err != nil {
 				return err
@@ -66,10 +73,73 @@ succeeded or is running. -o json prints the same as an array.` + serviceHelp,
 		},
 	}
 	wf.registerTarget(cmd)
+	cmd.Flags().Lookup("registry").Usage = "registry host, for example localhost:5000 (default: every registry's workflow)"
 	svc.register(cmd)
 	cmd.Flags().StringVar(&runStatus, "run-status", "", "only images whose runs are: failed, successful or running (or queued, canceled, skipped)")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	return cmd
+}
+
+// registryImages is one workflow's images in workflow list -o json without -r.
+type registryImages struct {
+	Registry string                 `json:"registry"`
+	Type     string                 `json:"type"`
+	Images   []workflow.ImageStatus `json:"images"`
+}
+
+// listAll is workflow list without -r: every registry's workflow.
+func listAll(cmd *cobra.Command, s *streams, wf *workflowFlags, svc *serviceFlags, runStatus, output string) error {
+	if wf.typ != workflowTypeV1 {
+		return usagef("--type %q: the only workflow type is %s", wf.typ, workflowTypeV1)
+	}
+	format, err := parseOutput(output)
+	if err != nil {
+		return err
+	}
+	status, err := parseListStatus(runStatus)
+	if err != nil {
+		return err
+	}
+	api, err := svc.service()
+	if err != nil {
+		return err
+	}
+	wfs, err := api.Workflows(cmd.Context())
+	if err != nil {
+		return explain(err, "", wf.typ)
+	}
+	all := []registryImages{}
+	for _, w := range wfs {
+		if w.Type != wf.typ {
+			continue
+		}
+		images, err := api.Images(cmd.Context(), w.Registry, status)
+		if err != nil {
+			return explain(err, w.Registry, w.Type)
+		}
+		if images == nil {
+			images = []workflow.ImageStatus{}
+		}
+		all = append(all, registryImages{Registry: w.Registry, Type: w.Type, Images: images})
+	}
+	if format == outputJSON {
+		return writeJSON(s.out, all)
+	}
+	if len(all) == 0 {
+		fmt.Fprintln(s.err, "No workflows yet: create one with `patchloop workflow create -r REGISTRY --config FILE --schedule 1d`.")
+		return nil
+	}
+	for _, r := range all {
+		fmt.Fprintf(s.out, "registry: %s\n", r.Registry)
+		if len(r.Images) == 0 {
+			fmt.Fprintln(s.out, "        (no image has run yet)")
+			continue
+		}
+		if err := listfmt.Write(s.out, r.Images); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // parseListStatus checks --run-status of workflow list: the reference's

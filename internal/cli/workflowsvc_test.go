@@ -2,9 +2,14 @@ package cli
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/patchloop/patchloop/internal/testutil/registrytest"
 )
 
 const goodConfig = `{"version": "v1", "tag-convention": "floating", "repositories": [{"repository": "app", "tags": ["*"]}]}`
@@ -135,5 +140,44 @@ func TestWorkflowListEmptyAndBadStatus(t *testing.T) {
 	code, _, errs = run(t, "", "workflow", "list", "-r", host, "--run-status", "broken")
 	if code != ExitUsage || !strings.Contains(errs, "must be failed, successful or running") {
 		t.Fatalf("bad --run-status: exit %d: %s", code, errs)
+	}
+}
+
+// TestWorkflowListEveryRegistry: workflow list without -r lists every
+// registry's workflow.
+func TestWorkflowListEveryRegistry(t *testing.T) {
+	host, dir, _ := serveEngine(t)
+	code, out, errs := run(t, "", "workflow", "list", "--data-dir", dir)
+	if code != 0 || out != "" || !strings.Contains(errs, "No workflows yet") {
+		t.Fatalf("no workflows: exit %d %q %q", code, out, errs)
+	}
+	if code, out, _ = run(t, "", "workflow", "list", "--data-dir", dir, "-o", "json"); code != 0 || out != "[]\n" {
+		t.Fatalf("no workflows as JSON: exit %d %q", code, out)
+	}
+	other := registrytest.Start(t)
+	cfg := writeFile(t, "c.json", goodConfig)
+	for _, h := range []string{host, other} {
+		if code, _, errs := run(t, "", "workflow", "create", "-r", h, "--data-dir", dir, "--config", cfg, "--schedule", "1d"); code != 0 {
+			t.Fatal(errs)
+		}
+	}
+	first, second := min(host, other), max(host, other)
+	code, out, errs = run(t, "", "workflow", "list", "--data-dir", dir)
+	want := "registry: " + first + "\n        (no image has run yet)\nregistry: " + second + "\n        (no image has run yet)\n"
+	if code != 0 || out != want {
+		t.Fatalf("list: exit %d %s\ngot:\n%s\nwant:\n%s", code, errs, out, want)
+	}
+	code, out, errs = run(t, "", "workflow", "list", "--data-dir", dir, "-o", "json")
+	var all []registryImages
+	if code != 0 {
+		t.Fatalf("list -o json: exit %d: %s", code, errs)
+	}
+	decodeJSON(t, out, &all)
+	got := []string{}
+	for _, r := range all {
+		got = append(got, r.Registry+" "+r.Type+" "+strconv.Itoa(len(r.Images)))
+	}
+	if diff := cmp.Diff([]string{first + " continuouspatchv1 0", second + " continuouspatchv1 0"}, got); diff != "" {
+		t.Errorf("list -o json (-want +got):\n%s", diff)
 	}
 }

@@ -29,6 +29,18 @@ func (c *Client) Update(ctx context.Context, req workflow.UpdateRequest) (*workf
 	return withSchedule(&wf), nil
 }
 
+// Workflows lists the workflows of every registry.
+func (c *Client) Workflows(ctx context.Context) ([]workflow.Workflow, error) {
+	var wfs []workflow.Workflow
+	if err := c.do(ctx, http.MethodGet, "/v1/workflows", nil, nil, &wfs); err != nil {
+		return nil, err
+	}
+	for i := range wfs {
+		withSchedule(&wfs[i])
+	}
+	return wfs, nil
+}
+
 // Get returns a workflow.
 func (c *Client) Get(ctx context.Context, registry, typ string) (*workflow.Workflow, error) {
 	var wf workflow.Workflow

@@ -40,6 +40,7 @@ type config struct {
 	keychain  authn.Keychain
 	insecure  bool
 	base      http.RoundTripper
+	wrap      func(http.RoundTripper) http.RoundTripper
 	retry     RetryPolicy
 	jobs      int
 	pageSize  int
@@ -62,6 +63,13 @@ func WithInsecure(insecure bool) Option { return func(c *config) { c.insecure = 
 
 // WithTransport sets the HTTP transport under the retry layer.
 func WithTransport(t http.RoundTripper) Option { return func(c *config) { c.base = t } }
+
+// WithTransportWrapper wraps the HTTP transport (the default one or
+// WithTransport's) under the retry layer, so the wrapper sees every attempt:
+// for example to count errors.
+func WithTransportWrapper(wrap func(http.RoundTripper) http.RoundTripper) Option {
+	return func(c *config) { c.wrap = wrap }
+}
 
 // WithRetry sets the retry policy for 429, 5xx and network errors.
 func WithRetry(p RetryPolicy) Option { return func(c *config) { c.retry = p } }
@@ -96,6 +104,9 @@ func New(opts ...Option) *Client {
 	}
 	if c.base == nil {
 		c.base = defaultTransport(c.insecure)
+	}
+	if c.wrap != nil {
+		c.base = c.wrap(c.base)
 	}
 	cl := &Client{
 		keychain:  c.keychain,

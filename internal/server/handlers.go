@@ -31,6 +31,18 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	writeError(w, http.StatusNotFound, "route_not_found", fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path))
 }
 
+func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request) {
+	wfs, err := s.svc.Workflows(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if wfs == nil {
+		wfs = []workflow.Workflow{}
+	}
+	writeJSON(w, http.StatusOK, wfs)
+}
+
 func (s *Server) createWorkflow(w http.ResponseWriter, r *http.Request) {
 	var req workflow.CreateRequest
 	if err := decode(w, r, &req); err != nil {

@@ -28,6 +28,7 @@ type Server struct {
 	token []byte
 	log   *slog.Logger
 	mux   *http.ServeMux
+	extra map[string]http.Handler
 }
 
 // Option configures a Server.
@@ -40,6 +41,18 @@ func WithLogger(l *slog.Logger) Option {
 		if l != nil {
 			s.log = l
 		}
+	}
+}
+
+// WithHandler serves h at pattern (an http.ServeMux pattern) beside the API,
+// without the API's bearer-token check: h authenticates on its own (the
+// dashboard with its session cookie) or needs none (/readyz).
+func WithHandler(pattern string, h http.Handler) Option {
+	return func(s *Server) {
+		if s.extra == nil {
+			s.extra = map[string]http.Handler{}
+		}
+		s.extra[pattern] = h
 	}
 }
 
@@ -62,18 +75,22 @@ func New(svc workflow.Service, token string, opts ...Option) (*Server, error) {
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	api := map[string]http.HandlerFunc{
+		"GET /v1/workflows":                           s.listWorkflows,
 		"POST /v1/workflows":                          s.createWorkflow,
 		"GET /v1/workflows/{registry}/{type}":         s.getWorkflow,
 		"PATCH /v1/workflows/{registry}/{type}":       s.updateWorkflow,
 		"DELETE /v1/workflows/{registry}/{type}":      s.deleteWorkflow,
 		"GET /v1/workflows/{registry}/{type}/images":  s.listImages,
 		"POST /v1/workflows/{registry}/{type}/cancel": s.cancelRuns,
-		"GET /v1/runs":          s.listRuns,
-		"GET /v1/runs/{id}/log": s.runLog,
-		"/v1/":                  s.notFound,
+		"GET /v1/runs":                                s.listRuns,
+		"GET /v1/runs/{id}/log":                       s.runLog,
+		"/v1/":                                        s.notFound,
 	}
 	for pattern, h := range api {
 		s.mux.Handle(pattern, s.authenticate(h))
+	}
+	for pattern, h := range s.extra {
+		s.mux.Handle(pattern, h)
 	}
 }
 
@@ -83,7 +100,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	s.mux.ServeHTTP(rec, r)
 	level := slog.LevelInfo
-	if r.URL.Path == "/healthz" {
+	if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
 		level = slog.LevelDebug
 	}
 	s.log.Log(r.Context(), level, "api request",

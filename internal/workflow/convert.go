@@ -14,7 +14,7 @@ import (
 func encodeResult(r RunResult) []byte {
 	data, err := json.Marshal(r)
 	if err != nil {
-		// A RunResult holds only strings and ints.
+		// A RunResult holds only strings, ints and maps of them.
 		return []byte("{}")
 	}
 	return []byte(redact.String(string(data)))

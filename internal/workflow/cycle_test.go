@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/patchloop/patchloop/internal/tags"
 	"github.com/patchloop/patchloop/internal/testutil/imagetest"
 )
@@ -61,6 +63,20 @@ func TestCycle(t *testing.T) {
 	if app.Scan.Status != StatusSucceeded || app.Scan.Result.Fixable != 1 || app.Patch == nil ||
 		app.Patch.Status != StatusSucceeded || app.Patch.Result.PatchedImage != "app:1.0-1" || app.LastPatchedImage != "app:1.0-1" {
 		t.Errorf("app = %s", show(app))
+	}
+	// Counts by severity: found by the scan and the patch, left after it;
+	// none is an empty count, not a missing one.
+	if app.Patch != nil {
+		for name, c := range map[string][2]map[string]int{
+			"app scan":         {app.Scan.Result.Severities, {"HIGH": 1}},
+			"app patch before": {app.Patch.Result.Severities, {"HIGH": 1}},
+			"app patch after":  {app.Patch.Result.SeveritiesAfter, {}},
+			"clean scan":       {st["clean:1.0"].Scan.Result.Severities, {}},
+		} {
+			if diff := cmp.Diff(c[1], c[0]); diff != "" {
+				t.Errorf("%s severities (-want +got):\n%s", name, diff)
+			}
+		}
 	}
 	if c := st["clean:1.0"]; c.Scan.Status != StatusSucceeded || c.Patch != nil ||
 		c.SkippedReason != "no vulnerability found in the image clean:1.0" || c.LastPatchedImage != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -51,8 +52,13 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 		return "", res, err
 	}
 	defer vdb.Close()
+	var reports []*scan.Report // one per platform scanned, for the severity counts
 	scanner := func(ctx context.Context, img v1.Image, platform string) (*scan.Report, error) {
-		return scan.Scan(ctx, img, vdb, scan.Options{Cache: e.scanCache, ArtifactName: orig, Logger: t.log})
+		rep, err := scan.Scan(ctx, img, vdb, scan.Options{Cache: e.scanCache, ArtifactName: orig, Logger: t.log})
+		if err == nil {
+			reports = append(reports, rep)
+		}
+		return rep, err
 	}
 	out, err := patch.Run(ctx, a.Registry+"/"+orig, patch.Options{
 		Client:     e.opts.Registry,
@@ -73,6 +79,17 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 		res.SkippedReason = "no fix available in the configured repositories for the vulnerabilities of " + orig
 		t.log.InfoContext(ctx, "patch skipped", "reason", res.SkippedReason)
 		return StatusSkipped, res, nil
+	}
+	fixed := slices.Sorted(slices.Values(out.Fixed))
+	for _, rep := range reports {
+		res.Severities = countSeverities(res.Severities, rep, nil)
+		res.SeveritiesAfter = countSeverities(res.SeveritiesAfter, rep, fixed)
+	}
+	if res.Severities == nil {
+		res.Severities = map[string]int{} // none, as opposed to not known
+	}
+	if res.SeveritiesAfter == nil {
+		res.SeveritiesAfter = map[string]int{}
 	}
 	res.PatchedImage = a.Repository + ":" + out.Tag
 	res.PatchedDigest = out.Digest

@@ -81,6 +81,10 @@ func (t *task) scan(ctx context.Context, a ScanArgs) (RunStatus, RunResult, erro
 			eosl = true
 		default:
 			res.Vulnerabilities += len(rep.Vulnerabilities())
+			res.Severities = countSeverities(res.Severities, rep, nil)
+			if res.Severities == nil {
+				res.Severities = map[string]int{} // none, as opposed to not known
+			}
 			res.Fixable += len(patch.FindingsFromReport(rep))
 		}
 		supported++

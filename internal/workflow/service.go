@@ -124,6 +124,14 @@ type RunResult struct {
 	PatchedDigest   string `json:"patchedDigest,omitempty"`
 	SkippedReason   string `json:"skippedReason,omitempty"`
 	Images          int    `json:"images,omitempty"` // trigger: scans queued
+	// Severities counts the scanned image's vulnerabilities by severity
+	// (CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN): scan and patch runs. Empty
+	// (not absent) when the image has none; absent in runs from before it
+	// was recorded.
+	Severities map[string]int `json:"severities,omitzero"`
+	// SeveritiesAfter counts, by severity, the vulnerabilities the patched
+	// image still has: patch runs that pushed an image.
+	SeveritiesAfter map[string]int `json:"severitiesAfter,omitzero"`
 }
 
 // ImageStatus is one block of `workflow list`: the latest scan and patch
@@ -167,4 +175,6 @@ type Service interface {
 	Runs(ctx context.Context, f RunFilter) ([]Run, error)
 	// RunLog returns a run's full log; ErrRunNotFound when absent.
 	RunLog(ctx context.Context, id string) (string, error)
+	// Workflows lists the workflows of every registry.
+	Workflows(ctx context.Context) ([]Workflow, error)
 }

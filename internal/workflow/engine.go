@@ -38,9 +38,10 @@ type Engine struct {
 
 	mu       sync.Mutex
 	started  bool
-	stopLoop context.CancelFunc
-	loopDone chan struct{}
-	closed   bool
+	stopLoop  context.CancelFunc
+	loopDone  chan struct{}
+	sweepDone chan struct{}
+	closed    bool
 }
 
 var _ Service = (*Engine)(nil)
@@ -119,8 +120,10 @@ func (e *Engine) riverConfig() *river.Config {
 	}
 }
 
-// Start starts the task workers and the scheduler. A cycle that came due
-// while no engine ran is started at once (only the latest one).
+// Start starts the task workers, the scheduler and the sweeper of runs
+// whose worker died. A cycle that came due while no engine ran is started
+// at once (only the latest one). On SQLite, which one process uses, the
+// runs and jobs a crashed process left running are queued again first.
 func (e *Engine) Start(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -130,12 +133,18 @@ func (e *Engine) Start(ctx context.Context) error {
 	if e.started {
 		return nil
 	}
+	if e.db.Dialect() == store.SQLite {
+		if err := e.sweep(ctx, 0); err != nil {
+			return fmt.Errorf("workflow engine: recover runs left running: %w", err)
+		}
+	}
 	if err := e.queue.start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	e.stopLoop, e.loopDone, e.started = cancel, make(chan struct{}), true
+	e.stopLoop, e.loopDone, e.sweepDone, e.started = cancel, make(chan struct{}), make(chan struct{}), true
 	go e.schedulerLoop(loopCtx, e.loopDone)
+	go e.sweepLoop(loopCtx, e.sweepDone)
 	return nil
 }
 
@@ -151,6 +160,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 	e.started = false
 	e.stopLoop()
 	<-e.loopDone
+	<-e.sweepDone
 	return e.queue.stop(ctx)
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +28,8 @@ type serveFlags struct {
 	embedded    string
 	token       string
 	authHost    string
+	heartbeat   time.Duration
+	lease       time.Duration
 	// dataDir, dbRepositories, skipDBUpdate, mirrors and keyring mean
 	// what they mean to patchloop patch.
 	patch patchFlags
@@ -72,6 +75,8 @@ content in <data-dir>/registry.`,
 	fl.StringVar(&f.embedded, "embedded-registry", "", "also serve an OCI registry on this address, for example 127.0.0.1:5000")
 	fl.StringVar(&f.token, "token", "", "API token clients must present (default: $PATCHLOOP_TOKEN, else generated once)")
 	fl.StringVar(&f.authHost, "auth-registry", "", "registry host that --username and --password-stdin log in to")
+	fl.DurationVar(&f.heartbeat, "heartbeat-interval", workflow.DefaultHeartbeatInterval, "how often a running task renews its lease, and how often runs of dead workers are looked for")
+	fl.DurationVar(&f.lease, "lease-timeout", workflow.DefaultLeaseTimeout, "a task that has not renewed its lease for this long lost its worker: its run is retried (at least three heartbeat intervals)")
 	fl.BoolVar(&f.patch.skipDBUpdate, "skip-db-update", false, "do not update the vulnerability database in <data-dir>/db at start")
 	fl.StringSliceVar(&f.patch.dbRepositories, "db-repository", nil, "vulnerability database repositories to update from, in order (repeatable)")
 	fl.StringArrayVar(&f.patch.mirrors, "apt-mirror", nil, "replace every apt source URI with URL, or one with FROM=TO (repeatable)")
@@ -86,6 +91,9 @@ func (f *serveFlags) check() error {
 	}
 	if f.concurrency < 1 {
 		return usagef("--concurrency %d: must be at least 1", f.concurrency)
+	}
+	if f.heartbeat <= 0 || f.lease < 3*f.heartbeat {
+		return usagef("--heartbeat-interval %s, --lease-timeout %s: want a positive interval and a timeout of at least three intervals", f.heartbeat, f.lease)
 	}
 	if f.databaseURL != "" {
 		u, err := url.Parse(f.databaseURL)
@@ -142,7 +150,7 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 	}
 	svc, closeEngine, err := startEngine(ctx, engineOptions{
 		DataDir: dataDir, DatabaseURL: f.databaseURL, Concurrency: f.concurrency, MaxImages: f.maxImages,
-		Registry: reg, APT: aptOpts, Logger: log,
+		Registry: reg, APT: aptOpts, Logger: log, HeartbeatInterval: f.heartbeat, LeaseTimeout: f.lease,
 		UpdateDB: func(context.Context) error {
 			if f.patch.skipDBUpdate {
 				return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"time"
 
 	"github.com/patchloop/patchloop/internal/patch/apt"
 	"github.com/patchloop/patchloop/internal/registry"
@@ -20,6 +21,9 @@ type engineOptions struct {
 	Registry    *registry.Client
 	APT         apt.Options
 	Logger      *slog.Logger
+	// HeartbeatInterval and LeaseTimeout tune crash recovery (see
+	// workflow.Options); zero means the default.
+	HeartbeatInterval, LeaseTimeout time.Duration
 	// UpdateDB brings the vulnerability database in DataDir up to date
 	// (or does nothing with --skip-db-update).
 	UpdateDB func(context.Context) error
@@ -51,6 +55,9 @@ func startEngine(ctx context.Context, o engineOptions) (workflow.Service, func(c
 		ScanWorkers:  o.Concurrency,
 		PatchWorkers: max(1, o.Concurrency/2),
 		Logger:       o.Logger,
+
+		HeartbeatInterval: o.HeartbeatInterval,
+		LeaseTimeout:      o.LeaseTimeout,
 	})
 	if err != nil {
 		return nil, nil, err

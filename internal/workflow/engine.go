@@ -36,8 +36,8 @@ type Engine struct {
 	wake    chan struct{}
 	running sync.Map // *task → workflow ID, the tasks running here
 
-	mu       sync.Mutex
-	started  bool
+	mu        sync.Mutex
+	started   bool
 	stopLoop  context.CancelFunc
 	loopDone  chan struct{}
 	sweepDone chan struct{}

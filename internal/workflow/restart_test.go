@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,12 @@ func TestRestartMidCycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	g.waitEntered(t)
+	// The scans of the clean images may still run; the stop must find
+	// only the patch running, or a scan resumes (and starts twice).
+	waitFor(t, "the four scans to finish", func() bool {
+		scans := runsOf(t, e, f.host, TaskScan)
+		return len(scans) == 4 && !slices.ContainsFunc(scans, func(r Run) bool { return isOpen(string(r.Status)) })
+	})
 	if err := e.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -195,7 +194,7 @@ func buildPatchloop(t *testing.T) string {
 	t.Helper()
 	gobin, err := exec.LookPath("go")
 	if err != nil {
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Fatalf("building the binary needs the go command on PATH: %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "patchloop")
 	cmd := exec.Command(gobin, "build", "-o", bin, "github.com/patchloop/patchloop/cmd/patchloop")

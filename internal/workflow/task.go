@@ -186,6 +186,10 @@ func (t *task) end(ctx context.Context, status RunStatus, res RunResult, err err
 		return ferr
 	}
 	switch {
+	case err == nil && t.finished:
+		// Stored already; a lease lost since then no longer matters.
+		t.log.InfoContext(ctx, "run finished", "status", status)
+		return nil
 	case errors.Is(err, errLeaseLost) || errors.Is(context.Cause(ctx), errLeaseLost):
 		// Another attempt may hold the run now: leave it alone. The error
 		// has River look at the job again; an attempt that cannot claim
@@ -193,10 +197,15 @@ func (t *task) end(ctx context.Context, status RunStatus, res RunResult, err err
 		t.log.WarnContext(ctx, "lease on the run lost; the attempt stops without recording an outcome", "error", err)
 		return fmt.Errorf("attempt %d: %w", t.job.Attempt, errLeaseLost)
 	case err == nil:
-		if !t.finished {
-			if ferr := finish(status, ""); ferr != nil {
-				return ferr
-			}
+		ok, ferr := e.store.FinishRun(sctx, t.ref.RunID, openStatuses, t.owner, string(status), encodeResult(res), "", now)
+		if ferr != nil {
+			return ferr
+		}
+		if !ok {
+			// Canceled or taken over meanwhile: River looks at the job
+			// again, and an attempt finds the run as it is now.
+			t.log.WarnContext(ctx, "the run's outcome was not stored: the attempt no longer holds the run", "status", status)
+			return fmt.Errorf("attempt %d: %w", t.job.Attempt, t.whyNotHeld(sctx, e.store))
 		}
 		t.log.InfoContext(ctx, "run finished", "status", status)
 		return nil

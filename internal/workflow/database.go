@@ -3,8 +3,8 @@ package workflow
 import (
 	"context"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/riverqueue/river"

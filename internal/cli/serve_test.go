@@ -34,7 +34,7 @@ func serveInProcess(t *testing.T, args ...string) *syncBuffer {
 			t.Errorf("serve exited %d:\n%s", code, errb)
 		}
 	})
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		if m := listening.FindStringSubmatch(errb.String()); m != nil {
 			t.Setenv(client.EnvServer, m[1])

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -35,6 +36,8 @@ type Engine struct {
 
 	wake    chan struct{}
 	running sync.Map // *task → workflow ID, the tasks running here
+	// swept is when the last completed sweep began (Unix nanoseconds).
+	swept atomic.Int64
 
 	mu        sync.Mutex
 	started   bool

@@ -37,9 +37,11 @@ func (e *Engine) sweepLoop(ctx context.Context, done chan<- struct{}) {
 			return
 		case <-ticker.C:
 		}
+		began := time.Now()
 		if err := e.sweep(ctx, e.opts.LeaseTimeout); err != nil && ctx.Err() == nil {
 			e.log.ErrorContext(ctx, "looking for runs whose worker died", "error", err)
 		}
+		e.swept.Store(began.UnixNano())
 	}
 }
 

@@ -113,7 +113,7 @@ func TestServeKilledMidPatchPostgres(t *testing.T) {
 		}
 		servers = append(servers, startServe(t, bin, "--data-dir", dir, "--skip-db-update", "--apt-mirror", fx.repo.URL,
 			"--database-url", database, "--token", crashToken, "--concurrency", "2",
-			"--heartbeat-interval", "100ms", "--lease-timeout", "2s"))
+			"--heartbeat-interval", "100ms", "--lease-timeout", "3s"))
 	}
 	gate.arm()
 	createWorkflow(t, host, "app", "quiet")

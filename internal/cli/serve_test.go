@@ -73,6 +73,7 @@ func TestServeBadFlags(t *testing.T) {
 		"--username and --auth-registry": {"--username", "u"},
 		"at least 16 characters":         {"--token", "short"},
 		`--apt-mirror "ftp://x"`:         {"--apt-mirror", "ftp://x"},
+		"--lease-timeout 1s":             {"--lease-timeout", "1s"},
 	}
 	for want, args := range cases {
 		code, _, errs := run(t, "", append([]string{"serve", "--data-dir", t.TempDir()}, args...)...)

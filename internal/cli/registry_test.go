@@ -50,7 +50,7 @@ func TestRegistryServe(t *testing.T) {
 	}()
 	re := regexp.MustCompile(`listening on http://(\S+) `)
 	var addr string
-	for deadline := time.Now().Add(10 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); addr == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if m := re.FindStringSubmatch(errb.String()); m != nil {
 			addr = m[1]
 		}
@@ -72,7 +72,7 @@ func TestRegistryServe(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errb.String())
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("registry serve did not stop when interrupted")
 	}
 	// Content lives on disk: a new registry on the same root serves it.
@@ -83,7 +83,7 @@ func TestRegistryServe(t *testing.T) {
 		Execute(ctx2, []string{"registry", "serve", "--addr", "127.0.0.1:0", "--root", root}, strings.NewReader(""), &out, &errb2)
 	}()
 	addr = ""
-	for deadline := time.Now().Add(10 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); addr == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if m := re.FindStringSubmatch(errb2.String()); m != nil {
 			addr = m[1]
 		}

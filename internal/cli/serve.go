@@ -36,6 +36,8 @@ type serveFlags struct {
 	token       string
 	authHost    string
 	maxDBAge    time.Duration
+	heartbeat   time.Duration
+	lease       time.Duration
 	// dataDir, dbRepositories, skipDBUpdate, mirrors and keyring mean
 	// what they mean to patchloop patch.
 	patch patchFlags
@@ -94,6 +96,8 @@ request needs one of its users; the service itself then logs in with
 	fl.DurationVar(&f.maxDBAge, "max-db-age", metrics.DefaultMaxDBAge, "/readyz reports not ready when the vulnerability database is older than this")
 	fl.StringVar(&f.authHost, "auth-registry", "", "registry host that --username and --password-stdin log in to")
 	fl.StringVar(&f.patch.db, "db", "", "use the vulnerability database in this directory as it is, never updated (offline use; default <data-dir>/db, updated before every cycle)")
+	fl.DurationVar(&f.heartbeat, "heartbeat-interval", workflow.DefaultHeartbeatInterval, "how often a running task renews its lease, and how often runs of dead workers are looked for")
+	fl.DurationVar(&f.lease, "lease-timeout", workflow.DefaultLeaseTimeout, "a task that has not renewed its lease for this long lost its worker: its run is retried (at least three heartbeat intervals)")
 	fl.BoolVar(&f.patch.skipDBUpdate, "skip-db-update", false, "do not update the vulnerability database in <data-dir>/db at start")
 	fl.StringSliceVar(&f.patch.dbRepositories, "db-repository", nil, "vulnerability database repositories to update from, in order (repeatable)")
 	fl.StringArrayVar(&f.patch.mirrors, "apt-mirror", nil, "replace every apt source URI with URL, or one with FROM=TO (repeatable)")
@@ -113,6 +117,9 @@ func (f *serveFlags) check() error {
 	}
 	if f.concurrency < 1 {
 		return usagef("--concurrency %d: must be at least 1", f.concurrency)
+	}
+	if f.heartbeat <= 0 || f.lease < 3*f.heartbeat {
+		return usagef("--heartbeat-interval %s, --lease-timeout %s: want a positive interval and a timeout of at least three intervals", f.heartbeat, f.lease)
 	}
 	if f.databaseURL != "" {
 		u, err := url.Parse(f.databaseURL)
@@ -179,7 +186,7 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 	vulnDBDir := cmp.Or(f.patch.db, dbDir(dataDir))
 	svc, closeEngine, err := startEngine(ctx, engineOptions{
 		DataDir: dataDir, VulnDBDir: vulnDBDir, DatabaseURL: f.databaseURL, Concurrency: f.concurrency, MaxImages: f.maxImages,
-		Registry: reg, Patch: patchCfg, Logger: log,
+		Registry: reg, Patch: patchCfg, Logger: log, HeartbeatInterval: f.heartbeat, LeaseTimeout: f.lease,
 		UpdateDB: func(context.Context) error {
 			if f.patch.skipDBUpdate || f.patch.db != "" {
 				return nil

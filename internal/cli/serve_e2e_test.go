@@ -94,7 +94,7 @@ func TestServeEndToEnd(t *testing.T) {
 // waitForImages polls workflow list -o json until done holds.
 func waitForImages(t *testing.T, host, dir string, done func([]workflow.ImageStatus) bool) []workflow.ImageStatus {
 	t.Helper()
-	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
 		code, out, errs := run(t, "", "workflow", "list", "-r", host, "--data-dir", dir, "-o", "json")
 		if code != 0 {
 			t.Fatalf("list: exit %d: %s", code, errs)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"time"
 
 	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/registry"
@@ -22,6 +23,9 @@ type engineOptions struct {
 	Registry    *registry.Client
 	Patch       patch.Config
 	Logger      *slog.Logger
+	// HeartbeatInterval and LeaseTimeout tune crash recovery (see
+	// workflow.Options); zero means the default.
+	HeartbeatInterval, LeaseTimeout time.Duration
 	// UpdateDB brings the vulnerability database in DataDir up to date
 	// (or does nothing with --skip-db-update).
 	UpdateDB func(context.Context) error
@@ -53,6 +57,9 @@ func startEngine(ctx context.Context, o engineOptions) (workflow.Service, func(c
 		ScanWorkers:  o.Concurrency,
 		PatchWorkers: max(1, o.Concurrency/2),
 		Logger:       o.Logger,
+
+		HeartbeatInterval: o.HeartbeatInterval,
+		LeaseTimeout:      o.LeaseTimeout,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -34,7 +34,7 @@ func serveInProcess(t *testing.T, args ...string) *syncBuffer {
 			t.Errorf("serve exited %d:\n%s", code, errb)
 		}
 	})
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		if m := listening.FindStringSubmatch(errb.String()); m != nil {
 			t.Setenv(client.EnvServer, m[1])
@@ -75,6 +75,7 @@ func TestServeBadFlags(t *testing.T) {
 		"openssl rand -hex 32":                    {"--token", strings.Repeat("ab", 20)},
 		`--apt-mirror "ftp://x"`:                  {"--apt-mirror", "ftp://x"},
 		"--db-repository has no effect with --db": {"--db", "x", "--db-repository", "example.com/db:2"},
+		"--lease-timeout 1s":                      {"--lease-timeout", "1s"},
 	}
 	for want, args := range cases {
 		code, _, errs := run(t, "", append([]string{"serve", "--data-dir", t.TempDir()}, args...)...)

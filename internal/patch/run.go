@@ -44,6 +44,11 @@ type Options struct {
 	// WorkDir is where temporary files go; empty means the system's
 	// temporary directory.
 	WorkDir string
+	// BeforePush, when set, is called with the Result of a push about to
+	// happen (Reference, Tag and Digest set); an error stops the push.
+	// The workflow records the push there, so that a retry can tell
+	// whether it landed.
+	BeforePush func(ctx context.Context, res *Result) error
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives progress; nil means slog.Default().
@@ -185,14 +190,19 @@ func (r *runner) run(ctx context.Context, arg string) (*Result, error) {
 	if r.opts.DryRun || out == nil {
 		return res, nil
 	}
-	if err := client.Push(ctx, tag, out); err != nil {
-		return nil, err
-	}
 	d, err := digestOf(out)
 	if err != nil {
 		return nil, err
 	}
 	res.Digest = d.String()
+	if r.opts.BeforePush != nil {
+		if err := r.opts.BeforePush(ctx, res); err != nil {
+			return nil, err
+		}
+	}
+	if err := client.Push(ctx, tag, out); err != nil {
+		return nil, err
+	}
 	r.log.InfoContext(ctx, "pushed patched image", "reference", res.Reference, "digest", res.Digest)
 	return res, nil
 }

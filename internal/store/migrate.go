@@ -68,6 +68,16 @@ var migrations = [][]string{
 			PRIMARY KEY (run_id, seq)
 		)`,
 	},
+	// 2: leases. The attempt running a run holds it (owner) and renews
+	// heartbeat_at; job_id is its River job; pushing is the result a
+	// patch is about to push, so a retry can tell whether it landed.
+	2: {
+		`ALTER TABLE patchloop_run ADD COLUMN owner TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE patchloop_run ADD COLUMN heartbeat_at BIGINT`,
+		`ALTER TABLE patchloop_run ADD COLUMN job_id BIGINT NOT NULL DEFAULT 0`,
+		`ALTER TABLE patchloop_run ADD COLUMN pushing TEXT NOT NULL DEFAULT ''`,
+		`CREATE INDEX patchloop_run_status_heartbeat ON patchloop_run (status, heartbeat_at)`,
+	},
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serializes

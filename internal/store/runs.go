@@ -26,20 +26,38 @@ type Run struct {
 	Result     []byte // JSON
 	Error      string
 	Attempts   int64
+	// Owner names the attempt that holds the run while it runs (see
+	// ClaimRun); empty when none does.
+	Owner string
+	// HeartbeatAt is the owner's last heartbeat, in the database's clock.
+	HeartbeatAt *time.Time
+	// JobID is the River job of the attempt that claimed the run last.
+	JobID int64
+	// Pushing is what a patch recorded before pushing its image (see
+	// SetPushing); empty otherwise.
+	Pushing string
 }
 
 const runColumns = `id, workflow_id, task, registry, type, cycle, image, parent_id, status,
 	created_at, started_at, finished_at, result, error, attempts`
 
+const leaseColumns = `, owner, heartbeat_at, job_id, pushing`
+
 func scanRun(r interface{ Scan(...any) error }) (*Run, error) {
 	var run Run
 	var created int64
 	var started, finished *int64
+	var heartbeat *int64
 	var result string
 	err := r.Scan(&run.ID, &run.WorkflowID, &run.Task, &run.Registry, &run.Type, &run.Cycle, &run.Image, &run.ParentID, &run.Status,
-		&created, &started, &finished, &result, &run.Error, &run.Attempts)
+		&created, &started, &finished, &result, &run.Error, &run.Attempts,
+		&run.Owner, &heartbeat, &run.JobID, &run.Pushing)
 	if err != nil {
 		return nil, err
+	}
+	if heartbeat != nil {
+		t := fromMicro(*heartbeat)
+		run.HeartbeatAt = &t
 	}
 	run.CreatedAt = fromMicro(created)
 	if started != nil {
@@ -101,7 +119,7 @@ func (s *Store) insertRun(ctx context.Context, r *Run) (bool, error) {
 
 // Run returns a run by ID.
 func (s *Store) Run(ctx context.Context, id string) (*Run, error) {
-	r, err := scanRun(s.q.QueryRow(ctx, `SELECT `+runColumns+` FROM patchloop_run WHERE id = ?`, id))
+	r, err := scanRun(s.q.QueryRow(ctx, `SELECT `+runColumns+leaseColumns+` FROM patchloop_run WHERE id = ?`, id))
 	if err != nil {
 		return nil, notFound(err, "run "+id)
 	}
@@ -117,40 +135,30 @@ func placeholders(vals []string) (string, []any) {
 	return strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", "), args
 }
 
-// StartRun moves a run whose status is one of from to status, counting an
-// attempt. It returns false when the run is in another state.
-func (s *Store) StartRun(ctx context.Context, id string, from []string, status string, now time.Time) (bool, error) {
-	in, args := placeholders(from)
-	n, err := s.q.Exec(ctx, `UPDATE patchloop_run SET status = ?, started_at = ?, attempts = attempts + 1
-		WHERE id = ? AND status IN (`+in+`)`, append([]any{status, micro(now), id}, args...)...)
-	if err != nil {
-		return false, fmt.Errorf("start run %s: %w", id, err)
-	}
-	return n == 1, nil
-}
-
 // FinishRun sets the final status, result and error of a run whose status
-// is one of from; it returns false when the run is in another state (for
-// example canceled meanwhile).
-func (s *Store) FinishRun(ctx context.Context, id string, from []string, status string, result []byte, errText string, now time.Time) (bool, error) {
+// is one of from and, when owner is not empty, that owner holds; it
+// returns false when the run is in another state (for example canceled
+// meanwhile) or held by another. The run's lease ends.
+func (s *Store) FinishRun(ctx context.Context, id string, from []string, owner, status string, result []byte, errText string, now time.Time) (bool, error) {
 	in, args := placeholders(from)
 	if len(result) == 0 {
 		result = []byte("{}")
 	}
-	n, err := s.q.Exec(ctx, `UPDATE patchloop_run SET status = ?, finished_at = ?, result = ?, error = ?
-		WHERE id = ? AND status IN (`+in+`)`, append([]any{status, micro(now), string(result), errText, id}, args...)...)
+	n, err := s.q.Exec(ctx, `UPDATE patchloop_run SET status = ?, finished_at = ?, result = ?, error = ?, owner = ''
+		WHERE id = ? AND status IN (`+in+`)`+ownedBy(owner), append(append([]any{status, micro(now), string(result), errText, id}, args...), ownerArgs(owner)...)...)
 	if err != nil {
 		return false, fmt.Errorf("finish run %s: %w", id, err)
 	}
 	return n == 1, nil
 }
 
-// RequeueRun puts a run whose status is one of from back to status (an
-// attempt that will be retried), keeping the error that stopped it.
-func (s *Store) RequeueRun(ctx context.Context, id string, from []string, status, errText string) (bool, error) {
+// RequeueRun puts a run whose status is one of from (and, when owner is
+// not empty, that owner holds) back to status (an attempt that will be
+// retried), keeping the error that stopped it. The run's lease ends.
+func (s *Store) RequeueRun(ctx context.Context, id string, from []string, owner, status, errText string) (bool, error) {
 	in, args := placeholders(from)
-	n, err := s.q.Exec(ctx, `UPDATE patchloop_run SET status = ?, error = ?
-		WHERE id = ? AND status IN (`+in+`)`, append([]any{status, errText, id}, args...)...)
+	n, err := s.q.Exec(ctx, `UPDATE patchloop_run SET status = ?, error = ?, owner = ''
+		WHERE id = ? AND status IN (`+in+`)`+ownedBy(owner), append(append([]any{status, errText, id}, args...), ownerArgs(owner)...)...)
 	if err != nil {
 		return false, fmt.Errorf("requeue run %s: %w", id, err)
 	}
@@ -161,7 +169,7 @@ func (s *Store) RequeueRun(ctx context.Context, id string, from []string, status
 // status and returns how many changed.
 func (s *Store) CancelRuns(ctx context.Context, workflowID string, from []string, status string, now time.Time) (int64, error) {
 	in, args := placeholders(from)
-	n, err := s.q.Exec(ctx, `UPDATE patchloop_run SET status = ?, finished_at = ?
+	n, err := s.q.Exec(ctx, `UPDATE patchloop_run SET status = ?, finished_at = ?, owner = ''
 		WHERE workflow_id = ? AND status IN (`+in+`)`, append([]any{status, micro(now), workflowID}, args...)...)
 	if err != nil {
 		return 0, fmt.Errorf("cancel runs: %w", err)
@@ -193,7 +201,7 @@ type RunFilter struct {
 
 // Runs lists runs, newest first.
 func (s *Store) Runs(ctx context.Context, f RunFilter) ([]*Run, error) {
-	q := `SELECT ` + runColumns + ` FROM patchloop_run WHERE registry = ?`
+	q := `SELECT ` + runColumns + leaseColumns + ` FROM patchloop_run WHERE registry = ?`
 	args := []any{f.Registry}
 	if f.WorkflowID != "" {
 		q += ` AND workflow_id = ?`
@@ -218,7 +226,7 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]*Run, error) {
 // LatestRuns returns, per image, the run of a task of a workflow in the
 // latest cycle that has one, ordered by image.
 func (s *Store) LatestRuns(ctx context.Context, workflowID, task string) ([]*Run, error) {
-	return s.runs(ctx, `SELECT `+runColumns+` FROM (
+	return s.runs(ctx, `SELECT `+runColumns+leaseColumns+` FROM (
 			SELECT *, ROW_NUMBER() OVER (PARTITION BY image ORDER BY cycle DESC) AS rn
 			FROM patchloop_run WHERE workflow_id = ? AND task = ?) latest
 		WHERE rn = 1 ORDER BY image`, workflowID, task)
@@ -227,10 +235,25 @@ func (s *Store) LatestRuns(ctx context.Context, workflowID, task string) ([]*Run
 // LatestRunsWithStatus returns, per image, the newest run of a task in a
 // registry with the given status, across workflows old and current.
 func (s *Store) LatestRunsWithStatus(ctx context.Context, registry, task, status string) ([]*Run, error) {
-	return s.runs(ctx, `SELECT `+runColumns+` FROM (
+	return s.runs(ctx, `SELECT `+runColumns+leaseColumns+` FROM (
 			SELECT *, ROW_NUMBER() OVER (PARTITION BY image ORDER BY created_at DESC, id DESC) AS rn
 			FROM patchloop_run WHERE registry = ? AND task = ? AND status = ?) latest
 		WHERE rn = 1 ORDER BY image`, registry, task, status)
+}
+
+// ownedBy is the condition FinishRun and RequeueRun add for an owner.
+func ownedBy(owner string) string {
+	if owner == "" {
+		return ""
+	}
+	return ` AND owner = ?`
+}
+
+func ownerArgs(owner string) []any {
+	if owner == "" {
+		return nil
+	}
+	return []any{owner}
 }
 
 func (s *Store) runs(ctx context.Context, query string, args ...any) ([]*Run, error) {

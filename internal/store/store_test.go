@@ -109,13 +109,14 @@ func TestStore(t *testing.T) {
 				t.Fatalf("colliding insert = %v, %v, id %s", ok, err, other.ID)
 			}
 			open := []string{"Queued", "Running"}
-			if ok, err := s.StartRun(ctx, "aaaa", open, "Running", t0); err != nil || !ok {
-				t.Fatalf("start = %v, %v", ok, err)
+			testLease(t, s, "aaaa")
+			if ok, err := s.FinishRun(ctx, "aaaa", open, "b", "Succeeded", []byte(`{"fixable":1}`), "", t0.Add(time.Minute)); err != nil || ok {
+				t.Fatalf("finish by a lost owner = %v, %v", ok, err)
 			}
-			if ok, err := s.FinishRun(ctx, "aaaa", open, "Succeeded", []byte(`{"fixable":1}`), "", t0.Add(time.Minute)); err != nil || !ok {
+			if ok, err := s.FinishRun(ctx, "aaaa", open, "c", "Succeeded", []byte(`{"fixable":1}`), "", t0.Add(time.Minute)); err != nil || !ok {
 				t.Fatalf("finish = %v, %v", ok, err)
 			}
-			if ok, err := s.FinishRun(ctx, "aaaa", open, "Failed", nil, "late", t0); err != nil || ok {
+			if ok, err := s.FinishRun(ctx, "aaaa", open, "", "Failed", nil, "late", t0); err != nil || ok {
 				t.Fatalf("finishing a finished run = %v, %v", ok, err)
 			}
 			if n, err := s.CancelRuns(ctx, "wf1", open, "Canceled", t0); err != nil || n != 1 {
@@ -182,5 +183,58 @@ func TestOpenSQLiteRefusesEmptyFile(t *testing.T) {
 		if err := db.Close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// testLease walks a queued run through claims, heartbeats and releases:
+// a live lease is never taken, a lapsed one is.
+func testLease(t *testing.T, s *store.Store, id string) {
+	t.Helper()
+	ctx := context.Background()
+	queued, hour := []string{"Queued"}, time.Hour
+	if ok, err := s.ClaimRun(ctx, id, queued, "Running", "a", 1, hour, t0); err != nil || !ok {
+		t.Fatalf("claim by a = %v, %v", ok, err)
+	}
+	if ok, err := s.ClaimRun(ctx, id, queued, "Running", "b", 1, hour, t0); err != nil || ok {
+		t.Fatalf("claim by b of a live lease = %v, %v", ok, err)
+	}
+	if ok, err := s.Heartbeat(ctx, id, "b", "Running"); err != nil || ok {
+		t.Fatalf("heartbeat by b = %v, %v", ok, err)
+	}
+	if ok, err := s.Heartbeat(ctx, id, "a", "Running"); err != nil || !ok {
+		t.Fatalf("heartbeat by a = %v, %v", ok, err)
+	}
+	if runs, err := s.LapsedRuns(ctx, "Running", hour); err != nil || len(runs) != 0 {
+		t.Fatalf("lapsed an hour ago = %+v, %v", runs, err)
+	}
+	runs, err := s.LapsedRuns(ctx, "Running", 0)
+	if err != nil || len(runs) != 1 || runs[0].Owner != "a" || runs[0].JobID != 1 || runs[0].HeartbeatAt == nil || runs[0].Attempts != 1 {
+		t.Fatalf("lapsed now = %+v, %v", runs, err)
+	}
+	if ok, err := s.ReleaseRun(ctx, id, "a", "Running", hour, "Queued", "lost", nil); err != nil || ok {
+		t.Fatalf("release of a live lease = %v, %v", ok, err)
+	}
+	if ok, err := s.ReleaseRun(ctx, id, "a", "Running", 0, "Queued", "lost", nil); err != nil || !ok {
+		t.Fatalf("release = %v, %v", ok, err)
+	}
+	if ok, err := s.Heartbeat(ctx, id, "a", "Running"); err != nil || ok {
+		t.Fatalf("heartbeat after the release = %v, %v", ok, err)
+	}
+	if ok, err := s.ClaimRun(ctx, id, queued, "Running", "b", 2, hour, t0); err != nil || !ok {
+		t.Fatalf("claim by b = %v, %v", ok, err)
+	}
+	if ok, err := s.SetPushing(ctx, id, "a", "Running", "x"); err != nil || ok {
+		t.Fatalf("push by a = %v, %v", ok, err)
+	}
+	if ok, err := s.SetPushing(ctx, id, "b", "Running", `{"patchedImage":"app:1.0-1"}`); err != nil || !ok {
+		t.Fatalf("push by b = %v, %v", ok, err)
+	}
+	// A lapsed lease (timeout 0) is claimed straight from Running.
+	if ok, err := s.ClaimRun(ctx, id, queued, "Running", "c", 3, 0, t0); err != nil || !ok {
+		t.Fatalf("claim of a lapsed lease = %v, %v", ok, err)
+	}
+	r, err := s.Run(ctx, id)
+	if err != nil || r.Owner != "c" || r.JobID != 3 || r.Attempts != 3 || r.Pushing != `{"patchedImage":"app:1.0-1"}` || r.Error != "lost" {
+		t.Fatalf("run = %+v, %v", r, err)
 	}
 }

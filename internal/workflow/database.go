@@ -2,7 +2,9 @@ package workflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/riverqueue/river"
@@ -26,18 +28,37 @@ func openDatabase(ctx context.Context, database string, cfg *river.Config, opts 
 	return openSQLite(ctx, strings.TrimPrefix(database, "sqlite://"), cfg, opts)
 }
 
+// errLocked says another engine has the SQLite file open.
+var errLocked = errors.New("in use by another process: a SQLite database serves one engine (use PostgreSQL for several)")
+
+// lockedDB is a SQLite database with the lock that makes this engine its
+// only user: what it finds running at start is then an orphan.
+type lockedDB struct {
+	*store.SQLiteDB
+	lock io.Closer
+}
+
+// Close closes the database, then drops the lock.
+func (l lockedDB) Close() error { return errors.Join(l.SQLiteDB.Close(), l.lock.Close()) }
+
 func openSQLite(ctx context.Context, path string, cfg *river.Config, opts Options) (store.DB, jobQueue, error) {
-	db, err := store.OpenSQLite(ctx, path)
+	lock, err := lockFile(path + ".lock")
 	if err != nil {
+		return nil, nil, fmt.Errorf("sqlite database %s: %w", path, err)
+	}
+	sdb, err := store.OpenSQLite(ctx, path)
+	if err != nil {
+		_ = lock.Close()
 		return nil, nil, err
 	}
+	db := lockedDB{SQLiteDB: sdb, lock: lock}
 	if err := store.New(db).Migrate(ctx); err != nil {
 		_ = db.Close()
 		return nil, nil, err
 	}
 	// SQLite cannot notify idle workers of new jobs: they poll.
 	cfg.PollOnly = true
-	q, err := newRiverQueue(ctx, riversqlite.New(db.SQL()), cfg, opts.Logger)
+	q, err := newRiverQueue(ctx, riversqlite.New(sdb.SQL()), cfg, opts.Logger)
 	if err != nil {
 		_ = db.Close()
 		return nil, nil, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -34,12 +35,15 @@ type Engine struct {
 
 	wake    chan struct{}
 	running sync.Map // *task → workflow ID, the tasks running here
+	// swept is when the last completed sweep began (Unix nanoseconds).
+	swept atomic.Int64
 
-	mu       sync.Mutex
-	started  bool
-	stopLoop context.CancelFunc
-	loopDone chan struct{}
-	closed   bool
+	mu        sync.Mutex
+	started   bool
+	stopLoop  context.CancelFunc
+	loopDone  chan struct{}
+	sweepDone chan struct{}
+	closed    bool
 }
 
 var _ Service = (*Engine)(nil)
@@ -118,8 +122,10 @@ func (e *Engine) riverConfig() *river.Config {
 	}
 }
 
-// Start starts the task workers and the scheduler. A cycle that came due
-// while no engine ran is started at once (only the latest one).
+// Start starts the task workers, the scheduler and the sweeper of runs
+// whose worker died. A cycle that came due while no engine ran is started
+// at once (only the latest one). On SQLite, which one process uses, the
+// runs and jobs a crashed process left running are queued again first.
 func (e *Engine) Start(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -129,12 +135,18 @@ func (e *Engine) Start(ctx context.Context) error {
 	if e.started {
 		return nil
 	}
+	if e.db.Dialect() == store.SQLite {
+		if err := e.sweep(ctx, 0); err != nil {
+			return fmt.Errorf("workflow engine: recover runs left running: %w", err)
+		}
+	}
 	if err := e.queue.start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	e.stopLoop, e.loopDone, e.started = cancel, make(chan struct{}), true
+	e.stopLoop, e.loopDone, e.sweepDone, e.started = cancel, make(chan struct{}), make(chan struct{}), true
 	go e.schedulerLoop(loopCtx, e.loopDone)
+	go e.sweepLoop(loopCtx, e.sweepDone)
 	return nil
 }
 
@@ -150,6 +162,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 	e.started = false
 	e.stopLoop()
 	<-e.loopDone
+	<-e.sweepDone
 	return e.queue.stop(ctx)
 }
 

@@ -228,7 +228,7 @@ func (f *fixture) runCycle(t testing.TB, e *Engine, d time.Duration) {
 // waitIdle waits until no run of the registry is queued or running.
 func waitIdle(t testing.TB, e *Engine, host string) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		n, err := e.store.CountRuns(context.Background(), host, openStatuses)
 		if err != nil {
@@ -247,7 +247,7 @@ func waitIdle(t testing.TB, e *Engine, host string) {
 // waitFor polls cond until it holds.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
@@ -339,7 +339,7 @@ func (g *gate) waitEntered(t *testing.T) {
 	t.Helper()
 	select {
 	case <-g.entered:
-	case <-time.After(30 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("no package download reached the mirror")
 	}
 }

@@ -27,6 +27,8 @@ const (
 	DefaultSchedulerInterval = 30 * time.Second
 	DefaultPollInterval      = time.Second
 	DefaultStopTimeout       = 30 * time.Second
+	DefaultHeartbeatInterval = 15 * time.Second
+	DefaultLeaseTimeout      = 2 * time.Minute
 )
 
 // River queue names, one per task, each with its own worker count.
@@ -89,6 +91,17 @@ type Options struct {
 	// canceling them; canceled tasks are queued again and resume at the
 	// next start (default 30 s).
 	StopTimeout time.Duration
+	// HeartbeatInterval is how often a running task renews the lease on
+	// its run, and how often every engine looks for lapsed leases
+	// (default 15 s).
+	HeartbeatInterval time.Duration
+	// LeaseTimeout is how old a running task's last heartbeat may get
+	// before its worker is presumed dead: any engine then queues the run
+	// again (its River job becomes available) or fails it when no attempt
+	// is left. A task that cannot renew its lease for half as long stops
+	// itself, so that a run never has two live attempts (default 2 min;
+	// at least three heartbeats).
+	LeaseTimeout time.Duration
 	// Clock is the scheduler's clock (default SystemClock).
 	Clock Clock
 	// Name identifies this process in claimed cycles (default
@@ -133,6 +146,11 @@ func (o Options) withDefaults() (Options, error) {
 	setDefault(&o.SchedulerInterval, DefaultSchedulerInterval)
 	setDefault(&o.PollInterval, DefaultPollInterval)
 	setDefault(&o.StopTimeout, DefaultStopTimeout)
+	setDefault(&o.HeartbeatInterval, DefaultHeartbeatInterval)
+	setDefault(&o.LeaseTimeout, DefaultLeaseTimeout)
+	if o.LeaseTimeout < 3*o.HeartbeatInterval {
+		return o, fmt.Errorf("workflow engine: lease timeout %s: want at least three heartbeat intervals (%s)", o.LeaseTimeout, 3*o.HeartbeatInterval)
+	}
 	if o.Clock == nil {
 		o.Clock = SystemClock{}
 	}

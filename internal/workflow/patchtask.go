@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -43,6 +44,9 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 	e := t.e
 	orig := a.Repository + ":" + a.Tag
 	res := RunResult{ScannedImage: a.ScannedImage}
+	if prev, ok, err := t.landedPush(ctx, a); err != nil || ok {
+		return StatusSucceeded, prev, err
+	}
 	if err := t.checkPatchRoom(ctx, a); err != nil {
 		return "", res, err
 	}
@@ -67,6 +71,9 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 		Convention: a.Convention,
 		WorkDir:    e.opts.WorkDir,
 		Logger:     t.log,
+		BeforePush: func(ctx context.Context, out *patch.Result) error {
+			return t.recordPush(ctx, a, res, out)
+		},
 	})
 	switch {
 	case err != nil && ctx.Err() == nil && permanentPatchError(err):
@@ -95,6 +102,54 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 	res.PatchedDigest = out.Digest
 	t.log.InfoContext(ctx, "pushed patched image", "image", res.PatchedImage, "digest", out.Digest, "fixed", len(out.Fixed))
 	return StatusSucceeded, res, nil
+}
+
+// recordPush records, under the run's lease, the result of the push about
+// to happen; without the lease nothing is pushed.
+func (t *task) recordPush(ctx context.Context, a PatchArgs, res RunResult, out *patch.Result) error {
+	res.Fixable = len(out.Fixed)
+	res.PatchedImage = a.Repository + ":" + out.Tag
+	res.PatchedDigest = out.Digest
+	ok, err := t.e.store.SetPushing(ctx, t.ref.RunID, t.owner, string(StatusRunning), string(encodeResult(res)))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return t.whyNotHeld(ctx, t.e.store)
+	}
+	return nil
+}
+
+// landedPush returns the result an earlier attempt recorded before its
+// push when the push landed (the tag names the recorded digest): a retry
+// of a patch whose worker died after pushing finishes with it instead of
+// pushing a second tag.
+func (t *task) landedPush(ctx context.Context, a PatchArgs) (RunResult, bool, error) {
+	run, err := t.e.store.Run(ctx, t.ref.RunID)
+	if err != nil || run.Pushing == "" {
+		return RunResult{}, false, err
+	}
+	var prev RunResult
+	if err := json.Unmarshal([]byte(run.Pushing), &prev); err != nil || prev.PatchedImage == "" {
+		return RunResult{}, false, nil
+	}
+	ref, err := t.e.opts.Registry.ParseReference(a.Registry + "/" + prev.PatchedImage)
+	if err != nil {
+		return RunResult{}, false, nil
+	}
+	desc, err := t.e.opts.Registry.Resolve(ctx, ref)
+	switch {
+	case registry.IsNotFound(err):
+		t.log.InfoContext(ctx, "the previous attempt's push did not land; patching again", "image", prev.PatchedImage)
+		return RunResult{}, false, nil
+	case err != nil:
+		return RunResult{}, false, err
+	case desc.Digest.String() != prev.PatchedDigest:
+		t.log.InfoContext(ctx, "the previous attempt's push did not land; patching again", "image", prev.PatchedImage, "digest", desc.Digest)
+		return RunResult{}, false, nil
+	}
+	t.log.InfoContext(ctx, "the previous attempt pushed the patched image; not patching again", "image", prev.PatchedImage, "digest", prev.PatchedDigest)
+	return prev, true, nil
 }
 
 // checkPatchRoom fails a patch at once when the lineage already has patch

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +25,15 @@ type jobQueue interface {
 	// cancelTagged cancels every unfinished job carrying tag and returns
 	// how many it canceled.
 	cancelTagged(ctx context.Context, tag string) (int, error)
+	// runningSince returns the jobs running since before horizon.
+	runningSince(ctx context.Context, horizon time.Time) ([]*rivertype.JobRow, error)
+	// jobTx returns a job, nil when there is none, inside a store
+	// transaction.
+	jobTx(ctx context.Context, native any, id int64) (*rivertype.JobRow, error)
+	// rescueTx moves a running job whose attempt began at
+	// job.AttemptedAt (and no later one) to state, recording reason as
+	// the attempt's error, inside a store transaction.
+	rescueTx(ctx context.Context, native any, job *rivertype.JobRow, state rivertype.JobState, reason string) error
 }
 
 // riverQueue is a jobQueue over one River client.
@@ -103,6 +113,80 @@ func (q *riverQueue[TTx]) cancelTagged(ctx context.Context, tag string) (int, er
 		}
 		params = params.After(res.LastCursor)
 	}
+}
+
+func (q *riverQueue[TTx]) runningSince(ctx context.Context, horizon time.Time) ([]*rivertype.JobRow, error) {
+	exec := q.client.Driver().GetExecutor()
+	var out []*rivertype.JobRow
+	var after int64
+	for {
+		jobs, err := exec.JobGetStuck(ctx, &riverdriver.JobGetStuckParams{AfterID: after, Max: 100, StuckHorizon: horizon})
+		if err != nil {
+			return nil, fmt.Errorf("list running jobs: %w", err)
+		}
+		out = append(out, jobs...)
+		if len(jobs) < 100 {
+			return out, nil
+		}
+		after = jobs[len(jobs)-1].ID
+	}
+}
+
+// executorTx returns River's executor over a store transaction.
+func (q *riverQueue[TTx]) executorTx(native any) (riverdriver.ExecutorTx, error) {
+	tx, ok := native.(TTx)
+	if !ok {
+		return nil, fmt.Errorf("river: transaction is a %T", native)
+	}
+	return q.client.Driver().UnwrapExecutor(tx), nil
+}
+
+func (q *riverQueue[TTx]) jobTx(ctx context.Context, native any, id int64) (*rivertype.JobRow, error) {
+	exec, err := q.executorTx(native)
+	if err != nil {
+		return nil, err
+	}
+	job, err := exec.JobGetByID(ctx, &riverdriver.JobGetByIDParams{ID: id})
+	if errors.Is(err, rivertype.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get job %d: %w", id, err)
+	}
+	return job, nil
+}
+
+func (q *riverQueue[TTx]) rescueTx(ctx context.Context, native any, job *rivertype.JobRow, state rivertype.JobState, reason string) error {
+	exec, err := q.executorTx(native)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	errJSON, err := json.Marshal(rivertype.AttemptError{At: now, Attempt: job.Attempt, Error: reason})
+	if err != nil {
+		return err
+	}
+	var finalized *time.Time
+	if state != rivertype.JobStateAvailable && state != rivertype.JobStateRetryable {
+		finalized = &now
+	}
+	if job.AttemptedAt == nil {
+		return fmt.Errorf("rescue job %d: it has no attempt", job.ID)
+	}
+	_, err = exec.JobRescueMany(ctx, &riverdriver.JobRescueManyParams{
+		ID:          []int64{job.ID},
+		Error:       [][]byte{errJSON},
+		FinalizedAt: []*time.Time{finalized},
+		ScheduledAt: []time.Time{now},
+		State:       []string{string(state)},
+		// Only the attempt that began at AttemptedAt: River keeps
+		// attempted_at to the millisecond on SQLite.
+		StuckHorizon: job.AttemptedAt.Add(time.Millisecond),
+	})
+	if err != nil {
+		return fmt.Errorf("rescue job %d: %w", job.ID, err)
+	}
+	return nil
 }
 
 // retryPolicy waits base before the second attempt and four times longer

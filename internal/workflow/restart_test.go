@@ -2,6 +2,8 @@ package workflow
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +26,12 @@ func TestRestartMidCycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	g.waitEntered(t)
+	// The scans of the clean images may still run; the stop must find
+	// only the patch running, or a scan resumes (and starts twice).
+	waitFor(t, "the four scans to finish", func() bool {
+		scans := runsOf(t, e, f.host, TaskScan)
+		return len(scans) == 4 && !slices.ContainsFunc(scans, func(r Run) bool { return isOpen(string(r.Status)) })
+	})
 	if err := e.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -107,4 +115,26 @@ func storedRuns(t *testing.T, path, host, task string) []*store.Run {
 		t.Fatal(err)
 	}
 	return runs
+}
+
+// TestSQLiteOneEngine: a second engine on a SQLite file in use fails with
+// a clear error (it would take the first one's running runs for orphans);
+// once the first closes, it opens.
+func TestSQLiteOneEngine(t *testing.T) {
+	f := newFixture(t)
+	e := f.start(t)
+	_, err := New(context.Background(), f.options())
+	if !errors.Is(err, errLocked) || !strings.Contains(err.Error(), f.database) {
+		t.Fatalf("second engine: %v", err)
+	}
+	if err := e.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e2, err := New(context.Background(), f.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e2.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -2,6 +2,8 @@ package workflow
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -68,16 +70,42 @@ func (e *Engine) flushLog(ctx context.Context, runID string, buf *runLog) {
 // RunLog shows the progress of long patches.
 const logFlushInterval = 5 * time.Second
 
-// flushLoop stores a task's log every logFlushInterval until stop closes.
-func (e *Engine) flushLoop(ctx context.Context, runID string, buf *runLog, stop <-chan struct{}) {
-	ticker := time.NewTicker(logFlushInterval)
+// leaseLoop renews a task's lease every HeartbeatInterval and stores its
+// log every logFlushInterval, until stop closes. A task whose lease is
+// gone, or that could not renew it for half the lease timeout (the
+// database is unreachable), is canceled: by then a sweeper may be about
+// to hand its run to another attempt.
+func (e *Engine) leaseLoop(ctx context.Context, t *task, stop <-chan struct{}) {
+	ticker := time.NewTicker(e.opts.HeartbeatInterval)
 	defer ticker.Stop()
+	renewed, flushed := time.Now(), time.Now()
 	for {
 		select {
 		case <-stop:
 			return
 		case <-ticker.C:
-			e.flushLog(ctx, runID, buf)
+		}
+		ok, err := e.store.Heartbeat(ctx, t.ref.RunID, t.owner, string(StatusRunning))
+		switch {
+		case err == nil && ok:
+			renewed = time.Now()
+		case err == nil:
+			cause := t.whyNotHeld(ctx, e.store)
+			if !errors.Is(cause, errCanceled) {
+				cause = errLeaseLost
+			}
+			t.cancel(cause)
+			return
+		case time.Since(renewed) > e.opts.LeaseTimeout/2:
+			t.log.ErrorContext(ctx, "cannot renew the lease on the run; stopping", "error", err)
+			t.cancel(fmt.Errorf("%w: %w", errLeaseLost, err))
+			return
+		default:
+			e.log.WarnContext(ctx, "renewing the lease on a run", "run", t.ref.RunID, "error", err)
+		}
+		if time.Since(flushed) >= logFlushInterval {
+			e.flushLog(ctx, t.ref.RunID, t.buf)
+			flushed = time.Now()
 		}
 	}
 }

@@ -17,9 +17,17 @@ import (
 // openStatuses are the states of a run that has not finished.
 var openStatuses = []string{string(StatusQueued), string(StatusStarted), string(StatusRunning)}
 
+// claimable are the states of a run an attempt may claim outright; a
+// Running run only once its lease lapsed.
+var claimable = []string{string(StatusQueued), string(StatusStarted)}
+
 // errCanceled says a run was canceled (CancelRuns, Delete) before it
 // could finish.
 var errCanceled = errors.New("canceled")
+
+// errLeaseLost says an attempt no longer holds its run's lease: it could
+// not renew it in time, and another attempt may run the run.
+var errLeaseLost = errors.New("lease on the run lost")
 
 // permanentError is an error retrying cannot fix.
 type permanentError struct{ err error }
@@ -37,8 +45,9 @@ type task struct {
 	job      *rivertype.JobRow
 	log      *slog.Logger
 	buf      *runLog
+	owner    string // the lease's holder: this attempt
 	cancel   context.CancelCauseFunc
-	stopLogs chan struct{} // stops the periodic log flush
+	stopLogs chan struct{} // stops the lease and log loop
 	finished bool          // the run's final state is already stored
 }
 
@@ -56,7 +65,7 @@ func (e *Engine) begin(ctx context.Context, ref JobRef, job *rivertype.JobRow) (
 	e.running.Store(t, ref.WorkflowID)
 	e.flushLog(ctx, ref.RunID, t.buf)
 	t.stopLogs = make(chan struct{})
-	go e.flushLoop(context.WithoutCancel(ctx), ref.RunID, t.buf, t.stopLogs)
+	go e.leaseLoop(context.WithoutCancel(ctx), t, t.stopLogs)
 	return t, ctx, nil
 }
 
@@ -70,7 +79,7 @@ func (e *Engine) cancelLocal(workflowID string) {
 	})
 }
 
-// start loads the run and marks it Running.
+// start loads the run, claims its lease and marks it Running.
 func (e *Engine) start(ctx context.Context, ref JobRef, job *rivertype.JobRow) (*task, error) {
 	run, err := e.store.Run(ctx, ref.RunID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -89,20 +98,40 @@ func (e *Engine) start(ctx context.Context, ref JobRef, job *rivertype.JobRow) (
 		return nil, err
 	}
 	if canceled {
-		if _, err := e.store.FinishRun(ctx, run.ID, openStatuses, string(StatusCanceled), run.Result, "", e.clock.Now()); err != nil {
+		if _, err := e.store.FinishRun(ctx, run.ID, claimable, "", string(StatusCanceled), run.Result, "", e.clock.Now()); err != nil {
 			return nil, err
 		}
 		return nil, river.JobCancel(errCanceled)
 	}
-	ok, err := e.store.StartRun(ctx, run.ID, openStatuses, string(StatusRunning), e.clock.Now())
-	if err != nil || !ok {
+	owner := fmt.Sprintf("%s job %d attempt %d", e.opts.Name, job.ID, job.Attempt)
+	ok, err := e.store.ClaimRun(ctx, run.ID, claimable, string(StatusRunning), owner, job.ID, e.opts.LeaseTimeout, e.clock.Now())
+	if err != nil {
 		return nil, err
 	}
-	t := &task{e: e, ref: ref, job: job, buf: &runLog{}}
+	if !ok {
+		return nil, e.unclaimed(ctx, ref.RunID)
+	}
+	t := &task{e: e, ref: ref, job: job, owner: owner, buf: &runLog{}}
 	t.log = newRunLogger(e.log, t.buf, slog.String("task", job.Kind), slog.String("run", run.ID),
 		slog.String("registry", ref.Registry), slog.Int64("cycle", ref.Cycle))
 	t.log.InfoContext(ctx, "run started", "attempt", job.Attempt, "of", job.MaxAttempts)
 	return t, nil
+}
+
+// unclaimed is what Work returns when a job could not claim its run:
+// nothing when the run finished meanwhile; otherwise another attempt
+// holds a live lease on it (its job was rescued while it ran), and the
+// job looks again once that lease could have lapsed.
+func (e *Engine) unclaimed(ctx context.Context, runID string) error {
+	run, err := e.store.Run(ctx, runID)
+	if err != nil {
+		return err
+	}
+	if !isOpen(run.Status) {
+		return nil
+	}
+	e.log.InfoContext(ctx, "run held by another attempt; looking again later", "run", runID, "owner", run.Owner)
+	return river.JobSnooze(e.opts.LeaseTimeout)
 }
 
 func isOpen(status string) bool {
@@ -117,15 +146,28 @@ func isOpen(status string) bool {
 // finishTx stores the run's final state inside tx, with the work that
 // must happen together with it (queuing the next task).
 func (t *task) finishTx(ctx context.Context, tx *store.Store, status RunStatus, res RunResult) error {
-	ok, err := tx.FinishRun(ctx, t.ref.RunID, openStatuses, string(status), encodeResult(res), "", t.e.clock.Now())
+	ok, err := tx.FinishRun(ctx, t.ref.RunID, openStatuses, t.owner, string(status), encodeResult(res), "", t.e.clock.Now())
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return errCanceled
+		return t.whyNotHeld(ctx, tx)
 	}
 	t.finished = true
 	return nil
+}
+
+// whyNotHeld says why the attempt no longer holds its run: errCanceled
+// when the run was canceled, errLeaseLost otherwise.
+func (t *task) whyNotHeld(ctx context.Context, s *store.Store) error {
+	run, err := s.Run(ctx, t.ref.RunID)
+	if err != nil {
+		return err
+	}
+	if run.Status == string(StatusCanceled) {
+		return errCanceled
+	}
+	return errLeaseLost
 }
 
 // end stores the attempt's outcome (unless finishTx did) and its log, and
@@ -144,15 +186,30 @@ func (t *task) end(ctx context.Context, status RunStatus, res RunResult, err err
 	defer e.flushLog(sctx, t.ref.RunID, t.buf)
 	now := e.clock.Now()
 	finish := func(status RunStatus, msg string) error {
-		_, ferr := e.store.FinishRun(sctx, t.ref.RunID, openStatuses, string(status), encodeResult(res), msg, now)
+		_, ferr := e.store.FinishRun(sctx, t.ref.RunID, openStatuses, t.owner, string(status), encodeResult(res), msg, now)
 		return ferr
 	}
 	switch {
+	case err == nil && t.finished:
+		// Stored already; a lease lost since then no longer matters.
+		t.log.InfoContext(ctx, "run finished", "status", status)
+		return nil
+	case errors.Is(err, errLeaseLost) || errors.Is(context.Cause(ctx), errLeaseLost):
+		// Another attempt may hold the run now: leave it alone. The error
+		// has River look at the job again; an attempt that cannot claim
+		// the run does nothing.
+		t.log.WarnContext(ctx, "lease on the run lost; the attempt stops without recording an outcome", "error", err)
+		return fmt.Errorf("attempt %d: %w", t.job.Attempt, errLeaseLost)
 	case err == nil:
-		if !t.finished {
-			if ferr := finish(status, ""); ferr != nil {
-				return ferr
-			}
+		ok, ferr := e.store.FinishRun(sctx, t.ref.RunID, openStatuses, t.owner, string(status), encodeResult(res), "", now)
+		if ferr != nil {
+			return ferr
+		}
+		if !ok {
+			// Canceled or taken over meanwhile: River looks at the job
+			// again, and an attempt finds the run as it is now.
+			t.log.WarnContext(ctx, "the run's outcome was not stored: the attempt no longer holds the run", "status", status)
+			return fmt.Errorf("attempt %d: %w", t.job.Attempt, t.whyNotHeld(sctx, e.store))
 		}
 		t.log.InfoContext(ctx, "run finished", "status", status)
 		return nil
@@ -167,7 +224,7 @@ func (t *task) end(ctx context.Context, status RunStatus, res RunResult, err err
 		// The engine is stopping: River queues the job again without
 		// counting the attempt, and the next engine resumes it.
 		t.log.InfoContext(ctx, "run interrupted; it resumes when an engine starts")
-		if _, ferr := e.store.RequeueRun(sctx, t.ref.RunID, openStatuses, string(StatusQueued), ""); ferr != nil {
+		if _, ferr := e.store.RequeueRun(sctx, t.ref.RunID, openStatuses, t.owner, string(StatusQueued), ""); ferr != nil {
 			return ferr
 		}
 		return fmt.Errorf("interrupted: %w", ctx.Err())
@@ -181,7 +238,7 @@ func (t *task) end(ctx context.Context, status RunStatus, res RunResult, err err
 		return river.JobCancel(err)
 	}
 	t.log.WarnContext(ctx, "attempt failed; retrying", "attempt", t.job.Attempt, "of", t.job.MaxAttempts, "error", err)
-	if _, ferr := e.store.RequeueRun(sctx, t.ref.RunID, openStatuses, string(StatusQueued), err.Error()); ferr != nil {
+	if _, ferr := e.store.RequeueRun(sctx, t.ref.RunID, openStatuses, t.owner, string(StatusQueued), err.Error()); ferr != nil {
 		return ferr
 	}
 	return err

@@ -161,7 +161,7 @@ func TestServeKilledMidPatchPostgres(t *testing.T) {
 }
 
 // crashToken is the API token of the crash tests' serve processes.
-const crashToken = "crash-recovery-test-token"
+const crashToken = "crash-recovery-test-token-0123456789abcdef"
 
 // crashFixture is a signed APT repository with the fix, a vulnerability
 // database, a vulnerable image and a clean one.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/patchloop/patchloop/internal/patch"
+	_ "github.com/patchloop/patchloop/internal/patch/apt" // the engine needs a patcher
 	"github.com/patchloop/patchloop/internal/registry"
 	"github.com/patchloop/patchloop/internal/workflow"
 )

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/patchloop/patchloop/internal/patch"
+	_ "github.com/patchloop/patchloop/internal/patch/apt" // the engine needs a patcher
 	"github.com/patchloop/patchloop/internal/registry"
 	"github.com/patchloop/patchloop/internal/testutil/vulndbtest"
 	"github.com/patchloop/patchloop/internal/vulndb"

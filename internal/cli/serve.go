@@ -188,8 +188,7 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 	vulnDBDir := cmp.Or(f.patch.db, dbDir(dataDir))
 	svc, closeEngine, err := startEngine(ctx, engineOptions{
 		DataDir: dataDir, VulnDBDir: vulnDBDir, DatabaseURL: f.databaseURL, Concurrency: f.concurrency, MaxImages: f.maxImages,
-		IgnoreFile: f.ignoreFile,
-		Registry:   reg, Patch: patchCfg, Logger: log,
+		Registry: reg, Patch: patchCfg, Logger: log, IgnoreFile: f.ignoreFile,
 		UpdateDB: func(context.Context) error {
 			if f.patch.skipDBUpdate || f.patch.db != "" {
 				return nil

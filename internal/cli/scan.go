@@ -204,7 +204,7 @@ func imageHost(arg string) string {
 	return r.Context().RegistryStr()
 }
 
-func runScan(cmd *cobra.Command, s *streams, f *scanFlags, arg string) error {
+func runScan(cmd *cobra.Command, s *streams, f *scanFlags, arg string) (err error) {
 	c, err := f.check()
 	if err != nil {
 		return err
@@ -219,6 +219,7 @@ func runScan(cmd *cobra.Command, s *streams, f *scanFlags, arg string) error {
 		ctx, cancel = context.WithTimeoutCause(ctx, f.timeout, fmt.Errorf("scan: --timeout %s reached", f.timeout))
 		defer cancel()
 		cmd.SetContext(ctx)
+		defer func() { err = timeoutCause(ctx, err) }()
 	}
 	progress := s.err
 	if f.quiet {
@@ -261,7 +262,7 @@ func runScan(cmd *cobra.Command, s *streams, f *scanFlags, arg string) error {
 		fmt.Fprintf(progress, "Scanning %s%s…\n", arg, inParens(t.Platform))
 		rep, err := scan.Scan(ctx, t.Image, db, t.Options(opts))
 		if err != nil {
-			return timeoutCause(ctx, err)
+			return err
 		}
 		switch {
 		case !rep.Supported():
@@ -349,8 +350,9 @@ func loadIgnoreFlag(cmd *cobra.Command, path string) (*scan.Ignore, error) {
 
 // timeoutCause replaces a deadline error with the --timeout message.
 func timeoutCause(ctx context.Context, err error) error {
-	if errors.Is(err, context.DeadlineExceeded) && context.Cause(ctx) != nil && !errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
-		return fmt.Errorf("%w: %w", context.Cause(ctx), err)
+	cause := context.Cause(ctx)
+	if err != nil && cause != nil && !errors.Is(cause, context.DeadlineExceeded) && !errors.Is(err, cause) {
+		return fmt.Errorf("%w: %w", cause, err)
 	}
 	return err
 }

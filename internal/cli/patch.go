@@ -7,15 +7,18 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/patchloop/patchloop/internal/ospkg"
 	"github.com/patchloop/patchloop/internal/patch"
+	"github.com/patchloop/patchloop/internal/platform"
 	"github.com/patchloop/patchloop/internal/registry"
 	"github.com/patchloop/patchloop/internal/scan"
 	"github.com/patchloop/patchloop/internal/tags"
@@ -24,7 +27,10 @@ import (
 
 // patchFlags are the flags of `patchloop patch`.
 type patchFlags struct {
+	image          string
 	report         string
+	tagSuffix      string
+	ignoreFile     string
 	db             string
 	skipDBUpdate   bool
 	dbRepositories []string
@@ -45,7 +51,7 @@ type patchFlags struct {
 func newPatchCommand(s *streams) *cobra.Command {
 	var f patchFlags
 	cmd := &cobra.Command{
-		Use:   "patch IMAGE",
+		Use:   "patch IMAGE | patch -i IMAGE",
 		Short: "Patch an image's fixable OS-package vulnerabilities and push it under a patch tag",
 		Long: `Patch upgrades the OS packages of an image that have fixed vulnerabilities,
 without rebuilding it: it appends one layer holding the new packages' files
@@ -68,7 +74,15 @@ The tag is the next incremental patch tag (TAG-1, TAG-2, …) or, with
 --tag-convention floating, TAG-patched (overwritten); --tag overrides both.
 Maintainer scripts (apk: install scripts and triggers) are not run; the output names the packages that had
 some. An image with nothing to fix is left alone (exit code 0, no tag).
---dry-run prints the plan without downloading packages or pushing.`,
+--dry-run prints the plan without downloading packages or pushing.
+
+Copa's spellings work too: -i IMAGE, -r REPORT, -t TAG, and --tag-suffix S
+(push under ORIGINAL-S). --report may name a directory holding one Trivy
+JSON report per platform (any *.json in it): each platform is patched from
+the report whose Metadata.ImageConfig has its os and architecture, and a
+platform without one is left as it is. Vulnerability IDs listed in
+./.trivyignore (or --ignorefile FILE, Trivy's format with exp: dates) are
+not fixed.`,
 		Example: `  # Patch an image, scanning it first
   patchloop patch localhost:5000/app:1.0
 
@@ -77,20 +91,35 @@ some. An image with nothing to fix is left alone (exit code 0, no tag).
       --apt-mirror http://mirror.local/debian --vex app.vex.json
 
   # Show what would change
-  patchloop patch localhost:5000/app:1.0 --dry-run`,
-		Args: cobra.ExactArgs(1),
+  patchloop patch localhost:5000/app:1.0 --dry-run
+
+  # As Copa spells it, with one Trivy report per platform in ./reports
+  patchloop patch -i localhost:5000/app:1.0 -r ./reports -t 1.0-fixed`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runPatch(cmd, s, &f, args[0])
+			arg := f.image
+			switch {
+			case len(args) == 1 && f.image != "":
+				return usagef("name the image once: as an argument or with -i, not both")
+			case len(args) == 1:
+				arg = args[0]
+			case f.image == "":
+				return usagef("patch needs an image: patchloop patch IMAGE (or -i IMAGE)")
+			}
+			return runPatch(cmd, s, &f, arg)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.report, "report", "", "Trivy JSON report of the image (default: scan the image)")
+	fl.StringVarP(&f.image, "image", "i", "", "the image to patch (Copa's spelling; the same as the IMAGE argument)")
+	fl.StringVarP(&f.report, "report", "r", "", "Trivy JSON report of the image, or a directory of one report per platform (default: scan the image)")
+	fl.StringVar(&f.ignoreFile, "ignorefile", scan.DefaultIgnoreFile, "do not fix the vulnerability IDs listed in this file (Trivy's .trivyignore format)")
 	fl.StringVar(&f.db, "db", "", "use the vulnerability database in this directory as it is (no update)")
 	fl.BoolVar(&f.skipDBUpdate, "skip-db-update", false, "do not update the database in <data-dir>/db first")
 	fl.StringSliceVar(&f.dbRepositories, "db-repository", nil, "database artifact repositories to update from, in order (repeatable)")
 	fl.StringVar(&f.dataDir, "data-dir", defaultDataDir, "directory holding the database (db/), the scan cache (cache/) and downloaded packages (apt/, apk/)")
 	fl.StringVar(&f.convention, "tag-convention", string(tags.Incremental), "patch tag convention: incremental (TAG-N) or floating (TAG-patched)")
-	fl.StringVar(&f.tag, "tag", "", "push under this tag instead of the convention's")
+	fl.StringVarP(&f.tag, "tag", "t", "", "push under this tag instead of the convention's")
+	fl.StringVar(&f.tagSuffix, "tag-suffix", "", "push under ORIGINAL-SUFFIX instead of the convention's tag (Copa's flag)")
 	fl.StringArrayVar(&f.mirrors, "apt-mirror", nil, "replace every apt source URI with URL, or one with FROM=TO (repeatable)")
 	fl.StringVar(&f.keyring, "keyring", "", "verify repositories with this keyring (.gpg or .asc) instead of the keys the image trusts")
 	fl.StringArrayVar(&f.apkMirrors, "apk-mirror", nil, "replace the base of every apk repository with URL, or a URL prefix with FROM=TO (repeatable)")
@@ -117,6 +146,12 @@ func (f *patchFlags) check() (outputFormat, tags.Convention, error) {
 	}
 	if f.db != "" && len(f.dbRepositories) > 0 {
 		return "", "", usagef("--db-repository has no effect with --db, which uses a database as it is")
+	}
+	if f.tag != "" && f.tagSuffix != "" {
+		return "", "", usagef("--tag and --tag-suffix both name the tag; give one")
+	}
+	if f.tagSuffix != "" && (strings.ContainsAny(f.tagSuffix, ":/@") || strings.TrimSpace(f.tagSuffix) != f.tagSuffix) {
+		return "", "", usagef("--tag-suffix %q: want the end of a tag, for example patched", f.tagSuffix)
 	}
 	if f.vex != "" && f.dryRun {
 		return "", "", usagef("--vex has no effect with --dry-run, which pushes nothing")
@@ -166,6 +201,14 @@ func runPatch(cmd *cobra.Command, s *streams, f *patchFlags, arg string) error {
 	if strings.HasPrefix(arg, "oci:") {
 		return usagef("patch needs a registry reference to push to, not %q", arg)
 	}
+	tag, err := f.tagFor(arg)
+	if err != nil {
+		return err
+	}
+	ignore, err := loadIgnoreFlag(cmd, f.ignoreFile)
+	if err != nil {
+		return err
+	}
 	ctx := cmd.Context()
 	client, err := f.reg.client(s, imageHost(arg))
 	if err != nil {
@@ -183,16 +226,25 @@ func runPatch(cmd *cobra.Command, s *streams, f *patchFlags, arg string) error {
 		Client:     client,
 		Patchers:   patchers,
 		Convention: conv,
-		Tag:        f.tag,
+		Tag:        tag,
 		DryRun:     f.dryRun,
 		Logger:     stderrLogger(s),
 	}
 	if f.report != "" {
-		if opts.Report, err = readReportFile(f.report); err != nil {
+		reports, dir, err := readReports(f.report)
+		if err != nil {
 			return err
 		}
+		for _, r := range reports {
+			ignore.Apply(r, time.Now())
+		}
+		if dir {
+			opts.PlatformReports = reports
+		} else {
+			opts.Report = reports[0]
+		}
 	} else {
-		db, scanner, err := f.scanner(cmd, s, client, arg)
+		db, scanner, err := f.scanner(cmd, s, client, arg, ignore)
 		if err != nil {
 			return err
 		}
@@ -215,6 +267,65 @@ func runPatch(cmd *cobra.Command, s *streams, f *patchFlags, arg string) error {
 	return writePatchText(s.out, res)
 }
 
+// tagFor is the tag --tag or --tag-suffix names for the image arg; empty
+// means the convention's.
+func (f *patchFlags) tagFor(arg string) (string, error) {
+	if f.tagSuffix == "" {
+		return f.tag, nil
+	}
+	ref, err := name.ParseReference(arg)
+	if err != nil {
+		return "", usagef("%v", err)
+	}
+	t, ok := ref.(name.Tag)
+	if !ok {
+		return "", usagef("--tag-suffix needs an image named by tag, not by digest (%s); use --tag", arg)
+	}
+	return t.TagStr() + "-" + f.tagSuffix, nil
+}
+
+// readReports reads --report: one Trivy JSON report, or every *.json
+// report in a directory (dir is true then). A directory without reports,
+// or two reports of one platform, is an error naming the files.
+func readReports(path string) (reports []*scan.Report, dir bool, err error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, false, usagef("--report: %v", err)
+	}
+	if !fi.IsDir() {
+		rep, err := readReportFile(path)
+		if err != nil {
+			return nil, false, err
+		}
+		return []*scan.Report{rep}, false, nil
+	}
+	files, err := filepath.Glob(filepath.Join(path, "*.json"))
+	if err != nil {
+		return nil, true, usagef("--report %s: %v", path, err)
+	}
+	if len(files) == 0 {
+		return nil, true, usagef("--report %s: the directory holds no *.json report", path)
+	}
+	byPlatform := map[string]string{}
+	for _, file := range files {
+		rep, err := readReportFile(file)
+		if err != nil {
+			return nil, true, err
+		}
+		cfg := rep.Metadata.ImageConfig
+		if cfg.OS == "" || cfg.Architecture == "" {
+			return nil, true, usagef("--report %s: Metadata.ImageConfig names no os and architecture, so it cannot be matched to a platform", file)
+		}
+		plat := platform.String(cfg.Platform())
+		if other, ok := byPlatform[plat]; ok {
+			return nil, true, usagef("--report %s: %s and %s are both reports of %s; keep one", path, filepath.Base(other), filepath.Base(file), plat)
+		}
+		byPlatform[plat] = file
+		reports = append(reports, rep)
+	}
+	return reports, true, nil
+}
+
 // readReportFile reads a Trivy JSON report.
 func readReportFile(path string) (*scan.Report, error) {
 	fh, err := os.Open(path)
@@ -231,7 +342,7 @@ func readReportFile(path string) (*scan.Report, error) {
 
 // scanner opens the vulnerability database as `patchloop scan` does
 // (updating it unless told not to) and returns a scanner over it.
-func (f *patchFlags) scanner(cmd *cobra.Command, s *streams, client *registry.Client, arg string) (*vulndb.DB, patch.Scanner, error) {
+func (f *patchFlags) scanner(cmd *cobra.Command, s *streams, client *registry.Client, arg string, ignore *scan.Ignore) (*vulndb.DB, patch.Scanner, error) {
 	dir := f.db
 	if dir == "" {
 		dir = dbDir(f.dataDir)
@@ -253,7 +364,7 @@ func (f *patchFlags) scanner(cmd *cobra.Command, s *streams, client *registry.Cl
 	log := stderrLogger(s)
 	scanner := func(ctx context.Context, img v1.Image, platform string) (*scan.Report, error) {
 		fmt.Fprintf(s.err, "Scanning %s%s…\n", arg, inParens(platform))
-		return scan.Scan(ctx, img, db, scan.Options{Cache: cache, Logger: log, ArtifactName: arg})
+		return scan.Scan(ctx, img, db, scan.Options{Cache: cache, Logger: log, ArtifactName: arg, Ignore: ignore})
 	}
 	return db, scanner, nil
 }

@@ -337,7 +337,10 @@ func TestScanUpdatesDBAndCachesInventory(t *testing.T) {
 
 func TestScanBadInput(t *testing.T) {
 	for _, args := range [][]string{
-		{"scan", "x/y:1", "-o", "xml"},
+		{"scan", "x/y:1", "-f", "xml"},
+		{"scan", "x/y:1", "-f", "sarif", "-o", "json"},
+		{"scan", "x/y:1", "--ignore-unfixed", "--include-unfixed"},
+		{"scan", "x/y:1", "--ignorefile", "no-such-ignore-file"},
 		{"scan", "x/y:1", "--severity", "SEVERE"},
 		{"scan", "x/y:1", "--platform", "amd64"},
 		{"scan", "x/y:1", "--exit-code", "-1"},

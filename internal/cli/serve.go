@@ -21,6 +21,7 @@ import (
 	"github.com/patchloop/patchloop/internal/redact"
 	"github.com/patchloop/patchloop/internal/registry"
 	"github.com/patchloop/patchloop/internal/registry/embedded"
+	"github.com/patchloop/patchloop/internal/scan"
 	"github.com/patchloop/patchloop/internal/server"
 	"github.com/patchloop/patchloop/internal/workflow"
 )
@@ -31,6 +32,7 @@ type serveFlags struct {
 	databaseURL string
 	concurrency int
 	maxImages   int
+	ignoreFile  string
 	embedded    string
 	htpasswd    string
 	token       string
@@ -90,6 +92,7 @@ request needs one of its users; the service itself then logs in with
 	fl.StringVar(&f.databaseURL, "database-url", "", "PostgreSQL database, postgres://… (default: SQLite in --data-dir)")
 	fl.IntVar(&f.concurrency, "concurrency", 4, "how many scans run at once (patches: half as many, at least 1)")
 	fl.IntVar(&f.maxImages, "max-images", workflow.DefaultMaxImages, "safety limit: a cycle whose config selects more images fails")
+	fl.StringVar(&f.ignoreFile, "ignorefile", "", "ignore file in Trivy's .trivyignore format that every scan and patch task reads anew (the IDs in force are neither counted as fixable nor patched)")
 	fl.StringVar(&f.embedded, "embedded-registry", "", "also serve an OCI registry on this address, for example 127.0.0.1:5000 (unauthenticated without --embedded-registry-htpasswd: loopback or a trusted network only)")
 	fl.StringVar(&f.htpasswd, "embedded-registry-htpasswd", "", "require the users of this htpasswd file (bcrypt entries) on the embedded registry")
 	fl.StringVar(&f.token, "token", "", "API token clients must present, at least 32 characters (default: $PATCHLOOP_TOKEN, else generated once)")
@@ -111,6 +114,12 @@ request needs one of its users; the service itself then logs in with
 func (f *serveFlags) check() error {
 	if f.maxImages < 1 {
 		return usagef("--max-images %d: must be at least 1", f.maxImages)
+	}
+	if f.ignoreFile != "" {
+		// Checked now so a typo fails at start, not in every task.
+		if _, err := scan.LoadIgnore(f.ignoreFile, false); err != nil {
+			return usagef("--ignorefile: %v", err)
+		}
 	}
 	if f.htpasswd != "" && f.embedded == "" {
 		return usagef("--embedded-registry-htpasswd needs --embedded-registry")
@@ -187,6 +196,7 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 	svc, closeEngine, err := startEngine(ctx, engineOptions{
 		DataDir: dataDir, VulnDBDir: vulnDBDir, DatabaseURL: f.databaseURL, Concurrency: f.concurrency, MaxImages: f.maxImages,
 		Registry: reg, Patch: patchCfg, Logger: log, HeartbeatInterval: f.heartbeat, LeaseTimeout: f.lease,
+		IgnoreFile: f.ignoreFile,
 		UpdateDB: func(context.Context) error {
 			if f.patch.skipDBUpdate || f.patch.db != "" {
 				return nil

@@ -20,6 +20,7 @@ type engineOptions struct {
 	DatabaseURL string // empty: SQLite in DataDir
 	Concurrency int
 	MaxImages   int
+	IgnoreFile  string // serve --ignorefile
 	Registry    *registry.Client
 	Patch       patch.Config
 	Logger      *slog.Logger
@@ -54,6 +55,7 @@ func startEngine(ctx context.Context, o engineOptions) (workflow.Service, func(c
 		ScanCacheDir: cacheDir(o.DataDir),
 		Patch:        o.Patch,
 		MaxImages:    o.MaxImages,
+		IgnoreFile:   o.IgnoreFile,
 		ScanWorkers:  o.Concurrency,
 		PatchWorkers: max(1, o.Concurrency/2),
 		Logger:       o.Logger,

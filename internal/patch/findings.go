@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/patchloop/patchloop/internal/scan"
 )
 
@@ -40,4 +42,25 @@ func FindingsFromReport(rep *scan.Report) []Finding {
 		return cmp.Or(strings.Compare(a.PkgName, b.PkgName), strings.Compare(a.VulnerabilityID, b.VulnerabilityID))
 	})
 	return out
+}
+
+// ReportForPlatform returns the report whose image config names plat
+// ("os/arch[/variant]"): same OS and architecture, and the same variant
+// when both name one. It returns nil when none does.
+func ReportForPlatform(reports []*scan.Report, plat string) *scan.Report {
+	want, err := v1.ParsePlatform(plat)
+	if err != nil {
+		return nil
+	}
+	for _, r := range reports {
+		cfg := r.Metadata.ImageConfig
+		if cfg.OS != want.OS || cfg.Architecture != want.Architecture {
+			continue
+		}
+		if cfg.Variant != "" && want.Variant != "" && cfg.Variant != want.Variant {
+			continue
+		}
+		return r
+	}
+	return nil
 }

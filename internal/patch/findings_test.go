@@ -28,3 +28,27 @@ func TestFindingsFromReport(t *testing.T) {
 		t.Fatalf("findings = %+v, want %+v", got, want)
 	}
 }
+
+func TestReportForPlatform(t *testing.T) {
+	report := func(os, arch, variant string) *scan.Report {
+		r := &scan.Report{ArtifactName: os + "/" + arch + "/" + variant}
+		r.Metadata.ImageConfig.OS, r.Metadata.ImageConfig.Architecture, r.Metadata.ImageConfig.Variant = os, arch, variant
+		return r
+	}
+	reports := []*scan.Report{report("linux", "amd64", ""), report("linux", "arm", "v6"), report("linux", "arm", "v7"), report("linux", "arm64", "")}
+	for plat, want := range map[string]string{
+		"linux/amd64":    "linux/amd64/",
+		"linux/arm/v7":   "linux/arm/v7",
+		"linux/arm64/v8": "linux/arm64/", // the config names no variant
+		"linux/s390x":    "",
+		"not a platform": "",
+	} {
+		got := ""
+		if r := patch.ReportForPlatform(reports, plat); r != nil {
+			got = r.ArtifactName
+		}
+		if got != want {
+			t.Errorf("%s: got %q, want %q", plat, got, want)
+		}
+	}
+}

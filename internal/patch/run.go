@@ -35,7 +35,13 @@ type Options struct {
 	// Report, when set, lists the findings of every platform (a report
 	// read with --report); otherwise Scan is called per platform.
 	Report *scan.Report
-	Scan   Scanner
+	// PlatformReports, when set, are one report per platform (a report
+	// directory, as Copa reads one): each platform is patched from the
+	// report whose Metadata.ImageConfig has its OS and architecture (and
+	// variant, when both name one); a platform without a report is left
+	// as it is.
+	PlatformReports []*scan.Report
+	Scan            Scanner
 	// Convention and Tag choose the tag (see ChooseTag).
 	Convention tags.Convention
 	Tag        string
@@ -111,7 +117,7 @@ func Run(ctx context.Context, ref string, opts Options) (*Result, error) {
 	if len(opts.Patchers) == 0 {
 		return nil, errors.New("patch: no patchers")
 	}
-	if opts.Report == nil && opts.Scan == nil {
+	if opts.Report == nil && opts.Scan == nil && len(opts.PlatformReports) == 0 {
 		return nil, errors.New("patch: neither a report nor a scanner")
 	}
 	r := &runner{opts: opts, log: opts.Logger, now: opts.Now}
@@ -211,6 +217,10 @@ func (r *runner) run(ctx context.Context, arg string) (*Result, error) {
 // findings.
 const skipNothing = "nothing to fix"
 
+// skipNoReport is the Skipped reason of a platform that no report of a
+// report directory describes.
+const skipNoReport = "no report for this platform"
+
 // patchIndex patches every Linux image of an index, as platform.Walk
 // finds them; attestations, artifacts, other platforms and images of
 // nested indexes keep their descriptors. It returns nil when no platform
@@ -292,6 +302,12 @@ func (r *runner) patchImage(ctx context.Context, arg string, img v1.Image, plat 
 		}
 	}
 	rep := r.opts.Report
+	if len(r.opts.PlatformReports) > 0 {
+		if rep = ReportForPlatform(r.opts.PlatformReports, pr.Platform); rep == nil {
+			pr.Skipped = skipNoReport
+			return nil, pr, nil
+		}
+	}
 	if rep == nil {
 		if rep, err = r.opts.Scan(ctx, img, pr.Platform); err != nil {
 			return nil, pr, err

@@ -51,6 +51,26 @@ type Report struct {
 	Platform string `json:"-"`
 	// Stats says how the scan went; not written to JSON.
 	Stats Stats `json:"-"`
+	// Packages are the OS packages found, for SBOM formats; not written
+	// to JSON (Trivy writes them only with --list-all-pkgs).
+	Packages []Package `json:"-"`
+}
+
+// Package is one installed OS package.
+type Package struct {
+	// ID is Trivy's PkgID ("name@version").
+	ID string
+	// Name is the binary package name.
+	Name string
+	// Version is the installed version, "[epoch:]version[-release]".
+	Version string
+	// Arch is the package's architecture, when recorded.
+	Arch string
+	// SrcName and SrcVersion name the source package.
+	SrcName    string
+	SrcVersion string
+	// PURL is the package URL Trivy gives the package.
+	PURL string
 }
 
 // Warning is something a scan could not check.
@@ -139,6 +159,21 @@ type Result struct {
 	Type string `json:"Type,omitempty"`
 	// Vulnerabilities are the findings, sorted as Trivy sorts them.
 	Vulnerabilities []DetectedVulnerability `json:"Vulnerabilities,omitempty"`
+	// ModifiedFindings are the findings an ignore file set aside, under
+	// the name Trivy gives them with --show-suppressed.
+	ModifiedFindings []ModifiedFinding `json:"ExperimentalModifiedFindings,omitempty"`
+}
+
+// ModifiedFinding is a finding set aside by an ignore file, as Trivy
+// writes it: Type "vulnerability", Status "ignored", the file as Source
+// and the line as Statement.
+type ModifiedFinding struct {
+	Type      string
+	Status    string
+	Statement string
+	Source    string
+	// Finding is the finding as it would have been reported.
+	Finding *DetectedVulnerability
 }
 
 // PkgIdentifier identifies a package; Patchloop fills PURL only.

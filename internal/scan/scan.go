@@ -1,10 +1,13 @@
 package scan
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -33,6 +36,9 @@ type Options struct {
 	Reference   string
 	RepoTags    []string
 	RepoDigests []string
+	// Ignore, when set, moves the findings its rules in force name to
+	// each result's ModifiedFindings (see Ignore.Apply).
+	Ignore *Ignore
 	// Now gives the current time (end of life, report time); nil means
 	// time.Now.
 	Now func() time.Time
@@ -104,6 +110,7 @@ func scan(ctx context.Context, img v1.Image, db database, opts Options) (*Report
 		return nil, fmt.Errorf("scan image %s: %w", name, err)
 	}
 	rep.Stats = Stats{Packages: len(inv.Packages), LayersRead: len(inv.LayersRead), FromCache: inv.FromCache}
+	rep.Packages = packages(inv)
 	family := inv.OS.Family
 	rep.Metadata.OS = &OS{
 		Family: string(family),
@@ -134,6 +141,7 @@ func scan(ctx context.Context, img v1.Image, db database, opts Options) (*Report
 		Type:            string(family),
 		Vulnerabilities: filterFindings(found, opts.Severities, opts.IncludeUnfixed),
 	}}
+	opts.Ignore.Apply(rep, now())
 	return rep, nil
 }
 
@@ -170,4 +178,25 @@ func imageMetadata(img v1.Image) (Metadata, string, error) {
 		md.Layers = append(md.Layers, Layer{Digest: l.Digest.String(), DiffID: l.DiffID.String()})
 	}
 	return md, platform.String(cfg.Platform()), nil
+}
+
+// packages lists the inventory's packages for Report.Packages, sorted by
+// name and version.
+func packages(inv *ospkg.Inventory) []Package {
+	out := make([]Package, 0, len(inv.Packages))
+	for _, p := range inv.Packages {
+		out = append(out, Package{
+			ID:         p.ID,
+			Name:       p.Name,
+			Version:    p.FullVersion(),
+			Arch:       p.Arch,
+			SrcName:    p.SrcName,
+			SrcVersion: p.SrcFullVersion(),
+			PURL:       packageURL(inv.OS, p),
+		})
+	}
+	slices.SortFunc(out, func(a, b Package) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Version, b.Version), strings.Compare(a.Arch, b.Arch))
+	})
+	return out
 }

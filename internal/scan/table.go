@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -22,7 +23,9 @@ type TableOptions struct {
 // WriteTable prints reports as text: for each, its target underlined, a
 // summary line as Trivy prints it ("Total: 3 (UNKNOWN: 0, LOW: 1, MEDIUM:
 // 0, HIGH: 1, CRITICAL: 1)") and a table of findings with the columns
-// PACKAGE, INSTALLED, FIXED, VULNERABILITY, SEVERITY (and STATUS). When
+// PACKAGE, INSTALLED, FIXED, VULNERABILITY, SEVERITY (and STATUS); a line
+// "Ignored: N (by FILE)" follows the summary when an ignore file set
+// findings aside. When
 // there are several reports the platform is named in each heading. An
 // unsupported image gets a line saying why it was not scanned.
 func WriteTable(w io.Writer, reports []*Report, opts TableOptions) error {
@@ -49,6 +52,9 @@ func writeReportTable(w *bufio.Writer, r *Report, multi bool, opts TableOptions)
 	for _, res := range r.Results {
 		heading(w, res.Target+suffix)
 		fmt.Fprintln(w, summaryLine(res.Vulnerabilities, opts.Severities))
+		if line := ignoredLine(res.ModifiedFindings); line != "" {
+			fmt.Fprintln(w, line)
+		}
 		if len(res.Vulnerabilities) == 0 {
 			continue
 		}
@@ -68,6 +74,25 @@ func writeReportTable(w *bufio.Writer, r *Report, multi bool, opts TableOptions)
 		}
 		_ = tw.Flush() // errors surface in the final bufio flush
 	}
+}
+
+// ignoredLine counts the findings an ignore file set aside ("Ignored: 2
+// (by .trivyignore)"); empty when there are none.
+func ignoredLine(ms []ModifiedFinding) string {
+	n, sources := 0, []string{}
+	for _, m := range ms {
+		if m.Status != FindingStatusIgnored {
+			continue
+		}
+		n++
+		if !slices.Contains(sources, m.Source) {
+			sources = append(sources, m.Source)
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Ignored: %d (by %s)", n, strings.Join(sources, ", "))
 }
 
 // heading prints a title underlined with '=', after a blank line.

@@ -67,6 +67,11 @@ type Options struct {
 	// WorkDir holds temporary patch files; empty means the system's
 	// temporary directory.
 	WorkDir string
+	// IgnoreFile, when set, is an ignore file in Trivy's .trivyignore
+	// format (serve --ignorefile) that every scan and patch task reads
+	// anew: the IDs its lines in force name are neither counted as fixable
+	// nor patched. A missing or malformed file fails the task.
+	IgnoreFile string
 	// MaxImages fails a trigger whose config selects more images
 	// (default DefaultMaxImages).
 	MaxImages int

@@ -51,6 +51,10 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 		return "", res, err
 	}
 	t.log.InfoContext(ctx, "patching", "image", orig, "convention", a.Convention)
+	ignore, err := e.loadIgnore()
+	if err != nil {
+		return "", res, err
+	}
 	vdb, err := e.openVulnDB(ctx)
 	if err != nil {
 		return "", res, err
@@ -58,7 +62,7 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 	defer vdb.Close()
 	var reports []*scan.Report // one per platform scanned, for the severity counts
 	scanner := func(ctx context.Context, img v1.Image, platform string) (*scan.Report, error) {
-		rep, err := scan.Scan(ctx, img, vdb, scan.Options{Cache: e.scanCache, ArtifactName: orig, Logger: t.log})
+		rep, err := scan.Scan(ctx, img, vdb, scan.Options{Cache: e.scanCache, ArtifactName: orig, Logger: t.log, Ignore: ignore})
 		if err == nil {
 			reports = append(reports, rep)
 		}

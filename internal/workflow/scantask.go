@@ -57,6 +57,10 @@ func (t *task) scan(ctx context.Context, a ScanArgs) (RunStatus, RunResult, erro
 	if err != nil {
 		return "", res, err
 	}
+	ignore, err := e.loadIgnore()
+	if err != nil {
+		return "", res, err
+	}
 	vdb, err := e.openVulnDB(ctx)
 	if err != nil {
 		return "", res, err
@@ -64,9 +68,12 @@ func (t *task) scan(ctx context.Context, a ScanArgs) (RunStatus, RunResult, erro
 	defer vdb.Close()
 	unsupported, supported, eosl := "", 0, false
 	for _, tg := range targets {
-		rep, err := scan.Scan(ctx, tg.Image, vdb, tg.Options(scan.Options{Cache: e.scanCache, Logger: t.log}))
+		rep, err := scan.Scan(ctx, tg.Image, vdb, tg.Options(scan.Options{Cache: e.scanCache, Logger: t.log, Ignore: ignore}))
 		if err != nil {
 			return "", res, err
+		}
+		if n := rep.Ignored(); n > 0 {
+			t.log.InfoContext(ctx, "findings ignored", "platform", tg.Platform, "count", n, "file", ignore.Source)
 		}
 		for _, w := range rep.Warnings {
 			t.log.WarnContext(ctx, "package not checked", "platform", tg.Platform, "package", w.PkgName, "version", w.InstalledVersion, "reason", w.Message)
@@ -141,4 +148,18 @@ func (t *task) queuePatch(ctx context.Context, a ScanArgs, res RunResult) error 
 		args.RunID = run.ID
 		return e.queue.insertTx(ctx, native, []river.InsertManyParams{{Args: args, InsertOpts: e.insertOpts(args.JobRef)}})
 	})
+}
+
+// loadIgnore reads the engine's ignore file (nil when none is set). A
+// file that cannot be read or parsed fails the task without retrying:
+// an operator has to fix it.
+func (e *Engine) loadIgnore() (*scan.Ignore, error) {
+	if e.opts.IgnoreFile == "" {
+		return nil, nil
+	}
+	ig, err := scan.LoadIgnore(e.opts.IgnoreFile, false)
+	if err != nil {
+		return nil, permanent(err)
+	}
+	return ig, nil
 }

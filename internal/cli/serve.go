@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -36,6 +37,8 @@ type serveFlags struct {
 	token       string
 	authHost    string
 	maxDBAge    time.Duration
+	logFormat   string
+	logLevel    string
 	// dataDir, dbRepositories, skipDBUpdate, mirrors and keyring mean
 	// what they mean to patchloop patch.
 	patch patchFlags
@@ -100,8 +103,27 @@ request needs one of its users; the service itself then logs in with
 	fl.StringVar(&f.patch.keyring, "keyring", "", "verify APT repositories with this keyring instead of the keys each image trusts")
 	fl.StringArrayVar(&f.patch.apkMirrors, "apk-mirror", nil, "replace the base of every apk repository with URL, or a URL prefix with FROM=TO (repeatable)")
 	fl.StringVar(&f.patch.apkKeyring, "apk-keyring", "", "verify apk indexes with these RSA public keys (a PEM file or a directory of them) instead of each image's etc/apk/keys")
+	fl.StringVar(&f.logFormat, "log-format", "text", "format of the service's log on stderr: text or json")
+	fl.StringVar(&f.logLevel, "log-level", "info", "lowest level logged: debug, info, warn or error (River's own lines are debug)")
 	f.patch.reg.register(cmd)
 	return cmd
+}
+
+// serveLogger returns the service's logger on w, in format (text or json)
+// from level (debug, info, warn, error) up, with passwords masked.
+func serveLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "text":
+		return slog.New(redact.Handler(slog.NewTextHandler(w, opts))), nil
+	case "json":
+		return slog.New(redact.Handler(slog.NewJSONHandler(w, opts))), nil
+	}
+	return nil, usagef("--log-format %q: want text or json", format)
 }
 
 func (f *serveFlags) check() error {
@@ -148,7 +170,10 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 	if err != nil {
 		return usageError{err}
 	}
-	log := slog.New(redact.Handler(slog.NewTextHandler(s.err, nil)))
+	log, err := serveLogger(s.err, f.logFormat, f.logLevel)
+	if err != nil {
+		return err
+	}
 	m := metrics.New(log)
 	reg, err := f.patch.reg.client(s, f.authHost, registry.WithTransportWrapper(func(rt http.RoundTripper) http.RoundTripper {
 		return m.Transport("registry", rt)

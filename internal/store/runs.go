@@ -121,7 +121,7 @@ func placeholders(vals []string) (string, []any) {
 // attempt. It returns false when the run is in another state.
 func (s *Store) StartRun(ctx context.Context, id string, from []string, status string, now time.Time) (bool, error) {
 	in, args := placeholders(from)
-	n, err := s.q.Exec(ctx, `UPDATE patchloop_run SET status = ?, started_at = ?, attempts = attempts + 1
+	n, err := s.q.Exec(ctx, `UPDATE patchloop_run SET status = ?, started_at = COALESCE(started_at, ?), attempts = attempts + 1
 		WHERE id = ? AND status IN (`+in+`)`, append([]any{status, micro(now), id}, args...)...)
 	if err != nil {
 		return false, fmt.Errorf("start run %s: %w", id, err)

@@ -113,7 +113,7 @@ func (e *Engine) riverConfig() *river.Config {
 		FetchCooldown:        min(o.PollInterval, 10*time.Millisecond),
 		RescueStuckJobsAfter: longest + time.Hour,
 		SoftStopTimeout:      o.StopTimeout,
-		Logger:               e.log.With("component", "river"),
+		Logger:               riverLogger(e.log),
 		TestOnly:             o.testOnly,
 	}
 }

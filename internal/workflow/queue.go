@@ -33,7 +33,7 @@ type riverQueue[TTx any] struct {
 
 // newRiverQueue migrates River's tables and builds the client.
 func newRiverQueue[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], cfg *river.Config, log *slog.Logger) (*riverQueue[TTx], error) {
-	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: log})
+	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: riverLogger(log)})
 	if err != nil {
 		return nil, fmt.Errorf("river migrations: %w", err)
 	}

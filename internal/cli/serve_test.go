@@ -75,6 +75,8 @@ func TestServeBadFlags(t *testing.T) {
 		"openssl rand -hex 32":                    {"--token", strings.Repeat("ab", 20)},
 		`--apt-mirror "ftp://x"`:                  {"--apt-mirror", "ftp://x"},
 		"--db-repository has no effect with --db": {"--db", "x", "--db-repository", "example.com/db:2"},
+		`--log-format "xml": want text or json`:   {"--log-format", "xml"},
+		`--log-level "loud"`:                      {"--log-level", "loud"},
 	}
 	for want, args := range cases {
 		code, _, errs := run(t, "", append([]string{"serve", "--data-dir", t.TempDir()}, args...)...)

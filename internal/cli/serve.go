@@ -18,6 +18,7 @@ import (
 
 	"github.com/patchloop/patchloop/internal/client"
 	"github.com/patchloop/patchloop/internal/dashboard"
+	"github.com/patchloop/patchloop/internal/logctx"
 	"github.com/patchloop/patchloop/internal/metrics"
 	"github.com/patchloop/patchloop/internal/redact"
 	"github.com/patchloop/patchloop/internal/registry"
@@ -174,6 +175,7 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
+	ctx = logctx.With(ctx, log)
 	m := metrics.New(log)
 	reg, err := f.patch.reg.client(s, f.authHost, registry.WithTransportWrapper(func(rt http.RoundTripper) http.RoundTripper {
 		return m.Transport("registry", rt)

@@ -16,6 +16,10 @@ import (
 // Writer draws progress lines on one output. It is safe for concurrent
 // use: transfers running at once take turns on the line.
 type Writer struct {
+	// Min is the smallest transfer Transport shows (default 64 KiB):
+	// tokens, manifests and small indexes pass silently.
+	Min int64
+
 	w    io.Writer
 	on   bool
 	mu   sync.Mutex
@@ -25,7 +29,7 @@ type Writer struct {
 // New returns a Writer drawing on w when terminal is true; with terminal
 // false (a pipe, a file, -q) every method is a no-op.
 func New(w io.Writer, terminal bool) *Writer {
-	return &Writer{w: w, on: terminal && w != nil}
+	return &Writer{w: w, on: terminal && w != nil, Min: 64 << 10}
 }
 
 // Enabled reports whether p draws anything.
@@ -152,20 +156,16 @@ type transport struct {
 	next http.RoundTripper
 }
 
-// minShown is the smallest transfer worth a line: tokens, manifests and
-// small indexes pass silently.
-const minShown = 64 << 10
-
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	name := path.Base(req.URL.Path)
 	upload := req.Method == http.MethodPut || req.Method == http.MethodPatch || req.Method == http.MethodPost
 	// A streamed blob (PATCH of unknown length) or a large body is shown.
-	if req.Body != nil && upload && (req.ContentLength >= minShown || req.ContentLength < 0 && req.Method == http.MethodPatch) {
+	if req.Body != nil && upload && (req.ContentLength >= t.p.Min || req.ContentLength < 0 && req.Method == http.MethodPatch) {
 		req = req.Clone(req.Context())
 		req.Body = t.p.Reader(req.Body, "pushing "+short(name), req.ContentLength)
 	}
 	resp, err := t.next.RoundTrip(req)
-	if err != nil || req.Method != http.MethodGet || resp.StatusCode != http.StatusOK || resp.ContentLength >= 0 && resp.ContentLength < minShown {
+	if err != nil || req.Method != http.MethodGet || resp.StatusCode != http.StatusOK || resp.ContentLength >= 0 && resp.ContentLength < t.p.Min {
 		return resp, err
 	}
 	resp.Body = t.p.Reader(resp.Body, "downloading "+short(name), resp.ContentLength)

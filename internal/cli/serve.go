@@ -63,7 +63,8 @@ it (at least 32 characters: openssl rand -hex 32), otherwise one is generated
 on first start; either way it is kept in <data-dir>/token (mode 0600), where
 local commands find it. A token file group or others may read is refused.
 
-The dashboard is at http://<addr>/ (log in with the token); Prometheus
+The dashboard is at http://<addr>/ (log in with the token), River's queue
+view at /river/ (same login); Prometheus
 metrics at /metrics (bearer token), health at /healthz and readiness at
 /readyz (no token).
 
@@ -218,7 +219,13 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 		return fmt.Errorf("start the workflow engine: %w", err)
 	}
 	stop := func() error { return closeEngine(context.WithoutCancel(ctx)) }
-	srv, err := newServer(svc, m, token, vulnDBDir, f.maxDBAge, log)
+	var queue http.Handler
+	if e, ok := svc.(*workflow.Engine); ok {
+		if queue, err = e.QueueUI(ctx, dashboard.QueuePath); err != nil {
+			return errors.Join(err, stop())
+		}
+	}
+	srv, err := newServer(svc, m, token, vulnDBDir, f.maxDBAge, log, queue)
 	if err != nil {
 		return errors.Join(err, stop())
 	}
@@ -233,10 +240,11 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 	return errors.Join(srv.Serve(ctx, ln), stop())
 }
 
-// newServer returns the API server with the dashboard at /, the metrics at
-// /metrics and the readiness check at /readyz.
-func newServer(svc workflow.Service, m *metrics.Metrics, token, vulnDBDir string, maxDBAge time.Duration, log *slog.Logger) (*server.Server, error) {
-	dash, err := dashboard.New(svc, token, dashboard.Options{Logger: log, VulnDBDir: vulnDBDir})
+// newServer returns the API server with the dashboard at /, River's queue
+// view at /river/ (behind the dashboard's login), the metrics at /metrics
+// and the readiness check at /readyz.
+func newServer(svc workflow.Service, m *metrics.Metrics, token, vulnDBDir string, maxDBAge time.Duration, log *slog.Logger, queue http.Handler) (*server.Server, error) {
+	dash, err := dashboard.New(svc, token, dashboard.Options{Logger: log, VulnDBDir: vulnDBDir, Queue: queue})
 	if err != nil {
 		return nil, err
 	}

@@ -11,11 +11,14 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
+	"riverqueue.com/riverui"
 )
 
 // jobQueue is what the engine needs of River, whatever the database: the
 // SQLite driver works on *sql.Tx, the PostgreSQL one on pgx.Tx.
 type jobQueue interface {
+	// ui returns River's UI over the queue, its paths under prefix.
+	ui(prefix string, log *slog.Logger) (*riverui.Handler, error)
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	// insertTx queues jobs inside a store transaction; native is the
@@ -118,4 +121,12 @@ func (p retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 		d *= 4
 	}
 	return time.Now().Add(min(d, time.Hour))
+}
+
+func (q *riverQueue[TTx]) ui(prefix string, log *slog.Logger) (*riverui.Handler, error) {
+	return riverui.NewHandler(&riverui.HandlerOpts{
+		Endpoints: riverui.NewEndpoints(q.client, nil),
+		Logger:    log,
+		Prefix:    prefix,
+	})
 }

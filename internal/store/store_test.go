@@ -112,6 +112,17 @@ func TestStore(t *testing.T) {
 			if ok, err := s.StartRun(ctx, "aaaa", open, "Running", t0); err != nil || !ok {
 				t.Fatalf("start = %v, %v", ok, err)
 			}
+			// A second attempt keeps the first's start: the run's
+			// duration covers all its attempts.
+			if ok, err := s.RequeueRun(ctx, "aaaa", open, "Queued", "retry"); err != nil || !ok {
+				t.Fatalf("requeue = %v, %v", ok, err)
+			}
+			if ok, err := s.StartRun(ctx, "aaaa", open, "Running", t0.Add(30*time.Second)); err != nil || !ok {
+				t.Fatalf("second start = %v, %v", ok, err)
+			}
+			if run, err := s.Run(ctx, "aaaa"); err != nil || run.StartedAt == nil || !run.StartedAt.Equal(t0) || run.Attempts != 2 {
+				t.Fatalf("after two attempts: %+v, %v", run, err)
+			}
 			if ok, err := s.FinishRun(ctx, "aaaa", open, "Succeeded", []byte(`{"fixable":1}`), "", t0.Add(time.Minute)); err != nil || !ok {
 				t.Fatalf("finish = %v, %v", ok, err)
 			}

@@ -13,6 +13,7 @@ import (
 	"slices"
 
 	"github.com/patchloop/patchloop/internal/httpcache"
+	"github.com/patchloop/patchloop/internal/logctx"
 	"github.com/patchloop/patchloop/internal/ospkg"
 )
 
@@ -105,7 +106,7 @@ func (c *Client) LoadIndex(ctx context.Context, srcs []Source, arch string, kr *
 		u := s.IndexURL(arch)
 		data, err := c.cache.Get(ctx, u, maxIndexSize)
 		if httpcache.IsNotFound(err) {
-			c.log.WarnContext(ctx, "apk: repository has no index", "url", u)
+			logctx.From(ctx, c.log).WarnContext(ctx, "apk: repository has no index", "url", u)
 			continue
 		}
 		if err != nil {
@@ -248,6 +249,6 @@ func (c *Client) download(ctx context.Context, cand Candidate, dest string) erro
 	if err := os.Rename(tmp.Name(), dest); err != nil {
 		return fmt.Errorf("storing %s: %w", u, err)
 	}
-	c.log.DebugContext(ctx, "apk: fetched", "url", u, "bytes", n)
+	logctx.From(ctx, c.log).InfoContext(ctx, "apk: downloaded", "url", u, "bytes", n)
 	return nil
 }

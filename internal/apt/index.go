@@ -9,6 +9,7 @@ import (
 
 	"github.com/patchloop/patchloop/internal/deb/compression"
 	"github.com/patchloop/patchloop/internal/httpcache"
+	"github.com/patchloop/patchloop/internal/logctx"
 )
 
 // Candidate is a package offered by one suite of one repository.
@@ -53,7 +54,7 @@ func (c *Client) LoadIndex(ctx context.Context, sources []Source, arch string) (
 			return nil, err
 		}
 		if len(rel.Architectures) > 0 && !slices.Contains(rel.Architectures, arch) {
-			c.log.WarnContext(ctx, "apt: suite does not provide architecture", "uri", src.URI, "suite", src.Suite, "arch", arch)
+			logctx.From(ctx, c.log).WarnContext(ctx, "apt: suite does not provide architecture", "uri", src.URI, "suite", src.Suite, "arch", arch)
 			continue
 		}
 		for _, comp := range src.Components {
@@ -99,7 +100,7 @@ func (c *Client) packages(ctx context.Context, src Source, rel *Release, comp, a
 	if lastErr != nil {
 		return nil, fmt.Errorf("%s %s: %s listed in Release but not served: %w", src.URI, src.Suite, base, lastErr)
 	}
-	c.log.WarnContext(ctx, "apt: suite does not provide index", "uri", src.URI, "suite", src.Suite, "index", base)
+	logctx.From(ctx, c.log).WarnContext(ctx, "apt: suite does not provide index", "uri", src.URI, "suite", src.Suite, "index", base)
 	return nil, nil
 }
 
@@ -131,7 +132,7 @@ func (c *Client) parsedPackages(ctx context.Context, url string, entry IndexFile
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", url, err)
 		}
-		c.log.DebugContext(ctx, "apt: parsed index", "url", url, "packages", len(pkgs))
+		logctx.From(ctx, c.log).DebugContext(ctx, "apt: parsed index", "url", url, "packages", len(pkgs))
 		return pkgs, nil
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/patchloop/patchloop/internal/httpcache"
+	"github.com/patchloop/patchloop/internal/logctx"
 )
 
 // suiteURL is the directory of a suite's Release files and indexes.
@@ -45,7 +46,7 @@ func (c *Client) FetchRelease(ctx context.Context, src Source) (*Release, error)
 		}
 	}
 	if src.Suite != rel.Suite && src.Suite != rel.Codename {
-		c.log.WarnContext(ctx, "apt: release names another suite", "url", where, "suite", rel.Suite, "codename", rel.Codename)
+		logctx.From(ctx, c.log).WarnContext(ctx, "apt: release names another suite", "url", where, "suite", rel.Suite, "codename", rel.Codename)
 	}
 	return rel, nil
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/patchloop/patchloop/internal/httpcache"
+	"github.com/patchloop/patchloop/internal/logctx"
 )
 
 // storeDir holds verified downloads named by their SHA256.
@@ -30,7 +31,7 @@ func (c *Client) fetchVerified(ctx context.Context, url string, size int64, sum 
 	}
 	dest := filepath.Join(c.dir, storeDir, sum)
 	if storeHas(dest, size) {
-		c.log.DebugContext(ctx, "apt: cache hit", "url", url)
+		logctx.From(ctx, c.log).DebugContext(ctx, "apt: cache hit", "url", url)
 		return dest, nil
 	}
 	return c.files.Do(ctx, sum, func(ctx context.Context) (string, error) {
@@ -91,6 +92,6 @@ func (c *Client) download(ctx context.Context, url, dest string, size int64, sum
 	if err := os.Rename(tmp.Name(), dest); err != nil {
 		return fmt.Errorf("storing %s: %w", url, err)
 	}
-	c.log.DebugContext(ctx, "apt: fetched", "url", url, "bytes", n)
+	logctx.From(ctx, c.log).InfoContext(ctx, "apt: downloaded", "url", url, "bytes", n)
 	return nil
 }

@@ -25,9 +25,14 @@ const defaultDataDir = "patchloop-data"
 func dbDir(dataDir string) string    { return filepath.Join(dataDir, "db") }
 func cacheDir(dataDir string) string { return filepath.Join(dataDir, "cache") }
 
-// stderrLogger logs warnings and errors of the libraries to stderr.
+// stderrLogger logs warnings and errors of the libraries to stderr, and
+// with -v their info lines too.
 func stderrLogger(s *streams) *slog.Logger {
-	return slog.New(redact.Handler(slog.NewTextHandler(s.err, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	level := slog.LevelWarn
+	if s.verbose {
+		level = slog.LevelInfo
+	}
+	return slog.New(redact.Handler(slog.NewTextHandler(s.err, &slog.HandlerOptions{Level: level})))
 }
 
 // dbRepositoryHost is the registry host of the first database repository,

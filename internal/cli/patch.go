@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -217,6 +218,9 @@ func runPatch(cmd *cobra.Command, s *streams, f *patchFlags, arg string) error {
 	cfg, err := f.patchConfig(stderrLogger(s))
 	if err != nil {
 		return err
+	}
+	if p := s.progress(); p.Enabled() {
+		cfg.HTTPClient = &http.Client{Transport: p.Transport(nil)}
 	}
 	patchers, err := patch.New(ctx, cfg)
 	if err != nil {

@@ -27,7 +27,9 @@ func (f *registryFlags) register(cmd *cobra.Command) {
 
 // client builds a registry client for host from the flags.
 func (f *registryFlags) client(s *streams, host string, extra ...registry.Option) (*registry.Client, error) {
-	opts := append([]registry.Option{registry.WithInsecure(f.insecure)}, extra...)
+	// Progress of layer reads, downloads and pushes (serve's own wrapper,
+	// in extra, replaces it: a service draws no progress lines).
+	opts := append([]registry.Option{registry.WithInsecure(f.insecure), registry.WithTransportWrapper(s.progress().Transport)}, extra...)
 	switch {
 	case f.passwordStdin && f.username == "":
 		return nil, usagef("--password-stdin needs --username")

@@ -8,9 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/patchloop/patchloop/internal/logctx"
+	"github.com/patchloop/patchloop/internal/progress"
 
 	"github.com/patchloop/patchloop/internal/redact"
 )
@@ -52,6 +57,26 @@ func (e exitCodeError) Unwrap() error { return e.err }
 type streams struct {
 	in       io.Reader
 	out, err io.Writer
+	// quiet (-q) turns progress lines off; verbose (-v) logs the
+	// info-level story of the work (what a run log holds) to err.
+	quiet, verbose bool
+}
+
+// stderrIsTerminal reports whether w is a terminal; tests replace it.
+var stderrIsTerminal = func(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// progressMin is the smallest transfer shown; tests lower it.
+var progressMin int64 = 64 << 10
+
+// progress returns the progress line writer of the command: on stderr
+// when it is a terminal and -q was not given, else silent.
+func (s *streams) progress() *progress.Writer {
+	p := progress.New(s.err, !s.quiet && stderrIsTerminal(s.err))
+	p.Min = progressMin
+	return p
 }
 
 // NewRootCommand builds the patchloop command tree writing to the given streams.
@@ -68,6 +93,12 @@ incremental (-1 … -999) or floating (-patched) tag.`,
 		SilenceErrors: true,
 	}
 	setVersionFlag(root)
+	root.PersistentFlags().BoolVarP(&s.quiet, "quiet", "q", false, "no progress lines on the terminal")
+	root.PersistentFlags().BoolVarP(&s.verbose, "verbose", "v", false, "log what the work does (sources, packages chosen and why, downloads, pushes) to stderr")
+	// The libraries log through the command's context (logctx).
+	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+		cmd.SetContext(logctx.With(cmd.Context(), stderrLogger(s)))
+	}
 	root.SetIn(in)
 	root.SetOut(out)
 	root.SetErr(errw)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/patchloop/patchloop/internal/client"
 	"github.com/patchloop/patchloop/internal/dashboard"
+	"github.com/patchloop/patchloop/internal/logctx"
 	"github.com/patchloop/patchloop/internal/metrics"
 	"github.com/patchloop/patchloop/internal/redact"
 	"github.com/patchloop/patchloop/internal/registry"
@@ -40,6 +42,8 @@ type serveFlags struct {
 	maxDBAge    time.Duration
 	heartbeat   time.Duration
 	lease       time.Duration
+	logFormat   string
+	logLevel    string
 	// dataDir, dbRepositories, skipDBUpdate, mirrors and keyring mean
 	// what they mean to patchloop patch.
 	patch patchFlags
@@ -63,7 +67,8 @@ it (at least 32 characters: openssl rand -hex 32), otherwise one is generated
 on first start; either way it is kept in <data-dir>/token (mode 0600), where
 local commands find it. A token file group or others may read is refused.
 
-The dashboard is at http://<addr>/ (log in with the token); Prometheus
+The dashboard is at http://<addr>/ (log in with the token), River's queue
+view at /river/ (same login); Prometheus
 metrics at /metrics (bearer token), health at /healthz and readiness at
 /readyz (no token).
 
@@ -107,8 +112,27 @@ request needs one of its users; the service itself then logs in with
 	fl.StringVar(&f.patch.keyring, "keyring", "", "verify APT repositories with this keyring instead of the keys each image trusts")
 	fl.StringArrayVar(&f.patch.apkMirrors, "apk-mirror", nil, "replace the base of every apk repository with URL, or a URL prefix with FROM=TO (repeatable)")
 	fl.StringVar(&f.patch.apkKeyring, "apk-keyring", "", "verify apk indexes with these RSA public keys (a PEM file or a directory of them) instead of each image's etc/apk/keys")
+	fl.StringVar(&f.logFormat, "log-format", "text", "format of the service's log on stderr: text or json")
+	fl.StringVar(&f.logLevel, "log-level", "info", "lowest level logged: debug, info, warn or error (River's own lines are debug)")
 	f.patch.reg.register(cmd)
 	return cmd
+}
+
+// serveLogger returns the service's logger on w, in format (text or json)
+// from level (debug, info, warn, error) up, with passwords masked.
+func serveLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "text":
+		return slog.New(redact.Handler(slog.NewTextHandler(w, opts))), nil
+	case "json":
+		return slog.New(redact.Handler(slog.NewJSONHandler(w, opts))), nil
+	}
+	return nil, usagef("--log-format %q: want text or json", format)
 }
 
 func (f *serveFlags) check() error {
@@ -164,7 +188,11 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 	if err != nil {
 		return usageError{err}
 	}
-	log := slog.New(redact.Handler(slog.NewTextHandler(s.err, nil)))
+	log, err := serveLogger(s.err, f.logFormat, f.logLevel)
+	if err != nil {
+		return err
+	}
+	ctx = logctx.With(ctx, log)
 	m := metrics.New(log)
 	reg, err := f.patch.reg.client(s, f.authHost, registry.WithTransportWrapper(func(rt http.RoundTripper) http.RoundTripper {
 		return m.Transport("registry", rt)
@@ -208,7 +236,13 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 		return fmt.Errorf("start the workflow engine: %w", err)
 	}
 	stop := func() error { return closeEngine(context.WithoutCancel(ctx)) }
-	srv, err := newServer(svc, m, token, vulnDBDir, f.maxDBAge, log)
+	var queue http.Handler
+	if e, ok := svc.(*workflow.Engine); ok {
+		if queue, err = e.QueueUI(ctx, dashboard.QueuePath); err != nil {
+			return errors.Join(err, stop())
+		}
+	}
+	srv, err := newServer(svc, m, token, vulnDBDir, f.maxDBAge, log, queue)
 	if err != nil {
 		return errors.Join(err, stop())
 	}
@@ -223,10 +257,11 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 	return errors.Join(srv.Serve(ctx, ln), stop())
 }
 
-// newServer returns the API server with the dashboard at /, the metrics at
-// /metrics and the readiness check at /readyz.
-func newServer(svc workflow.Service, m *metrics.Metrics, token, vulnDBDir string, maxDBAge time.Duration, log *slog.Logger) (*server.Server, error) {
-	dash, err := dashboard.New(svc, token, dashboard.Options{Logger: log, VulnDBDir: vulnDBDir})
+// newServer returns the API server with the dashboard at /, River's queue
+// view at /river/ (behind the dashboard's login), the metrics at /metrics
+// and the readiness check at /readyz.
+func newServer(svc workflow.Service, m *metrics.Metrics, token, vulnDBDir string, maxDBAge time.Duration, log *slog.Logger, queue http.Handler) (*server.Server, error) {
+	dash, err := dashboard.New(svc, token, dashboard.Options{Logger: log, VulnDBDir: vulnDBDir, Queue: queue})
 	if err != nil {
 		return nil, err
 	}

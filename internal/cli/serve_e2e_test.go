@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"strings"
@@ -34,7 +35,7 @@ func TestServeEndToEnd(t *testing.T) {
 	if err := os.CopyFS(dbDir(dir), os.DirFS(db)); err != nil {
 		t.Fatal(err)
 	}
-	serveInProcess(t, "--data-dir", dir, "--skip-db-update", "--apt-mirror", repo.URL)
+	errb := serveInProcess(t, "--data-dir", dir, "--skip-db-update", "--apt-mirror", repo.URL, "--log-format", "json")
 	cfg := writeFile(t, "c.json", `{"version": "v1", "repositories": [
 		{"repository": "app", "tags": ["*"]}, {"repository": "quiet", "tags": ["1.0"]}]}`)
 
@@ -82,9 +83,10 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("list-runs: exit %d\n%s%s", code, out, errs)
 	}
 	code, out, errs = run(t, "", "task", "logs", "--run-id", app.Patch.ID, "--data-dir", dir)
-	if code != 0 || !strings.Contains(out, "app:1.0-1") {
+	if code != 0 || !strings.Contains(out, "app:1.0-1") || !strings.Contains(out, "apt patcher: chose package") {
 		t.Fatalf("logs: exit %d\n%s%s", code, out, errs)
 	}
+	checkServeJSONLog(t, errb.String(), app.Patch.ID)
 	code, out, errs = run(t, "", "workflow", "delete", "-y", "-r", host, "--data-dir", dir)
 	if code != 0 || !strings.HasPrefix(out, "Deleted continuouspatchv1 workflow successfully") {
 		t.Fatalf("delete: exit %d\n%s%s", code, out, errs)
@@ -136,5 +138,31 @@ func TestServeEngineBadInput(t *testing.T) {
 	code, _, errs = run(t, "", "workflow", "update", "-r", host, "--schedule", "2d", "--data-dir", dir)
 	if code != ExitError || !strings.Contains(errs, "has no continuouspatchv1 workflow") {
 		t.Fatalf("update of nothing: exit %d: %s", code, errs)
+	}
+}
+
+// checkServeJSONLog checks serve's --log-format json stderr: the
+// patcher's line for the patch run carries its run_id and image, and
+// River's migration lines are absent at info level.
+func checkServeJSONLog(t *testing.T, stderr, patchRunID string) {
+	t.Helper()
+	found := false
+	for line := range strings.SplitSeq(stderr, "\n") {
+		if !strings.HasPrefix(line, "{") {
+			continue
+		}
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("serve log line is not JSON: %v\n%s", err, line)
+		}
+		if rec["msg"] == "apt patcher: chose package" && rec["run_id"] == patchRunID {
+			found = rec["image"] != nil && strings.HasSuffix(rec["image"].(string), "/app:1.0")
+		}
+		if strings.Contains(line, "migration") {
+			t.Errorf("River's migration line at info level: %s", line)
+		}
+	}
+	if !found {
+		t.Errorf("no JSON line of the patcher with run_id %s and image app:1.0:\n%s", patchRunID, stderr)
 	}
 }

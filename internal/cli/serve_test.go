@@ -76,6 +76,8 @@ func TestServeBadFlags(t *testing.T) {
 		`--apt-mirror "ftp://x"`:                  {"--apt-mirror", "ftp://x"},
 		"--db-repository has no effect with --db": {"--db", "x", "--db-repository", "example.com/db:2"},
 		"--lease-timeout 1s":                      {"--lease-timeout", "1s"},
+		`--log-format "xml": want text or json`:   {"--log-format", "xml"},
+		`--log-level "loud"`:                      {"--log-level", "loud"},
 	}
 	for want, args := range cases {
 		code, _, errs := run(t, "", append([]string{"serve", "--data-dir", t.TempDir()}, args...)...)

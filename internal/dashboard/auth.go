@@ -151,3 +151,24 @@ func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request) {
 		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
+
+// loggedIn lets a request to the queue view through with a valid session:
+// page loads without one go to the login page, its API calls get 401.
+// Its API calls that change something (retry, cancel, delete jobs) must
+// come from this origin; River's UI sends no dashboard CSRF token, and the
+// session cookie (SameSite=Strict) is not sent by other sites.
+func (d *Dashboard) loggedIn(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		get := r.Method == http.MethodGet || r.Method == http.MethodHead
+		switch {
+		case d.session(r) == "" && get && !strings.HasPrefix(r.URL.Path, QueuePath+"/api/"):
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		case d.session(r) == "":
+			http.Error(w, "log in to the dashboard first", http.StatusUnauthorized)
+		case !get && !sameOrigin(r):
+			http.Error(w, "request from another site", http.StatusForbidden)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}

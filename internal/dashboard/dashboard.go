@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/patchloop/patchloop/internal/workflow"
@@ -44,7 +45,13 @@ type Options struct {
 	// VulnDBDir, when set, is the vulnerability database directory whose
 	// age the overview shows.
 	VulnDBDir string
+	// Queue, when set, is River's own UI (riverui, built with the prefix
+	// QueuePath), served under QueuePath to logged-in users only.
+	Queue http.Handler
 }
+
+// QueuePath is where the queue view is mounted.
+const QueuePath = "/river"
 
 // Dashboard serves the web pages. Mount it at "/" beside the API.
 type Dashboard struct {
@@ -93,6 +100,14 @@ func New(svc workflow.Service, token string, opts Options) (*Dashboard, error) {
 	d.mux.Handle("GET /runs/{id}", d.authenticated(http.HandlerFunc(d.run)))
 	d.mux.Handle("POST /workflows/{registry}/run", d.authenticated(http.HandlerFunc(d.runNow)))
 	d.mux.Handle("POST /workflows/{registry}/cancel", d.authenticated(http.HandlerFunc(d.cancel)))
+	queue := opts.Queue
+	if queue == nil {
+		queue = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			d.renderError(w, r, http.StatusNotFound, "The queue view is not available in this service.")
+		})
+	}
+	d.mux.Handle(QueuePath+"/", d.loggedIn(queue))
+	d.mux.Handle(QueuePath, http.RedirectHandler(QueuePath+"/", http.StatusSeeOther))
 	d.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		d.renderError(w, r, http.StatusNotFound, "No page "+r.URL.Path+".")
 	})
@@ -102,7 +117,11 @@ func New(svc workflow.Service, token string, opts Options) (*Dashboard, error) {
 // ServeHTTP serves one dashboard request.
 func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	if !strings.HasPrefix(r.URL.Path, QueuePath+"/") {
+		// River's UI brings its own scripts and styles; the dashboard's
+		// pages allow only their own.
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	}
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")

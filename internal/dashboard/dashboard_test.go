@@ -21,7 +21,7 @@ const testToken = "the-right-token-0123456789abcdef"
 
 // newTestDashboard returns a dashboard over a real engine on SQLite (not
 // started: the pages read, nothing runs) and its clock.
-func newTestDashboard(t *testing.T) (*Dashboard, *time.Time) {
+func newTestDashboard(t *testing.T, mods ...func(*Options)) (*Dashboard, *time.Time) {
 	t.Helper()
 	dir := t.TempDir()
 	e, err := workflow.New(context.Background(), workflow.Options{
@@ -35,7 +35,11 @@ func newTestDashboard(t *testing.T) (*Dashboard, *time.Time) {
 	}
 	t.Cleanup(func() { _ = e.Close(context.Background()) })
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	d, err := New(e, testToken, Options{Now: func() time.Time { return now }})
+	opts := Options{Now: func() time.Time { return now }}
+	for _, m := range mods {
+		m(&opts)
+	}
+	d, err := New(e, testToken, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,5 +261,43 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 	if w := request(d, "GET", "/static/app.js", nil); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "data-live") {
 		t.Errorf("GET /static/app.js: %d", w.Code)
+	}
+}
+
+// TestQueueViewBehindLogin: the queue view answers only with a session:
+// its pages redirect to the login, its API answers 401, other sites may
+// not change anything.
+func TestQueueViewBehindLogin(t *testing.T) {
+	t.Parallel()
+	d, _ := newTestDashboard(t, func(o *Options) {
+		o.Queue = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("queue " + r.URL.Path)) })
+	})
+	w := request(d, "GET", "/river/", nil)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/login?next=%2Friver%2F" {
+		t.Errorf("GET /river/ without a session: %d to %q", w.Code, w.Header().Get("Location"))
+	}
+	if w = request(d, "GET", "/river/api/jobs", nil); w.Code != http.StatusUnauthorized {
+		t.Errorf("GET /river/api/jobs without a session: %d, want 401", w.Code)
+	}
+	if w = request(d, "POST", "/river/api/jobs/cancel", nil); w.Code != http.StatusUnauthorized {
+		t.Errorf("POST without a session: %d, want 401", w.Code)
+	}
+	sess, _ := logIn(t, d)
+	if w = request(d, "GET", "/river/api/jobs", nil, sess); w.Code != http.StatusOK || w.Body.String() != "queue /river/api/jobs" {
+		t.Errorf("GET /river/api/jobs with a session: %d %q", w.Code, w.Body)
+	}
+	r := httptest.NewRequest("POST", "/river/api/jobs/cancel", nil)
+	r.AddCookie(sess)
+	r.Header.Set("Origin", "https://evil.example")
+	w = httptest.NewRecorder()
+	d.ServeHTTP(w, r)
+	if w.Code != http.StatusForbidden {
+		t.Errorf("POST from another site: %d, want 403", w.Code)
+	}
+
+	plain, _ := newTestDashboard(t)
+	sess, _ = logIn(t, plain)
+	if w = request(plain, "GET", "/river/", nil, sess); w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), "queue view is not available") {
+		t.Errorf("no queue view: %d\n%s", w.Code, w.Body)
 	}
 }

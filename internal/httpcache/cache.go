@@ -1,6 +1,8 @@
 package httpcache
 
 import (
+	"github.com/patchloop/patchloop/internal/logctx"
+
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -96,7 +98,7 @@ func (c *Cache) Get(ctx context.Context, url string, limit int64) ([]byte, error
 		defer resp.Body.Close()
 		switch {
 		case resp.StatusCode == http.StatusNotModified && cached != nil:
-			c.log.DebugContext(ctx, "http cache: not modified", "url", url)
+			logctx.From(ctx, c.log).DebugContext(ctx, "http cache: not modified", "url", url)
 			return cached, nil
 		case resp.StatusCode != http.StatusOK:
 			return nil, &StatusError{URL: url, Code: resp.StatusCode}
@@ -108,10 +110,10 @@ func (c *Cache) Get(ctx context.Context, url string, limit int64) ([]byte, error
 		if int64(len(body)) > limit {
 			return nil, fmt.Errorf("GET %s: larger than %d bytes", url, limit)
 		}
-		c.log.DebugContext(ctx, "http cache: fetched", "url", url, "bytes", len(body))
+		logctx.From(ctx, c.log).DebugContext(ctx, "http cache: fetched", "url", url, "bytes", len(body))
 		meta = cacheMeta{URL: url, ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
 		if err := writeCacheEntry(path, meta, body); err != nil {
-			c.log.WarnContext(ctx, "http cache: cannot cache", "url", url, "err", err)
+			logctx.From(ctx, c.log).WarnContext(ctx, "http cache: cannot cache", "url", url, "err", err)
 		}
 		return body, nil
 	})

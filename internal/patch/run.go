@@ -14,6 +14,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/patchloop/patchloop/internal/logctx"
 	"github.com/patchloop/patchloop/internal/ospkg"
 	"github.com/patchloop/patchloop/internal/platform"
 	"github.com/patchloop/patchloop/internal/registry"
@@ -120,10 +121,8 @@ func Run(ctx context.Context, ref string, opts Options) (*Result, error) {
 	if opts.Report == nil && opts.Scan == nil && len(opts.PlatformReports) == 0 {
 		return nil, errors.New("patch: neither a report nor a scanner")
 	}
-	r := &runner{opts: opts, log: opts.Logger, now: opts.Now}
-	if r.log == nil {
-		r.log = slog.Default()
-	}
+	// The context's logger (a task run's) wins over Options.Logger.
+	r := &runner{opts: opts, log: logctx.From(ctx, opts.Logger), now: opts.Now}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -366,6 +365,10 @@ func (r *runner) patchImage(ctx context.Context, arg string, img v1.Image, plat 
 		return nil, pr, fmt.Errorf("image %s: patched digest: %w", arg, err)
 	}
 	pr.Digest = d.String()
+	if ld, lerr := out.Layer.Digest(); lerr == nil {
+		size, _ := out.Layer.Size()
+		r.log.InfoContext(ctx, "new layer", "image", arg, "platform", pr.Platform, "layer", ld.String(), "bytes", size, "packages", len(out.Updates))
+	}
 	return newImg, pr, nil
 }
 

@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"github.com/patchloop/patchloop/internal/logctx"
+
 	"context"
 	"errors"
 	"fmt"
@@ -76,7 +78,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				return nil, err
 			}
 			wait = t.backoff(attempt)
-			t.log.DebugContext(ctx, "registry request failed, retrying", "method", req.Method, "url", req.URL.Redacted(), "attempt", attempt, "wait", wait, "err", err)
+			logctx.From(ctx, t.log).InfoContext(ctx, "registry request failed, retrying", "method", req.Method, "url", req.URL.Redacted(), "attempt", attempt, "wait", wait, "err", err)
 		case retryable(resp.StatusCode):
 			if last {
 				return resp, nil
@@ -85,7 +87,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if ra, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 				wait = min(ra, t.policy.Max)
 			}
-			t.log.DebugContext(ctx, "registry busy, retrying", "method", req.Method, "url", req.URL.Redacted(), "status", resp.StatusCode, "attempt", attempt, "wait", wait)
+			logctx.From(ctx, t.log).InfoContext(ctx, "registry busy, retrying", "method", req.Method, "url", req.URL.Redacted(), "status", resp.StatusCode, "attempt", attempt, "wait", wait)
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
 		default:

@@ -13,6 +13,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/patchloop/patchloop/internal/imagefs"
+	"github.com/patchloop/patchloop/internal/logctx"
 	"github.com/patchloop/patchloop/internal/ospkg"
 	"github.com/patchloop/patchloop/internal/platform"
 	"github.com/patchloop/patchloop/internal/vulndb"
@@ -73,10 +74,8 @@ type database interface {
 }
 
 func scan(ctx context.Context, img v1.Image, db database, opts Options) (*Report, error) {
-	log := opts.Logger
-	if log == nil {
-		log = slog.Default()
-	}
+	// The context's logger (a task run's) wins over Options.Logger.
+	log := logctx.From(ctx, opts.Logger)
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
@@ -117,7 +116,7 @@ func scan(ctx context.Context, img v1.Image, db database, opts Options) (*Report
 		Name:   inv.OS.Name,
 		EOSL:   vulndb.EOSL(string(family), inv.OS.Name, now()),
 	}
-	log.DebugContext(ctx, "inventoried image", "image", name, "os", inv.OS.String(),
+	log.InfoContext(ctx, "inventoried image", "image", name, "os", inv.OS.String(),
 		"packages", len(inv.Packages), "layers_read", len(inv.LayersRead), "from_cache", inv.FromCache)
 
 	d, ok := drivers[family]

@@ -43,7 +43,7 @@ func (s *Store) Now(ctx context.Context) (time.Time, error) {
 func (s *Store) ClaimRun(ctx context.Context, id string, from []string, running, owner string, jobID int64, timeout time.Duration, now time.Time) (bool, error) {
 	in, args := placeholders(from)
 	n, err := s.q.Exec(ctx, `UPDATE patchloop_run
-		SET status = ?, owner = ?, job_id = ?, heartbeat_at = `+s.nowMicro()+`, started_at = ?, attempts = attempts + 1
+		SET status = ?, owner = ?, job_id = ?, heartbeat_at = `+s.nowMicro()+`, started_at = COALESCE(started_at, ?), attempts = attempts + 1
 		WHERE id = ? AND (status IN (`+in+`) OR (status = ? AND `+s.lapsed()+`))`,
 		append(append([]any{running, owner, jobID, micro(now), id}, args...), running, timeout.Microseconds())...)
 	if err != nil {

@@ -220,7 +220,7 @@ func testLease(t *testing.T, s *store.Store, id string) {
 	if ok, err := s.Heartbeat(ctx, id, "a", "Running"); err != nil || ok {
 		t.Fatalf("heartbeat after the release = %v, %v", ok, err)
 	}
-	if ok, err := s.ClaimRun(ctx, id, queued, "Running", "b", 2, hour, t0); err != nil || !ok {
+	if ok, err := s.ClaimRun(ctx, id, queued, "Running", "b", 2, hour, t0.Add(30*time.Second)); err != nil || !ok {
 		t.Fatalf("claim by b = %v, %v", ok, err)
 	}
 	if ok, err := s.SetPushing(ctx, id, "a", "Running", "x"); err != nil || ok {
@@ -236,5 +236,10 @@ func testLease(t *testing.T, s *store.Store, id string) {
 	r, err := s.Run(ctx, id)
 	if err != nil || r.Owner != "c" || r.JobID != 3 || r.Attempts != 3 || r.Pushing != `{"patchedImage":"app:1.0-1"}` || r.Error != "lost" {
 		t.Fatalf("run = %+v, %v", r, err)
+	}
+	// Later attempts keep the first one's start: a run's duration covers
+	// all its attempts.
+	if r.StartedAt == nil || !r.StartedAt.Equal(t0) {
+		t.Fatalf("started_at = %v, want the first claim's %v", r.StartedAt, t0)
 	}
 }

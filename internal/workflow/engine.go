@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -117,7 +118,7 @@ func (e *Engine) riverConfig() *river.Config {
 		FetchCooldown:        min(o.PollInterval, 10*time.Millisecond),
 		RescueStuckJobsAfter: longest + time.Hour,
 		SoftStopTimeout:      o.StopTimeout,
-		Logger:               e.log.With("component", "river"),
+		Logger:               riverLogger(e.log),
 		TestOnly:             o.testOnly,
 	}
 }
@@ -184,4 +185,20 @@ func (e *Engine) kick() {
 	case e.wake <- struct{}{}:
 	default:
 	}
+}
+
+// QueueUI returns River's own UI over the engine's queue (jobs, queues,
+// retries), its pages and API under prefix (for example "/river"), on
+// SQLite as on PostgreSQL. Its background work runs until ctx ends. Mount
+// it only behind a login: it shows every job's arguments and can cancel,
+// retry and delete jobs.
+func (e *Engine) QueueUI(ctx context.Context, prefix string) (http.Handler, error) {
+	h, err := e.queue.ui(prefix, riverLogger(e.log))
+	if err != nil {
+		return nil, fmt.Errorf("queue view: %w", err)
+	}
+	if err := h.Start(ctx); err != nil {
+		return nil, fmt.Errorf("queue view: %w", err)
+	}
+	return h, nil
 }

@@ -28,7 +28,7 @@ func (w *patchWorker) Timeout(*river.Job[PatchArgs]) time.Duration { return w.e.
 
 // Work patches the original image and pushes the next tag.
 func (w *patchWorker) Work(ctx context.Context, job *river.Job[PatchArgs]) error {
-	t, ctx, err := w.e.begin(ctx, job.Args.JobRef, job.JobRow)
+	t, ctx, err := w.e.begin(ctx, job.Args.JobRef, job.Args.Registry+"/"+job.Args.Repository+":"+job.Args.Tag, job.JobRow)
 	if t == nil {
 		return err
 	}

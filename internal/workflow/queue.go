@@ -12,11 +12,14 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
+	"riverqueue.com/riverui"
 )
 
 // jobQueue is what the engine needs of River, whatever the database: the
 // SQLite driver works on *sql.Tx, the PostgreSQL one on pgx.Tx.
 type jobQueue interface {
+	// ui returns River's UI over the queue, its paths under prefix.
+	ui(prefix string, log *slog.Logger) (*riverui.Handler, error)
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	// insertTx queues jobs inside a store transaction; native is the
@@ -43,7 +46,7 @@ type riverQueue[TTx any] struct {
 
 // newRiverQueue migrates River's tables and builds the client.
 func newRiverQueue[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], cfg *river.Config, log *slog.Logger) (*riverQueue[TTx], error) {
-	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: log})
+	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: riverLogger(log)})
 	if err != nil {
 		return nil, fmt.Errorf("river migrations: %w", err)
 	}
@@ -202,4 +205,12 @@ func (p retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 		d *= 4
 	}
 	return time.Now().Add(min(d, time.Hour))
+}
+
+func (q *riverQueue[TTx]) ui(prefix string, log *slog.Logger) (*riverui.Handler, error) {
+	return riverui.NewHandler(&riverui.HandlerOpts{
+		Endpoints: riverui.NewEndpoints(q.client, nil),
+		Logger:    log,
+		Prefix:    prefix,
+	})
 }

@@ -43,8 +43,11 @@ func (l *runLog) take() []store.LogLine {
 	return out
 }
 
-// newRunLogger returns a logger that writes to the engine's logger, with
-// attrs, and to buf, without them.
+// newRunLogger returns the logger of one task attempt: a handler that fans
+// each record out to the engine's logger (the serve log, at its level),
+// with attrs (run_id, image, attempt…), and to buf, the run's own log, at
+// info level and without them (the run is the log's subject). Nothing else
+// writes to buf, so concurrent runs never see each other's lines.
 func newRunLogger(base *slog.Logger, buf *runLog, attrs ...slog.Attr) *slog.Logger {
 	return slog.New(slog.NewMultiHandler(
 		base.Handler().WithAttrs(attrs),
@@ -108,4 +111,38 @@ func (e *Engine) leaseLoop(ctx context.Context, t *task, stop <-chan struct{}) {
 			flushed = time.Now()
 		}
 	}
+}
+
+// quietHandler passes warnings and errors on as they are and everything
+// below as debug: River's own chatter (migrations applied, producer
+// counts) is for whoever debugs the queue, not the serve log at info.
+type quietHandler struct{ next slog.Handler }
+
+// riverLogger returns log for River: its info lines at debug level.
+func riverLogger(log *slog.Logger) *slog.Logger {
+	return slog.New(quietHandler{log.Handler()}).With("component", "river")
+}
+
+func (h quietHandler) level(l slog.Level) slog.Level {
+	if l < slog.LevelWarn {
+		return slog.LevelDebug
+	}
+	return l
+}
+
+func (h quietHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.next.Enabled(ctx, h.level(l))
+}
+
+func (h quietHandler) Handle(ctx context.Context, r slog.Record) error {
+	r.Level = h.level(r.Level)
+	return h.next.Handle(ctx, r)
+}
+
+func (h quietHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return quietHandler{h.next.WithAttrs(attrs)}
+}
+
+func (h quietHandler) WithGroup(name string) slog.Handler {
+	return quietHandler{h.next.WithGroup(name)}
 }

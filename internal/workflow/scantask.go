@@ -25,7 +25,7 @@ func (w *scanWorker) Timeout(*river.Job[ScanArgs]) time.Duration { return w.e.op
 // Work scans the newest image of the lineage and queues its patch when it
 // has fixable vulnerabilities.
 func (w *scanWorker) Work(ctx context.Context, job *river.Job[ScanArgs]) error {
-	t, ctx, err := w.e.begin(ctx, job.Args.JobRef, job.JobRow)
+	t, ctx, err := w.e.begin(ctx, job.Args.JobRef, job.Args.Registry+"/"+job.Args.Repository+":"+job.Args.Tag, job.JobRow)
 	if t == nil {
 		return err
 	}

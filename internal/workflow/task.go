@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/patchloop/patchloop/internal/logctx"
 	"github.com/patchloop/patchloop/internal/redact"
 	"github.com/patchloop/patchloop/internal/store"
 )
@@ -56,11 +57,17 @@ type task struct {
 // (River tells other processes). When there is nothing to do (the run
 // already finished, or its cycle was canceled) it returns a nil task and
 // what Work should return.
-func (e *Engine) begin(ctx context.Context, ref JobRef, job *rivertype.JobRow) (*task, context.Context, error) {
-	t, err := e.start(ctx, ref, job)
+//
+// The context carries the run's logger (logctx): every line the scanner,
+// the patchers and the registry and repository clients log for this
+// attempt goes to the serve log, with run_id, image and attempt, and to the
+// run's log, and to no other run's.
+func (e *Engine) begin(ctx context.Context, ref JobRef, image string, job *rivertype.JobRow) (*task, context.Context, error) {
+	t, err := e.start(ctx, ref, image, job)
 	if t == nil {
 		return nil, ctx, err
 	}
+	ctx = logctx.With(ctx, t.log)
 	ctx, t.cancel = context.WithCancelCause(ctx)
 	e.running.Store(t, ref.WorkflowID)
 	e.flushLog(ctx, ref.RunID, t.buf)
@@ -80,7 +87,7 @@ func (e *Engine) cancelLocal(workflowID string) {
 }
 
 // start loads the run, claims its lease and marks it Running.
-func (e *Engine) start(ctx context.Context, ref JobRef, job *rivertype.JobRow) (*task, error) {
+func (e *Engine) start(ctx context.Context, ref JobRef, image string, job *rivertype.JobRow) (*task, error) {
 	run, err := e.store.Run(ctx, ref.RunID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, river.JobCancel(fmt.Errorf("run %s: %w", ref.RunID, ErrRunNotFound))
@@ -112,8 +119,14 @@ func (e *Engine) start(ctx context.Context, ref JobRef, job *rivertype.JobRow) (
 		return nil, e.unclaimed(ctx, ref.RunID)
 	}
 	t := &task{e: e, ref: ref, job: job, owner: owner, buf: &runLog{}}
-	t.log = newRunLogger(e.log, t.buf, slog.String("task", job.Kind), slog.String("run", run.ID),
-		slog.String("registry", ref.Registry), slog.Int64("cycle", ref.Cycle))
+	attrs := []slog.Attr{slog.String("run_id", run.ID), slog.String("task", job.Kind),
+		slog.String("workflow", ref.WorkflowID), slog.Int64("cycle", ref.Cycle), slog.Int("attempt", job.Attempt)}
+	if image != "" {
+		attrs = append(attrs, slog.String("image", image))
+	} else {
+		attrs = append(attrs, slog.String("registry", ref.Registry))
+	}
+	t.log = newRunLogger(e.log, t.buf, attrs...)
 	t.log.InfoContext(ctx, "run started", "attempt", job.Attempt, "of", job.MaxAttempts)
 	return t, nil
 }

@@ -27,7 +27,7 @@ func (w *triggerWorker) Timeout(*river.Job[TriggerArgs]) time.Duration {
 
 // Work expands the workflow's config and queues a scan per image.
 func (w *triggerWorker) Work(ctx context.Context, job *river.Job[TriggerArgs]) error {
-	t, ctx, err := w.e.begin(ctx, job.Args.JobRef, job.JobRow)
+	t, ctx, err := w.e.begin(ctx, job.Args.JobRef, "", job.JobRow)
 	if t == nil {
 		return err
 	}

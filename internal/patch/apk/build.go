@@ -13,6 +13,7 @@ import (
 
 	"github.com/patchloop/patchloop/internal/apk"
 	"github.com/patchloop/patchloop/internal/imagefs"
+	"github.com/patchloop/patchloop/internal/logctx"
 	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/patch/layer"
 )
@@ -171,7 +172,7 @@ func (p *Patcher) build(ctx context.Context, st *imageState, changes []*node, wo
 	}
 	res := &buildResult{skipped: skippedScripts(pkgs)}
 	for _, s := range res.skipped {
-		p.log.WarnContext(ctx, "apk patcher: install scripts not run", "package", s.Package, "scripts", strings.Join(s.Scripts, ","))
+		logctx.From(ctx, p.log).WarnContext(ctx, "apk patcher: install scripts not run", "package", s.Package, "scripts", strings.Join(s.Scripts, ","))
 	}
 	if res.layer, err = b.WriteFile(ctx, workDir, sp); err != nil {
 		return nil, err
@@ -235,11 +236,11 @@ func (p *Patcher) removeDropped(ctx context.Context, st *imageState, b *layer.Bu
 				continue
 			}
 			if st.isProtected(old) && userChanged(look.Files[old], fp.n.inst.Files()[old]) {
-				p.log.InfoContext(ctx, "apk patcher: keeping a changed configuration file the new version dropped", "package", fp.n.name, "path", "/"+old)
+				logctx.From(ctx, p.log).InfoContext(ctx, "apk patcher: keeping a changed configuration file the new version dropped", "package", fp.n.name, "path", "/"+old)
 				continue
 			}
 			b.Whiteout(n.RealPath)
-			p.log.DebugContext(ctx, "apk patcher: removing file the new version dropped", "package", fp.n.name, "path", "/"+old)
+			logctx.From(ctx, p.log).DebugContext(ctx, "apk patcher: removing file the new version dropped", "package", fp.n.name, "path", "/"+old)
 		}
 	}
 }
@@ -291,7 +292,7 @@ func (p *Patcher) addPackage(ctx context.Context, st *imageState, b *layer.Build
 			}
 		}
 		if e.hdr.Typeflag == tar.TypeSymlink && lay.Stat(name).Kind == imagefs.KindDir {
-			p.log.WarnContext(ctx, "apk patcher: keeping the image's directory where the package has a symlink", "path", "/"+name)
+			logctx.From(ctx, p.log).WarnContext(ctx, "apk patcher: keeping the image's directory where the package has a symlink", "path", "/"+name)
 			continue
 		}
 		rp, err := lay.Real(name)
@@ -306,14 +307,14 @@ func (p *Patcher) addPackage(ctx context.Context, st *imageState, b *layer.Build
 		}
 		if hdr.Typeflag == tar.TypeReg && st.isProtected(name) {
 			if cur := look.Files[name]; userChanged(cur, oldFiles[name]) && !sameContent(cur, e.sum) {
-				p.log.InfoContext(ctx, "apk patcher: configuration file changed in the image; installing the new one as .apk-new", "package", fp.n.name, "path", "/"+name)
+				logctx.From(ctx, p.log).InfoContext(ctx, "apk patcher: configuration file changed in the image; installing the new one as .apk-new", "package", fp.n.name, "path", "/"+name)
 				newReal[rp] = true
 				fp.kept[name] = true
 				rp += ".apk-new"
 			}
 		}
 		if b.Has(rp) {
-			p.log.WarnContext(ctx, "apk patcher: path shipped by two packages; keeping the first", "path", "/"+name, "package", fp.n.name)
+			logctx.From(ctx, p.log).WarnContext(ctx, "apk patcher: path shipped by two packages; keeping the first", "path", "/"+name, "package", fp.n.name)
 			continue
 		}
 		newReal[rp] = true

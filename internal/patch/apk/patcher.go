@@ -14,6 +14,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/patchloop/patchloop/internal/apk"
+	"github.com/patchloop/patchloop/internal/logctx"
 	"github.com/patchloop/patchloop/internal/ospkg"
 	"github.com/patchloop/patchloop/internal/patch"
 )
@@ -145,23 +146,23 @@ func (p *Patcher) patch(ctx context.Context, img v1.Image, req patch.Request) (*
 	if len(findings) == 0 {
 		return out, nil
 	}
-	srcs, err := p.sources(st)
+	srcs, err := p.sources(ctx, st)
 	if err != nil {
 		return nil, err
 	}
 	kr := p.opts.Keyring
 	if kr == nil {
-		if kr = st.keyring(p.log); kr.Len() == 0 {
+		if kr = st.keyring(logctx.From(ctx, p.log)); kr.Len() == 0 {
 			want := apk.DefaultKeyNames[st.id]
 			return nil, patch.Permanent(fmt.Errorf("the image trusts no apk keys (/%s, /%s/%s are empty); give them with --apk-keyring (%s signs %s's indexes)", keysDir, shareKeysDir, st.arch, want, st.id))
 		}
 	}
-	p.log.InfoContext(ctx, "apk patcher: loading package indexes", "repositories", len(srcs), "arch", st.arch, "release", st.id+" "+st.versionID)
+	logctx.From(ctx, p.log).InfoContext(ctx, "apk patcher: loading package indexes", "repositories", len(srcs), "arch", st.arch, "release", st.id+" "+st.versionID)
 	index, err := p.client.LoadIndex(ctx, srcs, st.arch, kr)
 	if err != nil {
 		return nil, err
 	}
-	pl := newPlanner(st.db, index, st.world, p.log)
+	pl := newPlanner(st.db, index, st.world, logctx.From(ctx, p.log))
 	pl.choose(pl.targets(findings))
 	if err := pl.close(); err != nil {
 		return nil, err
@@ -190,7 +191,7 @@ func (p *Patcher) patch(ctx context.Context, img v1.Image, req patch.Request) (*
 
 // sources returns the repositories of the image (etc/apk/repositories),
 // else its release's defaults, with the mirrors applied.
-func (p *Patcher) sources(st *imageState) ([]apk.Source, error) {
+func (p *Patcher) sources(ctx context.Context, st *imageState) ([]apk.Source, error) {
 	var srcs []apk.Source
 	if st.hasRepos {
 		var skipped []string
@@ -199,7 +200,7 @@ func (p *Patcher) sources(st *imageState) ([]apk.Source, error) {
 			return nil, err
 		}
 		for _, s := range skipped {
-			p.log.Warn("apk patcher: skipping a local repository", "repository", s)
+			logctx.From(ctx, p.log).WarnContext(ctx, "apk patcher: skipping a local repository", "repository", s)
 		}
 	}
 	if len(srcs) == 0 {

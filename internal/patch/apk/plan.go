@@ -186,7 +186,7 @@ func (pl *planner) apply(c apk.Candidate, reason string, vulns []string) {
 		n.reason, n.vulns = reason, vulns
 	}
 	n.cand = &c
-	pl.log.Debug("apk patcher: planned", "package", c.Name, "version", c.Version, "reason", n.reason)
+	pl.log.Info("apk patcher: chose package", "package", c.Name, "version", c.Version, "reason", n.reason)
 }
 
 // providers indexes packages by the names they are known by: their own

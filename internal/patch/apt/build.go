@@ -12,6 +12,7 @@ import (
 	archive "github.com/patchloop/patchloop/internal/apt"
 	"github.com/patchloop/patchloop/internal/deb"
 	"github.com/patchloop/patchloop/internal/imagefs"
+	"github.com/patchloop/patchloop/internal/logctx"
 	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/patch/layer"
 )
@@ -93,7 +94,7 @@ func (p *Patcher) build(ctx context.Context, st *imageState, client *archive.Cli
 	}
 	res.skipped = skippedScripts(pkgs)
 	for _, s := range res.skipped {
-		p.log.WarnContext(ctx, "apt patcher: maintainer scripts not run", "package", s.Package, "scripts", strings.Join(s.Scripts, ","))
+		logctx.From(ctx, p.log).WarnContext(ctx, "apt patcher: maintainer scripts not run", "package", s.Package, "scripts", strings.Join(s.Scripts, ","))
 	}
 	for _, dp := range pkgs {
 		for _, old := range removals[dp.state.name] {
@@ -105,7 +106,7 @@ func (p *Patcher) build(ctx context.Context, st *imageState, client *archive.Cli
 				continue
 			}
 			b.Whiteout(n.RealPath)
-			p.log.DebugContext(ctx, "apt patcher: removing file the new version dropped", "package", dp.state.name, "path", "/"+old)
+			logctx.From(ctx, p.log).DebugContext(ctx, "apt patcher: removing file the new version dropped", "package", dp.state.name, "path", "/"+old)
 		}
 	}
 	if err := b.CheckNoEntryUnderSymlink(); err != nil {
@@ -167,7 +168,7 @@ func (p *Patcher) addPackage(ctx context.Context, b *layer.Builder, lay *layer.L
 			}
 		}
 		if e.Type == deb.TypeSymlink && lay.Stat(e.Path).Kind == imagefs.KindDir {
-			p.log.WarnContext(ctx, "apt patcher: keeping the image's directory where the package has a symlink", "path", "/"+e.Path, "target", e.Linkname)
+			logctx.From(ctx, p.log).WarnContext(ctx, "apt patcher: keeping the image's directory where the package has a symlink", "path", "/"+e.Path, "target", e.Linkname)
 			continue
 		}
 		rp, err := lay.Real(e.Path)
@@ -187,7 +188,7 @@ func (p *Patcher) addPackage(ctx context.Context, b *layer.Builder, lay *layer.L
 			action := decideConffile(old.MD5, was, cur.Content, exists, e.md5)
 			field = append(field, statusConffile{Path: e.Path, MD5: e.md5})
 			if action != installConffile {
-				p.log.InfoContext(ctx, "apt patcher: conffile changed in the image", "package", dp.state.name, "path", "/"+e.Path, "action", action.String())
+				logctx.From(ctx, p.log).InfoContext(ctx, "apt patcher: conffile changed in the image", "package", dp.state.name, "path", "/"+e.Path, "action", action.String())
 			}
 			switch action {
 			case keepConffile:
@@ -199,7 +200,7 @@ func (p *Patcher) addPackage(ctx context.Context, b *layer.Builder, lay *layer.L
 			}
 		}
 		if b.Has(rp) {
-			p.log.WarnContext(ctx, "apt patcher: path shipped by two packages; keeping the first", "path", "/"+e.Path, "package", dp.state.name)
+			logctx.From(ctx, p.log).WarnContext(ctx, "apt patcher: path shipped by two packages; keeping the first", "path", "/"+e.Path, "package", dp.state.name)
 			continue
 		}
 		newReal[rp] = true

@@ -15,6 +15,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	archive "github.com/patchloop/patchloop/internal/apt"
+	"github.com/patchloop/patchloop/internal/logctx"
 	"github.com/patchloop/patchloop/internal/ospkg"
 	"github.com/patchloop/patchloop/internal/patch"
 )
@@ -116,7 +117,7 @@ func (p *Patcher) Patch(ctx context.Context, img v1.Image, req patch.Request) (*
 	if workDir == "" {
 		workDir = os.TempDir()
 	}
-	st, err := readImageState(ctx, img, workDir, p.log)
+	st, err := readImageState(ctx, img, workDir, logctx.From(ctx, p.log))
 	if err != nil {
 		return nil, fmt.Errorf("apt patcher: %w", err)
 	}
@@ -134,12 +135,12 @@ func (p *Patcher) Patch(ctx context.Context, img v1.Image, req patch.Request) (*
 	if err != nil {
 		return nil, fmt.Errorf("apt patcher: %w", err)
 	}
-	p.log.InfoContext(ctx, "apt patcher: loading package indexes", "sources", len(srcs), "arch", arch, "release", st.rel.String())
+	logctx.From(ctx, p.log).InfoContext(ctx, "apt patcher: loading package indexes", "sources", len(srcs), "arch", arch, "release", st.rel.String())
 	index, err := p.client.LoadIndex(ctx, srcs, arch)
 	if err != nil {
 		return nil, fmt.Errorf("apt patcher: %w", err)
 	}
-	pl := newPlanner(st.db, arch, index, p.log)
+	pl := newPlanner(st.db, arch, index, logctx.From(ctx, p.log))
 	if err := pl.choose(pl.targets(findings)); err != nil {
 		return nil, fmt.Errorf("apt patcher: %w", err)
 	}

@@ -195,7 +195,7 @@ func (pl *planner) apply(c archive.Candidate, reason string, vulns []string) err
 	}
 	ps.reason, ps.vulns = reason, vulns
 	pl.state[c.Name] = ps
-	pl.log.Debug("apt patcher: planned", "package", c.Name, "version", c.Version, "suite", c.Suite, "reason", reason)
+	pl.log.Info("apt patcher: chose package", "package", c.Name, "version", c.Version, "suite", c.Suite, "reason", reason)
 	return nil
 }
 

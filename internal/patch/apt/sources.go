@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	archive "github.com/patchloop/patchloop/internal/apt"
-	"github.com/patchloop/patchloop/internal/patch"
+	"github.com/patchloop/patchloop/internal/logctx"
 )
 
 // imageSources returns the repositories to patch from: the image's own
@@ -32,11 +32,11 @@ func (p *Patcher) imageSources(ctx context.Context, st *imageState, arch string)
 		if err != nil {
 			return nil, fmt.Errorf("image has no apt sources and its release (%s) has no defaults: %w", st.rel, err)
 		}
-		p.log.InfoContext(ctx, "apt patcher: image has no sources list; using the release's default sources", "release", st.rel.String())
+		logctx.From(ctx, p.log).InfoContext(ctx, "apt patcher: image has no sources list; using the release's default sources", "release", st.rel.String())
 	}
 	srcs = slices.DeleteFunc(srcs, func(s archive.Source) bool {
 		if strings.HasSuffix(s.Suite, "/") {
-			p.log.WarnContext(ctx, "apt patcher: skipping flat repository", "uri", s.URI, "origin", s.Origin)
+			logctx.From(ctx, p.log).WarnContext(ctx, "apt patcher: skipping flat repository", "uri", s.URI, "origin", s.Origin)
 			return true
 		}
 		return false
@@ -183,7 +183,7 @@ func (p *Patcher) setKeyrings(ctx context.Context, st *imageState, srcs []archiv
 // logKeyring says which keyring verifies a source, in the run's log when
 // the context carries one.
 func (p *Patcher) logKeyring(ctx context.Context, s *archive.Source, keyring string) {
-	patch.LoggerFrom(ctx, p.log).InfoContext(ctx, "apt patcher: source verified by keyring", "source", s.URI+" "+s.Suite, "origin", s.Origin, "keyring", keyring)
+	logctx.From(ctx, p.log).InfoContext(ctx, "apt patcher: source verified by keyring", "source", s.URI+" "+s.Suite, "origin", s.Origin, "keyring", keyring)
 }
 
 // imageKeyring loads keyring files from the image.
@@ -214,7 +214,7 @@ func (p *Patcher) trustedKeyring(ctx context.Context, st *imageState) *archive.K
 	add := func(name string, data []byte) {
 		kr, err := archive.ParseKeyring(data)
 		if err != nil {
-			p.log.DebugContext(ctx, "apt patcher: skipping keyring", "file", name, "err", err)
+			logctx.From(ctx, p.log).DebugContext(ctx, "apt patcher: skipping keyring", "file", name, "err", err)
 			return
 		}
 		krs = append(krs, kr)

@@ -128,9 +128,20 @@ func (c *Client) parseToTable(ctx context.Context, url, raw string, entry IndexF
 	defer fh.Close()
 	h := sha256.New()
 	tee := io.TeeReader(fh, h)
+	// checkRaw reads what the parse left and compares the SHA256: a parse
+	// error on a stored file that no longer matches is a hash mismatch.
+	checkRaw := func(parseErr error) error {
+		if _, err := io.Copy(io.Discard, tee); err != nil {
+			return fmt.Errorf("reading %s: %w", url, err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != entry.SHA256 {
+			return fmt.Errorf("cached %s: SHA256 %s, want %s: %w", url, got, entry.SHA256, ErrHashMismatch)
+		}
+		return parseErr
+	}
 	zr, err := compression.NewReader(tee, f)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", url, err)
+		return checkRaw(fmt.Errorf("reading %s: %w", url, err))
 	}
 	defer zr.Close()
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.partial")
@@ -139,17 +150,14 @@ func (c *Client) parseToTable(ctx context.Context, url, raw string, entry IndexF
 	}
 	defer os.Remove(tmp.Name()) // No-op once renamed.
 	n, err := writeTable(ctx, zr, tmp, key, entry.SHA256)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	if cerr := tmp.Close(); err == nil && cerr != nil {
+		return fmt.Errorf("parsed index cache: %w", cerr)
 	}
 	if err != nil {
-		return fmt.Errorf("parsing %s: %w", url, err)
+		err = fmt.Errorf("parsing %s: %w", url, err)
 	}
-	if _, err := io.Copy(io.Discard, tee); err != nil {
-		return fmt.Errorf("reading %s: %w", url, err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != entry.SHA256 {
-		return fmt.Errorf("cached %s: SHA256 %s, want %s: %w", url, got, entry.SHA256, ErrHashMismatch)
+	if err := checkRaw(err); err != nil {
+		return err
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("parsed index cache: %w", err)

@@ -5,11 +5,12 @@ package compression
 
 import (
 	"compress/bzip2"
-	"compress/gzip"
+	stdgzip "compress/gzip"
 	"fmt"
 	"io"
 	"strings"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 )
@@ -90,7 +91,9 @@ func NewWriter(w io.Writer, f Format) (io.WriteCloser, error) {
 	case None:
 		return nopWriteCloser{w}, nil
 	case Gzip:
-		return gzip.NewWriterLevel(w, gzip.BestCompression)
+		// The standard library writes gzip so that output stays byte for
+		// byte what earlier versions wrote; klauspost reads it faster.
+		return stdgzip.NewWriterLevel(w, stdgzip.BestCompression)
 	case XZ:
 		zw, err := xz.NewWriter(w)
 		if err != nil {

@@ -4,6 +4,7 @@
 package compression
 
 import (
+	"bufio"
 	"compress/bzip2"
 	stdgzip "compress/gzip"
 	"fmt"
@@ -55,6 +56,7 @@ const maxZstdWindow = 1 << 30
 
 // NewReader returns a reader of the decompressed content of r. The caller
 // must Close it to release decoder resources; closing does not close r.
+// The decoder may read r ahead of the compressed stream's end.
 func NewReader(r io.Reader, f Format) (io.ReadCloser, error) {
 	switch f {
 	case None:
@@ -66,6 +68,11 @@ func NewReader(r io.Reader, f Format) (io.ReadCloser, error) {
 		}
 		return zr, nil
 	case XZ:
+		// The xz decoder reads one byte per call from a reader that is
+		// not an io.ByteReader: one system call per byte on a file.
+		if _, ok := r.(io.ByteReader); !ok {
+			r = bufio.NewReaderSize(r, 64<<10)
+		}
 		zr, err := xz.NewReader(r)
 		if err != nil {
 			return nil, fmt.Errorf("xz: %w", err)

@@ -188,12 +188,12 @@ func TestTamperedRawIndexDownloadedAgain(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before := repo.Fetches("dists/bookworm/main/binary-amd64/Packages.xz")
+	before := repo.Fetches("dists/bookworm/main/binary-amd64/Packages.gz")
 	got, stats := loadAll(t, repo, dir)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("candidates after re-download (-want +got):\n%s", diff)
 	}
-	if stats.Parsed != 2 || repo.Fetches("dists/bookworm/main/binary-amd64/Packages.xz") != before+1 {
-		t.Errorf("stats = %+v, Packages.xz fetched %d more times; want 2 parsed and 1 new fetch", stats, repo.Fetches("dists/bookworm/main/binary-amd64/Packages.xz")-before)
+	if stats.Parsed != 2 || repo.Fetches("dists/bookworm/main/binary-amd64/Packages.gz") != before+1 {
+		t.Errorf("stats = %+v, Packages.gz fetched %d more times; want 2 parsed and 1 new fetch", stats, repo.Fetches("dists/bookworm/main/binary-amd64/Packages.gz")-before)
 	}
 }

@@ -23,11 +23,11 @@ import (
 const benchParagraphs = 63440
 
 // bookwormSized is a repository whose bookworm main index holds hello
-// 1.0-2 among benchParagraphs synthetic packages, served as Packages.xz
-// only, as Debian's mirrors list it first.
+// 1.0-2 among benchParagraphs synthetic packages, served as Packages.gz
+// and Packages.xz, as Debian's mirrors do.
 func bookwormSized(b *testing.B) *aptrepo.Repo {
 	return aptrepo.New(b, aptrepo.Config{
-		IndexFormats: []compression.Format{compression.XZ},
+		IndexFormats: []compression.Format{compression.Gzip, compression.XZ},
 		Suites: []aptrepo.Suite{{Name: "bookworm", Synthetic: benchParagraphs,
 			Packages: []aptrepo.Package{hello("1.0-2")}}},
 	})

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/patchloop/patchloop/internal/httpcache"
@@ -41,17 +42,19 @@ type Client struct {
 	keyring *Keyring
 	now     func() time.Time
 
-	cache   *httpcache.Cache           // revalidated Release files
-	files   httpcache.Group[string]    // verified downloads, by SHA256
-	indexes httpcache.Group[[]Package] // parsed Packages indexes, by SHA256
+	cache   *httpcache.Cache        // revalidated Release files
+	files   httpcache.Group[string] // verified downloads, by SHA256
+	indexes httpcache.Group[*table] // parsed Packages indexes, by SHA256
 
 	mu     sync.Mutex
-	parsed map[string]parsedIndex // last parsed index, by URL
+	parsed map[string]parsedEntry // last parsed index, by URL
+
+	stats struct{ parsed, loaded, rejected atomic.Int64 }
 }
 
-type parsedIndex struct {
+type parsedEntry struct {
 	sha256 string
-	pkgs   []Package
+	tab    *table
 }
 
 // NewClient returns a client that caches under opts.CacheDir, creating it
@@ -60,8 +63,10 @@ func NewClient(opts Options) (*Client, error) {
 	if opts.CacheDir == "" {
 		return nil, errors.New("apt client: no cache directory")
 	}
-	if err := os.MkdirAll(filepath.Join(opts.CacheDir, storeDir), 0o755); err != nil {
-		return nil, fmt.Errorf("apt client: creating cache: %w", err)
+	for _, d := range []string{storeDir, parsedDir} {
+		if err := os.MkdirAll(filepath.Join(opts.CacheDir, d), 0o755); err != nil {
+			return nil, fmt.Errorf("apt client: creating cache: %w", err)
+		}
 	}
 	c := &Client{
 		http:    opts.HTTPClient,
@@ -69,7 +74,7 @@ func NewClient(opts Options) (*Client, error) {
 		log:     opts.Logger,
 		keyring: opts.Keyring,
 		now:     opts.Now,
-		parsed:  map[string]parsedIndex{},
+		parsed:  map[string]parsedEntry{},
 	}
 	if c.http == nil {
 		c.http = &http.Client{}

@@ -101,11 +101,11 @@ func TestLoadIndexCandidatesAcrossSuites(t *testing.T) {
 	if got := ix.Candidates("missing"); len(got) != 0 {
 		t.Errorf("missing = %+v", got)
 	}
-	// The xz variant is preferred; no other variant is fetched.
-	if n := repo.Fetches("dists/bookworm/main/binary-amd64/Packages.xz"); n != 1 {
-		t.Errorf("Packages.xz fetched %d times", n)
+	// The gz variant is preferred; no other variant is fetched.
+	if n := repo.Fetches("dists/bookworm/main/binary-amd64/Packages.gz"); n != 1 {
+		t.Errorf("Packages.gz fetched %d times", n)
 	}
-	if n := repo.Requests("dists/bookworm/main/binary-amd64/Packages.gz") + repo.Requests("dists/bookworm/main/binary-amd64/Packages"); n != 0 {
+	if n := repo.Requests("dists/bookworm/main/binary-amd64/Packages.xz") + repo.Requests("dists/bookworm/main/binary-amd64/Packages"); n != 0 {
 		t.Errorf("other Packages variants requested %d times", n)
 	}
 }
@@ -199,15 +199,15 @@ func TestPackagesHashMismatchRejected(t *testing.T) {
 	repo := aptrepo.New(t, bookworm())
 	dir := t.TempDir()
 	c := newClient(t, dir, repoKeyring(t, repo))
-	const index = "dists/bookworm-security/main/binary-amd64/Packages.xz"
+	const index = "dists/bookworm-security/main/binary-amd64/Packages.gz"
 	other := compressXZ(t, []byte("Package: evil\nVersion: 9\nArchitecture: amd64\nFilename: pool/evil.deb\nSize: 1\nSHA256: "+strings.Repeat("a", 64)+"\n"))
 	repo.Tamper(t, index, func([]byte) []byte { return other })
 	_, err := c.LoadIndex(context.Background(), sources(repo, nil), "amd64")
 	if !errors.Is(err, apt.ErrHashMismatch) || !strings.Contains(err.Error(), repo.URL+"/"+index) {
 		t.Fatalf("LoadIndex error = %v; want ErrHashMismatch naming %s", err, index)
 	}
-	if n := repo.Requests("dists/bookworm-security/main/binary-amd64/Packages.gz"); n != 0 {
-		t.Errorf("fell back to Packages.gz after a mismatch (%d requests)", n)
+	if n := repo.Requests("dists/bookworm-security/main/binary-amd64/Packages.xz"); n != 0 {
+		t.Errorf("fell back to Packages.xz after a mismatch (%d requests)", n)
 	}
 	entries, err := os.ReadDir(filepath.Join(dir, "sha256"))
 	if err != nil {
@@ -250,7 +250,20 @@ func TestIndexFormatFallback(t *testing.T) {
 			t.Errorf("gz index not used")
 		}
 	})
-	t.Run("xz listed but missing", func(t *testing.T) {
+	t.Run("only xz listed", func(t *testing.T) {
+		cfg := bookworm()
+		cfg.IndexFormats = []compression.Format{compression.XZ}
+		repo := aptrepo.New(t, cfg)
+		c := newClient(t, t.TempDir(), repoKeyring(t, repo))
+		ix, err := c.LoadIndex(context.Background(), sources(repo, nil), "amd64")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ix.Candidates("libssl3")) != 2 || repo.Fetches("dists/bookworm/main/binary-amd64/Packages.xz") != 1 {
+			t.Errorf("xz index not used")
+		}
+	})
+	t.Run("compressed variants listed but missing", func(t *testing.T) {
 		repo := aptrepo.New(t, bookworm())
 		repo.Remove(t, "dists/bookworm/main/binary-amd64/Packages.xz")
 		repo.Remove(t, "dists/bookworm/main/binary-amd64/Packages.gz")
@@ -320,7 +333,7 @@ func TestCacheReusedAcrossClients(t *testing.T) {
 				if r, f := repo.Requests(in), repo.Fetches(in); r != 2 || f != 1 {
 					t.Errorf("%s: %d requests, %d full fetches; want 2 and 1", in, r, f)
 				}
-				idx := "dists/" + suite + "/main/binary-amd64/Packages.xz"
+				idx := "dists/" + suite + "/main/binary-amd64/Packages.gz"
 				if n := repo.Requests(idx); n != 1 {
 					t.Errorf("%s requested %d times, want 1", idx, n)
 				}
@@ -337,10 +350,10 @@ func TestCacheReusedAcrossClients(t *testing.T) {
 			if len(ix.Candidates("zlib1g")) != 1 {
 				t.Error("new package not seen after the update")
 			}
-			if n := repo.Requests("dists/bookworm-security/main/binary-amd64/Packages.xz"); n != 2 {
+			if n := repo.Requests("dists/bookworm-security/main/binary-amd64/Packages.gz"); n != 2 {
 				t.Errorf("changed index requested %d times, want 2", n)
 			}
-			if n := repo.Requests("dists/bookworm/main/binary-amd64/Packages.xz"); n != 1 {
+			if n := repo.Requests("dists/bookworm/main/binary-amd64/Packages.gz"); n != 1 {
 				t.Errorf("unchanged index requested %d times, want 1", n)
 			}
 		})
@@ -373,8 +386,8 @@ func TestConcurrentLoadsShareDownloads(t *testing.T) {
 		}
 	}
 	for _, p := range []string{
-		"dists/bookworm/main/binary-amd64/Packages.xz",
-		"dists/bookworm-security/main/binary-amd64/Packages.xz",
+		"dists/bookworm/main/binary-amd64/Packages.gz",
+		"dists/bookworm-security/main/binary-amd64/Packages.gz",
 		"pool/main/c/curl/curl_7.88.1-10+deb12u8_amd64.deb",
 	} {
 		if n := repo.Fetches(p); n != 1 {

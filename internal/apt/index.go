@@ -3,7 +3,6 @@ package apt
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -25,16 +24,35 @@ func (c Candidate) URL() string {
 }
 
 // Index is the set of packages offered by a list of sources for one
-// architecture.
+// architecture. It reads the parsed indexes lazily: only the packages
+// asked for are decoded.
 type Index struct {
-	byName map[string][]Candidate
+	parts []indexPart
+}
+
+// indexPart is the parsed index of one component of one source.
+type indexPart struct {
+	tab                   *table
+	uri, suite, component string
 }
 
 // Candidates returns every version of the named package across all
 // sources, highest version first; equal versions keep source order. The
-// slice is the caller's to modify.
+// slice is the caller's to modify. A parsed index that cannot be decoded
+// (it passed its checksum, so this means a bug) contributes nothing.
 func (ix *Index) Candidates(name string) []Candidate {
-	return slices.Clone(ix.byName[name])
+	var out []Candidate
+	for _, part := range ix.parts {
+		pkgs, err := part.tab.lookup(name)
+		if err != nil {
+			continue
+		}
+		for _, p := range pkgs {
+			out = append(out, Candidate{Package: p, URI: part.uri, Suite: part.suite, Component: part.component})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Candidate) int { return -compareLenient(a.Version, b.Version) })
+	return out
 }
 
 // LoadIndex fetches and verifies the Packages indexes of every source for
@@ -42,9 +60,11 @@ func (ix *Index) Candidates(name string) []Candidate {
 // "all" are included as the archive lists them). Sources restricted to
 // other architectures are skipped, and so are components or
 // architectures the signed Release does not provide, with a warning, as
-// apt does.
+// apt does. Each index is parsed once per SHA256 the signed Release
+// names: later loads, in this process or another sharing the cache,
+// reuse the checked parsed form.
 func (c *Client) LoadIndex(ctx context.Context, sources []Source, arch string) (*Index, error) {
-	ix := &Index{byName: map[string][]Candidate{}}
+	ix := &Index{}
 	for _, src := range sources {
 		if len(src.Architectures) > 0 && !slices.Contains(src.Architectures, arch) {
 			continue
@@ -58,30 +78,30 @@ func (c *Client) LoadIndex(ctx context.Context, sources []Source, arch string) (
 			continue
 		}
 		for _, comp := range src.Components {
-			pkgs, err := c.packages(ctx, src, rel, comp, arch)
+			tab, err := c.packages(ctx, src, rel, comp, arch)
 			if err != nil {
 				return nil, err
 			}
-			for _, p := range pkgs {
-				ix.byName[p.Name] = append(ix.byName[p.Name], Candidate{Package: p, URI: src.URI, Suite: src.Suite, Component: comp})
+			if tab != nil {
+				ix.parts = append(ix.parts, indexPart{tab: tab, uri: src.URI, suite: src.Suite, component: comp})
 			}
 		}
-	}
-	for _, cands := range ix.byName {
-		slices.SortStableFunc(cands, func(a, b Candidate) int { return -compareLenient(a.Version, b.Version) })
 	}
 	return ix, nil
 }
 
-// indexFormats is the order in which Packages variants are tried.
-var indexFormats = []compression.Format{compression.XZ, compression.Gzip, compression.None}
+// indexFormats is the order in which Packages variants are tried. gzip
+// comes first: it is about 40% larger than xz but inflates five times
+// faster (0.5 s against 2.6 s for bookworm's main index), and the raw
+// index is downloaded once per signed digest anyway.
+var indexFormats = []compression.Format{compression.Gzip, compression.XZ, compression.None}
 
 // packages returns the parsed Packages index of one component and
 // architecture, or nothing (with a warning) when the Release lists none.
-// Variants are tried in the order xz, gz, uncompressed; a variant that is
+// Variants are tried in the order gz, xz, uncompressed; a variant that is
 // listed but missing on the server falls through to the next, while one
 // that fails verification is an error.
-func (c *Client) packages(ctx context.Context, src Source, rel *Release, comp, arch string) ([]Package, error) {
+func (c *Client) packages(ctx context.Context, src Source, rel *Release, comp, arch string) (*table, error) {
 	base := comp + "/binary-" + arch + "/Packages"
 	var lastErr error
 	for _, f := range indexFormats {
@@ -90,58 +110,18 @@ func (c *Client) packages(ctx context.Context, src Source, rel *Release, comp, a
 			continue
 		}
 		url := suiteURL(src) + "/" + entry.Path
-		pkgs, err := c.parsedPackages(ctx, url, entry, f)
+		tab, err := c.parsedIndex(ctx, url, entry, f)
 		if httpcache.IsNotFound(err) {
 			lastErr = err
 			continue
 		}
-		return pkgs, err
+		return tab, err
 	}
 	if lastErr != nil {
 		return nil, fmt.Errorf("%s %s: %s listed in Release but not served: %w", src.URI, src.Suite, base, lastErr)
 	}
 	logctx.From(ctx, c.log).WarnContext(ctx, "apt: suite does not provide index", "uri", src.URI, "suite", src.Suite, "index", base)
 	return nil, nil
-}
-
-// parsedPackages returns the packages of a verified index file, reusing
-// the last parse of url while its SHA256 is unchanged.
-func (c *Client) parsedPackages(ctx context.Context, url string, entry IndexFile, f compression.Format) ([]Package, error) {
-	c.mu.Lock()
-	p, ok := c.parsed[url]
-	c.mu.Unlock()
-	if ok && p.sha256 == entry.SHA256 {
-		return p.pkgs, nil
-	}
-	pkgs, err := c.indexes.Do(ctx, entry.SHA256, func(ctx context.Context) ([]Package, error) {
-		path, err := c.fetchVerified(ctx, url, entry.Size, entry.SHA256)
-		if err != nil {
-			return nil, err
-		}
-		fh, err := os.Open(path)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", url, err)
-		}
-		defer fh.Close()
-		zr, err := compression.NewReader(fh, f)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", url, err)
-		}
-		defer zr.Close()
-		pkgs, err := ParsePackages(ctx, zr)
-		if err != nil {
-			return nil, fmt.Errorf("parsing %s: %w", url, err)
-		}
-		logctx.From(ctx, c.log).DebugContext(ctx, "apt: parsed index", "url", url, "packages", len(pkgs))
-		return pkgs, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	c.parsed[url] = parsedIndex{sha256: entry.SHA256, pkgs: pkgs}
-	c.mu.Unlock()
-	return pkgs, nil
 }
 
 // FetchDeb returns the path of a verified local copy of the candidate's

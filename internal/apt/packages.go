@@ -41,6 +41,7 @@ type Package struct {
 // Version, Architecture, Filename, Size, SHA256) are an error.
 func ParsePackages(ctx context.Context, r io.Reader) ([]Package, error) {
 	pr := deb.NewParagraphReader(r)
+	pr.SetLimits(deb.Limits{Keep: packageKeep})
 	var out []Package
 	for {
 		if len(out)%1024 == 0 {

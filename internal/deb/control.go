@@ -156,7 +156,21 @@ type ParagraphReader struct {
 	start  int
 	lines  []int // of the fields of the paragraph Next returned last
 	limits Limits
+
+	// Reused between paragraphs, so that fields not kept cost no
+	// allocation.
+	long  []byte               // a line longer than r's buffer
+	cont  []byte               // continuation lines of the last kept field
+	seen  map[string]bool      // lower-case names of this paragraph's fields
+	names map[string]fieldName // checked names, by their spelling
 }
+
+// fieldName is a checked field name and its lower-case key.
+type fieldName struct{ name, key string }
+
+// maxCachedNames bounds ParagraphReader.names against inputs that use
+// many different field names.
+const maxCachedNames = 512
 
 // FieldLine returns the line number of the i-th field of the paragraph
 // Next returned last, for error messages about one field.
@@ -226,20 +240,23 @@ func (pr *ParagraphReader) Start() int { return pr.start }
 func (pr *ParagraphReader) Next() (Paragraph, error) {
 	var (
 		p       Paragraph
-		seen    = map[string]bool{}
 		started bool // a field was read, kept or not
 		size    int  // bytes of the paragraph so far
 		kept    bool // the last field read is the last of p.Fields
-		cont    []string
 	)
+	if pr.seen == nil {
+		pr.seen = map[string]bool{}
+	}
+	clear(pr.seen)
 	pr.lines = pr.lines[:0]
+	pr.cont = pr.cont[:0]
 	// flushCont appends the continuation lines of the last kept field at
 	// once, so that a field of many lines costs linear time.
 	flushCont := func() {
-		if len(cont) > 0 {
+		if len(pr.cont) > 0 {
 			last := &p.Fields[len(p.Fields)-1]
-			last.Value += "\n" + strings.Join(cont, "\n")
-			cont = cont[:0]
+			last.Value += string(pr.cont)
+			pr.cont = pr.cont[:0]
 		}
 	}
 	for {
@@ -260,7 +277,7 @@ func (pr *ParagraphReader) Next() (Paragraph, error) {
 			}
 		}
 		switch {
-		case strings.Trim(line, " \t\r") == "":
+		case len(bytes.Trim(line, " \t\r")) == 0:
 			if started {
 				flushCont()
 				return p, nil
@@ -272,32 +289,53 @@ func (pr *ParagraphReader) Next() (Paragraph, error) {
 				return Paragraph{}, fmt.Errorf("line %d: continuation line without a field", pr.line)
 			}
 			if kept {
-				cont = append(cont, strings.TrimRight(line[1:], " \t\r"))
+				pr.cont = append(pr.cont, '\n')
+				pr.cont = append(pr.cont, bytes.TrimRight(line[1:], " \t\r")...)
 			}
 		default:
-			name, value, ok := strings.Cut(line, ":")
-			if !ok {
-				return Paragraph{}, fmt.Errorf("line %d: malformed field %q: want \"Field: value\"", pr.line, truncate(line))
+			i := bytes.IndexByte(line, ':')
+			if i < 0 {
+				return Paragraph{}, fmt.Errorf("line %d: malformed field %q: want \"Field: value\"", pr.line, truncate(string(line)))
 			}
-			if err := checkFieldName(name); err != nil {
+			fn, err := pr.fieldName(line[:i])
+			if err != nil {
 				return Paragraph{}, fmt.Errorf("line %d: %w", pr.line, err)
 			}
-			key := strings.ToLower(name)
-			if seen[key] {
-				return Paragraph{}, fmt.Errorf("line %d: duplicate field %q", pr.line, name)
+			if pr.seen[fn.key] {
+				return Paragraph{}, fmt.Errorf("line %d: duplicate field %q", pr.line, fn.name)
 			}
-			seen[key] = true
+			pr.seen[fn.key] = true
 			if !started {
 				started, size = true, len(line)+1
 				pr.start = pr.line
 			}
 			flushCont()
-			if kept = pr.keep(key); kept {
-				p.Fields = append(p.Fields, Field{Name: name, Value: strings.TrimSpace(value)})
+			if kept = pr.keep(fn.key); kept {
+				p.Fields = append(p.Fields, Field{Name: fn.name, Value: string(bytes.TrimSpace(line[i+1:]))})
 				pr.lines = append(pr.lines, pr.line)
 			}
 		}
 	}
+}
+
+// fieldName checks a field name and returns it with its lower-case key,
+// from a cache when the name was seen before.
+func (pr *ParagraphReader) fieldName(b []byte) (fieldName, error) {
+	if fn, ok := pr.names[string(b)]; ok {
+		return fn, nil
+	}
+	name := string(b)
+	if err := checkFieldName(name); err != nil {
+		return fieldName{}, err
+	}
+	fn := fieldName{name: name, key: strings.ToLower(name)}
+	if pr.names == nil {
+		pr.names = map[string]fieldName{}
+	}
+	if len(pr.names) < maxCachedNames {
+		pr.names[name] = fn
+	}
+	return fn, nil
 }
 
 // lineLimit is the cap on one line: Limits.Line, at most maxLineLen.
@@ -309,28 +347,36 @@ func (pr *ParagraphReader) lineLimit() int {
 }
 
 // readLine returns the next line without its line ending; it returns io.EOF
-// only when no bytes remain.
-func (pr *ParagraphReader) readLine() (string, error) {
-	var buf []byte
-	for {
-		chunk, err := pr.r.ReadSlice('\n')
-		buf = append(buf, chunk...)
-		if limit := pr.lineLimit(); len(buf) > limit {
-			return "", tooLarge(pr.line+1, "line", limit)
-		}
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		if err == io.EOF && len(buf) == 0 {
-			return "", io.EOF
-		}
-		if err != nil && err != io.EOF {
-			return "", fmt.Errorf("line %d: %w", pr.line+1, err)
-		}
-		pr.line++
-		s := strings.TrimSuffix(string(buf), "\n")
-		return strings.TrimSuffix(s, "\r"), nil
+// only when no bytes remain. The line is valid until the next call.
+func (pr *ParagraphReader) readLine() ([]byte, error) {
+	limit := pr.lineLimit()
+	if cap(pr.long) > 1<<20 {
+		pr.long = nil
 	}
+	line, err := pr.r.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		pr.long = append(pr.long[:0], line...)
+		for err == bufio.ErrBufferFull {
+			if len(pr.long) > limit {
+				return nil, tooLarge(pr.line+1, "line", limit)
+			}
+			line, err = pr.r.ReadSlice('\n')
+			pr.long = append(pr.long, line...)
+		}
+		line = pr.long
+	}
+	if len(line) > limit {
+		return nil, tooLarge(pr.line+1, "line", limit)
+	}
+	if err == io.EOF && len(line) == 0 {
+		return nil, io.EOF
+	}
+	if err != nil && err != io.EOF {
+		return nil, fmt.Errorf("line %d: %w", pr.line+1, err)
+	}
+	pr.line++
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	return bytes.TrimSuffix(line, []byte("\r")), nil
 }
 
 // ParseParagraphs reads every deb822 paragraph in r.

@@ -4,12 +4,14 @@
 package compression
 
 import (
+	"bufio"
 	"compress/bzip2"
-	"compress/gzip"
+	stdgzip "compress/gzip"
 	"fmt"
 	"io"
 	"strings"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 )
@@ -54,6 +56,7 @@ const maxZstdWindow = 1 << 30
 
 // NewReader returns a reader of the decompressed content of r. The caller
 // must Close it to release decoder resources; closing does not close r.
+// The decoder may read r ahead of the compressed stream's end.
 func NewReader(r io.Reader, f Format) (io.ReadCloser, error) {
 	switch f {
 	case None:
@@ -65,6 +68,11 @@ func NewReader(r io.Reader, f Format) (io.ReadCloser, error) {
 		}
 		return zr, nil
 	case XZ:
+		// The xz decoder reads one byte per call from a reader that is
+		// not an io.ByteReader: one system call per byte on a file.
+		if _, ok := r.(io.ByteReader); !ok {
+			r = bufio.NewReaderSize(r, 64<<10)
+		}
 		zr, err := xz.NewReader(r)
 		if err != nil {
 			return nil, fmt.Errorf("xz: %w", err)
@@ -90,7 +98,9 @@ func NewWriter(w io.Writer, f Format) (io.WriteCloser, error) {
 	case None:
 		return nopWriteCloser{w}, nil
 	case Gzip:
-		return gzip.NewWriterLevel(w, gzip.BestCompression)
+		// The standard library writes gzip so that output stays byte for
+		// byte what earlier versions wrote; klauspost reads it faster.
+		return stdgzip.NewWriterLevel(w, stdgzip.BestCompression)
 	case XZ:
 		zw, err := xz.NewWriter(w)
 		if err != nil {

@@ -230,3 +230,8 @@ func goArchToDpkg(arch, variant string) string {
 	}
 	return arch
 }
+
+// IndexStats says how the package indexes this patcher loaded were
+// obtained (parsed, or read back parsed); tests and benchmarks use it to
+// check that each index is parsed once.
+func (p *Patcher) IndexStats() archive.IndexStats { return p.client.IndexStats() }

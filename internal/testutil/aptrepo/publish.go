@@ -83,6 +83,18 @@ func publishSuite(t testing.TB, cfg Config, s Suite, files map[string][]byte) {
 			idx.Write(stanza)
 		}
 	}
+	if s.Synthetic > 0 {
+		for _, a := range archs {
+			idx, ok := indexes["main/binary-"+a+"/Packages"]
+			if !ok {
+				t.Fatalf("aptrepo: suite %s has no main component for synthetic packages", s.Name)
+			}
+			if idx.Len() > 0 {
+				idx.WriteByte('\n')
+			}
+			idx.Write(SyntheticStanzas(s.Synthetic, a))
+		}
+	}
 	dir := "dists/" + s.Name + "/"
 	var sums bytes.Buffer
 	formats := cfg.IndexFormats

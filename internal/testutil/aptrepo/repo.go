@@ -48,6 +48,10 @@ type Suite struct {
 	// Architectures default to "amd64".
 	Architectures []string
 	Packages      []Package
+	// Synthetic adds that many SyntheticStanzas to the main component's
+	// index of every architecture, after Packages, for benchmarks of
+	// realistic index sizes.
+	Synthetic int
 }
 
 // Config describes a repository.

@@ -110,3 +110,28 @@ func TestWorkflowCreateBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestResourceGroupFlag: scripts written for the reference pass
+// -g/--resource-group to every command; Patchloop says it has none.
+func TestResourceGroupFlag(t *testing.T) {
+	cfg := writeFile(t, "c.json", referenceConfig)
+	for _, args := range [][]string{
+		{"workflow", "create", "-r", "localhost:5000", "-g", "myResourceGroup", "-t", "continuouspatchv1", "--config", cfg, "--schedule", "1d", "--dry-run"},
+		{"workflow", "show", "-r", "localhost:5000", "--resource-group", "rg"},
+		{"workflow", "list", "-r", "localhost:5000", "--resource-group=rg"},
+		{"workflow", "delete", "-g", "rg", "-r", "localhost:5000", "-t", "continuouspatchv1"},
+		{"workflow", "update", "-r", "localhost:5000", "-g", "rg", "--schedule", "1d"},
+		{"workflow", "cancel-run", "-r", "localhost:5000", "-g", "rg"},
+	} {
+		code, out, errs := run(t, "", args...)
+		want := "Error: -g/--resource-group: Patchloop has no resource groups (a workflow belongs to the registry -r names, in any OCI registry); drop -g/--resource-group from the command\n"
+		if code != ExitUsage || out != "" || errs != want {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit %d and %q", args, code, out, errs, ExitUsage, want)
+		}
+	}
+	// Other unknown flags keep cobra's message.
+	code, _, errs := run(t, "", "workflow", "show", "-r", "localhost:5000", "-x")
+	if code != ExitUsage || !strings.Contains(errs, "unknown shorthand flag: 'x'") {
+		t.Errorf("-x: exit %d, stderr %q", code, errs)
+	}
+}

@@ -54,7 +54,7 @@ func TestWorkflowLifecycle(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"schedule": "7d"`) {
 		t.Fatalf("update: exit %d\n%s%s", code, out, errs)
 	}
-	if code, _, errs = wf("update"); code != ExitUsage || !strings.Contains(errs, "give --config, --schedule or both") {
+	if code, _, errs = wf("update"); code != ExitUsage || !strings.Contains(errs, "give --config, --schedule or both: what to change (or --run-immediately to run the workflow now)") {
 		t.Fatalf("update without changes: exit %d: %s", code, errs)
 	}
 	if code, _, errs = wf("update", "--schedule", "0d"); code != ExitUsage || !strings.Contains(errs, "between 1d and 30d") {
@@ -179,5 +179,47 @@ func TestWorkflowListEveryRegistry(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{first + " continuouspatchv1 0", second + " continuouspatchv1 0"}, got); diff != "" {
 		t.Errorf("list -o json (-want +got):\n%s", diff)
+	}
+}
+
+// TestWorkflowUpdateRunNowAlone: update --run-immediately with neither
+// --config nor --schedule runs the workflow now (its trigger runs, against
+// an empty registry) and prints when the next scheduled run is: one
+// schedule interval from now.
+func TestWorkflowUpdateRunNowAlone(t *testing.T) {
+	host, dir, _ := serveEngine(t)
+	cfg := writeFile(t, "c.json", goodConfig)
+	wf := func(args ...string) (int, string, string) {
+		return run(t, "", append(append([]string{"workflow"}, args...), "-r", host, "--data-dir", dir)...)
+	}
+	if code, out, errs := wf("create", "--config", cfg, "--schedule", "3d"); code != 0 {
+		t.Fatalf("create: exit %d\n%s%s", code, out, errs)
+	}
+	before := time.Now().UTC().Truncate(time.Second)
+	code, out, errs := wf("update", "--run-immediately")
+	lines := strings.SplitAfterN(out, "\n", 2)
+	if code != 0 || len(lines) != 2 || lines[0] != "Continuous Patching workflow queued to run now.\n" {
+		t.Fatalf("update --run-immediately: exit %d\n%s%s", code, out, errs)
+	}
+	m := scheduled.FindStringSubmatch(lines[1])
+	if m == nil {
+		t.Fatalf("update --run-immediately: no next scheduled run in %q", out)
+	}
+	next, _ := time.Parse("2006-01-02 15:04:05", m[1])
+	if d := next.Sub(before); d < 72*time.Hour || d > 72*time.Hour+time.Minute {
+		t.Errorf("next scheduled run %s is not 3 days after %s", next, before)
+	}
+	// The cycle ran: its trigger run is recorded.
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		code, out, errs := run(t, "", "task", "list-runs", "-r", host, "--data-dir", dir, "-n", "cssc-trigger-workflow", "--run-status", "succeeded")
+		if code != 0 {
+			t.Fatalf("list-runs: exit %d: %s", code, errs)
+		}
+		if strings.Contains(out, "cssc-trigger-workflow") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no trigger run after update --run-immediately:\n%s", out)
+		}
 	}
 }

@@ -67,15 +67,16 @@ func reanchor(w *store.Workflow, last int64, now time.Time, runNow bool, interva
 	w.NextRunAt = dueAt(w, interval, w.FirstCycle)
 }
 
-// Update changes the config, the schedule or both. A new schedule (or
-// RunImmediately) counts from now.
+// Update changes the config, the schedule or both, or with RunImmediately
+// alone just runs a cycle now. A new schedule (or RunImmediately) counts
+// from now.
 func (e *Engine) Update(ctx context.Context, req UpdateRequest) (*Workflow, error) {
 	host, typ, err := e.checkTarget(req.Registry, req.Type)
 	if err != nil {
 		return nil, err
 	}
-	if len(req.Config) == 0 && req.Schedule == "" {
-		return nil, fmt.Errorf("%w: nothing to update: give a config, a schedule or both", ErrInvalidInput)
+	if len(req.Config) == 0 && req.Schedule == "" && !req.RunImmediately {
+		return nil, fmt.Errorf("%w: nothing to update: give a config, a schedule, run-immediately or any of them", ErrInvalidInput)
 	}
 	var normalized []byte
 	var errs []error

@@ -135,3 +135,20 @@ func TestResourceGroupFlag(t *testing.T) {
 		t.Errorf("-x: exit %d, stderr %q", code, errs)
 	}
 }
+
+// TestDryRunMaxImages: the dry run checks the image limit, with the
+// message create, update and a cycle's trigger give.
+func TestDryRunMaxImages(t *testing.T) {
+	host := registrytest.Start(t)
+	registrytest.PushTags(t, host, "python", "3.11", "3.12", "3.13")
+	cfg := writeFile(t, "c.json", `{"version": "v1", "repositories": [{"repository": "python", "tags": ["*"]}]}`)
+	code, out, errs := run(t, "", "workflow", "create", "-r", host, "--config", cfg, "--schedule", "1d", "--dry-run", "--max-images", "2")
+	want := "Error: config selects more images than --max-images: 3 images selected, limit 2; narrow the config or raise --max-images\n"
+	if code != ExitUsage || out != "" || errs != want {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want exit %d, %q", code, out, errs, ExitUsage, want)
+	}
+	code, out, errs = run(t, "", "workflow", "create", "-r", host, "--config", cfg, "--schedule", "1d", "--dry-run", "--max-images", "3")
+	if code != 0 || out != "python: 3.11\npython: 3.12\npython: 3.13\n" {
+		t.Fatalf("at the limit: exit %d\n%s%s", code, out, errs)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/patchloop/patchloop/internal/config"
 	"github.com/patchloop/patchloop/internal/store"
 )
 
@@ -18,9 +19,12 @@ func (e *Engine) Create(ctx context.Context, req CreateRequest) (*Workflow, erro
 	if err != nil {
 		return nil, err
 	}
-	_, normalized, cfgErr := parseConfig(req.ConfigName, req.Config)
+	cfg, normalized, cfgErr := parseConfig(req.ConfigName, req.Config)
 	sched, schedErr := parseSchedule(req.Schedule)
 	if err := errors.Join(cfgErr, schedErr); err != nil {
+		return nil, err
+	}
+	if err := e.checkImageLimit(ctx, host, cfg); err != nil {
 		return nil, err
 	}
 	if _, err := e.store.Workflow(ctx, host, typ); err == nil {
@@ -79,9 +83,10 @@ func (e *Engine) Update(ctx context.Context, req UpdateRequest) (*Workflow, erro
 		return nil, fmt.Errorf("%w: nothing to update: give a config, a schedule, run-immediately or any of them", ErrInvalidInput)
 	}
 	var normalized []byte
+	var cfg *config.Config
 	var errs []error
 	if len(req.Config) > 0 {
-		_, normalized, err = parseConfig(req.ConfigName, req.Config)
+		cfg, normalized, err = parseConfig(req.ConfigName, req.Config)
 		errs = append(errs, err)
 	}
 	w, err := e.store.Workflow(ctx, host, typ)
@@ -98,6 +103,11 @@ func (e *Engine) Update(ctx context.Context, req UpdateRequest) (*Workflow, erro
 	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	if cfg != nil {
+		if err := e.checkImageLimit(ctx, host, cfg); err != nil {
+			return nil, err
+		}
 	}
 	if normalized != nil && !bytes.Equal(normalized, w.Config) {
 		if w.ConfigDigest, err = e.pushConfig(ctx, host, typ, normalized); err != nil {

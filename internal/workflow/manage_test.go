@@ -125,12 +125,30 @@ func TestUpdateAndDelete(t *testing.T) {
 }
 
 // TestTooManyImages fails the trigger of a config that selects more
-// images than MaxImages, queuing nothing.
+// images than MaxImages, queuing nothing; create and update refuse such a
+// config with the same message.
 func TestTooManyImages(t *testing.T) {
 	f := newFixture(t)
 	f.push(t, f.debian(t, "1.0-2"), "clean", "1.0", "2.0", "3.0")
 	e := f.start(t, func(o *Options) { o.MaxImages = 2 })
-	f.create(t, e, configOf("incremental", "clean"), false)
+	const want = "config selects more images than --max-images: 3 images selected, limit 2; narrow the config or raise --max-images"
+	ctx := context.Background()
+	_, err := e.Create(ctx, CreateRequest{Registry: f.host, Type: TypeContinuousPatchV1, Config: configOf("incremental", "clean"), Schedule: "1d"})
+	if !errors.Is(err, ErrTooManyImages) || err.Error() != want {
+		t.Fatalf("create: %v, want %q", err, want)
+	}
+	f.create(t, e, configOf("incremental", "none"), false)
+	_, err = e.Update(ctx, UpdateRequest{Registry: f.host, Type: TypeContinuousPatchV1, Config: configOf("incremental", "clean")})
+	if !errors.Is(err, ErrTooManyImages) || err.Error() != want {
+		t.Fatalf("update: %v, want %q", err, want)
+	}
+	// A registry that grows past the limit after the update fails the
+	// cycle's trigger.
+	f.push(t, f.debian(t, "1.0-2"), "grow", "1.0", "2.0")
+	if _, err := e.Update(ctx, UpdateRequest{Registry: f.host, Type: TypeContinuousPatchV1, Config: configOf("incremental", "grow")}); err != nil {
+		t.Fatal(err)
+	}
+	f.push(t, f.debian(t, "1.0-2"), "grow", "3.0")
 	f.runCycle(t, e, day)
 	tr := runsOf(t, e, f.host, TaskTrigger)
 	if len(tr) != 1 || tr[0].Status != StatusFailed || !strings.Contains(tr[0].Error, ErrTooManyImages.Error()) ||

@@ -56,8 +56,7 @@ func (t *task) trigger(ctx context.Context) (RunResult, error) {
 	t.refreshVulnDB(ctx)
 	found, err := discover.Targets(ctx, e.opts.Registry, w.Registry, cfg, discover.Options{MaxImages: e.opts.MaxImages})
 	if errors.Is(err, discover.ErrTooManyImages) {
-		detail := strings.TrimPrefix(err.Error(), discover.ErrTooManyImages.Error()+": ")
-		return res, permanent(fmt.Errorf("%w: %s", ErrTooManyImages, detail))
+		return res, permanent(tooManyImages(err))
 	}
 	if err != nil {
 		return res, err
@@ -88,6 +87,30 @@ func (t *task) trigger(ctx context.Context) (RunResult, error) {
 	}
 	t.log.InfoContext(ctx, "queued scans", "images", res.Images)
 	return res, nil
+}
+
+// tooManyImages turns discover's limit error into ErrTooManyImages with
+// the same text.
+func tooManyImages(err error) error {
+	detail := strings.TrimPrefix(err.Error(), discover.ErrTooManyImages.Error()+": ")
+	return fmt.Errorf("%w: %s", ErrTooManyImages, detail)
+}
+
+// checkImageLimit fails with ErrTooManyImages when cfg selects more than
+// MaxImages images of host now, so that create and update refuse what a
+// cycle would fail on. Other registry errors do not fail the request
+// (the cycle reports them); they are logged.
+func (e *Engine) checkImageLimit(ctx context.Context, host string, cfg *config.Config) error {
+	_, err := discover.Targets(ctx, e.opts.Registry, host, cfg, discover.Options{MaxImages: e.opts.MaxImages})
+	switch {
+	case errors.Is(err, discover.ErrTooManyImages):
+		return tooManyImages(err)
+	case err != nil && ctx.Err() != nil:
+		return err
+	case err != nil:
+		e.log.WarnContext(ctx, "could not count the images the config selects; the first cycle will", "registry", host, "error", err)
+	}
+	return nil
 }
 
 // queueScans records a Queued scan run per target and returns the jobs to

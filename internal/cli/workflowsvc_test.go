@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"regexp"
 	"strconv"
 	"strings"
@@ -9,7 +10,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/patchloop/patchloop/internal/client"
+	"github.com/patchloop/patchloop/internal/listfmt"
 	"github.com/patchloop/patchloop/internal/testutil/registrytest"
+	"github.com/patchloop/patchloop/internal/testutil/vulndbtest"
+	"github.com/patchloop/patchloop/internal/workflow"
 )
 
 const goodConfig = `{"version": "v1", "tag-convention": "floating", "repositories": [{"repository": "app", "tags": ["*"]}]}`
@@ -221,5 +226,60 @@ func TestWorkflowUpdateRunNowAlone(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no trigger run after update --run-immediately:\n%s", out)
 		}
+	}
+}
+
+// TestWorkflowListFailedTrigger: through a live serve, a cycle whose
+// trigger fails (the image limit) is shown by workflow list as a failed
+// trigger block, also under --run-status failed, and not under successful.
+func TestWorkflowListFailedTrigger(t *testing.T) {
+	host := registrytest.Start(t)
+	dir := t.TempDir()
+	if err := vulndbtest.Write(dbDir(dir), vulndbtest.Database{}); err != nil {
+		t.Fatal(err)
+	}
+	serveInProcess(t, "--data-dir", dir, "--skip-db-update", "--max-images", "1")
+	registrytest.PushTags(t, host, "app", "1.0")
+	cfg := writeFile(t, "c.json", goodConfig)
+	if code, out, errs := run(t, "", "workflow", "create", "-r", host, "--config", cfg, "--schedule", "1d", "--data-dir", dir); code != 0 {
+		t.Fatalf("create: exit %d\n%s%s", code, out, errs)
+	}
+	registrytest.PushTags(t, host, "app", "2.0")
+	if code, out, errs := run(t, "", "workflow", "update", "-r", host, "--run-immediately", "--data-dir", dir); code != 0 {
+		t.Fatalf("update: exit %d\n%s%s", code, out, errs)
+	}
+	api, err := client.FromEnv(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var trigger workflow.Run
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		runs, err := api.Runs(context.Background(), workflow.RunFilter{Registry: host, Task: workflow.TaskTrigger, Top: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) == 1 && runs[0].Status == workflow.StatusFailed {
+			trigger = runs[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the trigger did not fail: %+v", runs)
+		}
+	}
+	want := "trigger: cssc-trigger-workflow\n" +
+		"        trigger status: Failed\n" +
+		"        trigger failure reason: config selects more images than --max-images: 2 images selected, limit 1; narrow the config or raise --max-images\n" +
+		"        trigger date: " + listfmt.PythonTime(trigger.CreatedAt) + "\n" +
+		"        trigger task ID: " + trigger.ID + "\n" +
+		"        workflow type: continuouspatchv1\n"
+	for _, status := range []string{"", "failed"} {
+		code, out, errs := run(t, "", "workflow", "list", "-r", host, "--run-status", status, "--data-dir", dir)
+		if code != 0 || out != want {
+			t.Errorf("list --run-status %q: exit %d %s\ngot:\n%s\nwant:\n%s", status, code, errs, out, want)
+		}
+	}
+	code, out, errs := run(t, "", "workflow", "list", "-r", host, "--run-status", "successful", "--data-dir", dir)
+	if code != 0 || out != "" || !strings.Contains(errs, "has run status successful") {
+		t.Errorf("list --run-status successful: exit %d\n%s%s", code, out, errs)
 	}
 }

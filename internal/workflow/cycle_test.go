@@ -35,10 +35,10 @@ func TestCycle(t *testing.T) {
 	if !w.NextRunAt.Equal(t0.Add(day)) || w.ScheduleText != "1d" || w.TagConvention != tags.Incremental {
 		t.Fatalf("workflow = %+v", w)
 	}
-	if got := f.tags(t, PolicyRepository); len(got) != 1 || got[0] != TypeContinuousPatchV1 {
+	if got := f.tags(t, PolicyRepository); len(got) != 1 || got[0] != ConfigTag {
 		t.Fatalf("policy tags = %v", got)
 	}
-	if d := f.digest(t, PolicyRepository, TypeContinuousPatchV1); d != w.ConfigDigest {
+	if d := f.digest(t, PolicyRepository, ConfigTag); d != w.ConfigDigest {
 		t.Fatalf("policy digest %s, workflow says %s", d, w.ConfigDigest)
 	}
 

@@ -32,7 +32,7 @@ func (e *Engine) Create(ctx context.Context, req CreateRequest) (*Workflow, erro
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	digest, err := e.pushConfig(ctx, host, typ, normalized)
+	digest, err := e.pushConfig(ctx, host, normalized)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +110,7 @@ func (e *Engine) Update(ctx context.Context, req UpdateRequest) (*Workflow, erro
 		}
 	}
 	if normalized != nil && !bytes.Equal(normalized, w.Config) {
-		if w.ConfigDigest, err = e.pushConfig(ctx, host, typ, normalized); err != nil {
+		if w.ConfigDigest, err = e.pushConfig(ctx, host, normalized); err != nil {
 			return nil, err
 		}
 		w.Config = normalized

@@ -98,7 +98,7 @@ func TestUpdateAndDelete(t *testing.T) {
 	if w3.TagConvention != tags.Floating || w3.ConfigDigest == w2.ConfigDigest || !w3.NextRunAt.Equal(w2.NextRunAt.Add(7*day)) {
 		t.Fatalf("after config update: %+v", w3)
 	}
-	if d := f.digest(t, PolicyRepository, TypeContinuousPatchV1); d != w3.ConfigDigest {
+	if d := f.digest(t, PolicyRepository, ConfigTag); d != w3.ConfigDigest {
 		t.Fatalf("policy artifact %s, workflow says %s", d, w3.ConfigDigest)
 	}
 

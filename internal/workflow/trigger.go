@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -49,9 +50,9 @@ func (t *task) trigger(ctx context.Context) (RunResult, error) {
 	if err != nil {
 		return res, err
 	}
-	cfg, err := config.Parse("stored config", w.Config)
+	cfg, err := t.followConfig(ctx, w)
 	if err != nil {
-		return res, permanent(err)
+		return res, err
 	}
 	t.refreshVulnDB(ctx)
 	found, err := discover.Targets(ctx, e.opts.Registry, w.Registry, cfg, discover.Options{MaxImages: e.opts.MaxImages})
@@ -87,6 +88,27 @@ func (t *task) trigger(ctx context.Context) (RunResult, error) {
 	}
 	t.log.InfoContext(ctx, "queued scans", "images", res.Images)
 	return res, nil
+}
+
+// followConfig reads the workflow's config from its artifact, the source
+// of truth, so that a config pushed with oras or crane changes this cycle;
+// the service's copy follows it. A missing or invalid artifact fails the
+// trigger at once and leaves the last good config stored (for show).
+func (t *task) followConfig(ctx context.Context, w *store.Workflow) (*config.Config, error) {
+	pc, err := t.e.fetchConfig(ctx, w.Registry, w.Type)
+	if errors.Is(err, ErrConfigArtifact) {
+		return nil, permanent(err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the workflow config artifact: %w", err)
+	}
+	if pc.digest != w.ConfigDigest || !bytes.Equal(pc.normalized, w.Config) {
+		t.log.InfoContext(ctx, "the config artifact changed; following it", "artifact", pc.ref, "previous_digest", w.ConfigDigest)
+		if err := t.e.store.FollowConfig(ctx, w.ID, pc.normalized, pc.digest); err != nil {
+			return nil, err
+		}
+	}
+	return pc.cfg, nil
 }
 
 // tooManyImages turns discover's limit error into ErrTooManyImages with

@@ -235,11 +235,17 @@ It asks for confirmation unless -y is given.` + serviceHelp,
 			if err != nil {
 				return err
 			}
-			if err := api.Delete(cmd.Context(), host, wf.typ); err != nil {
+			res, err := api.Delete(cmd.Context(), host, wf.typ)
+			if err != nil {
 				return explain(err, host, wf.typ)
 			}
-			_, err = fmt.Fprintf(s.out, "Deleted %s workflow successfully from registry %s\n", wf.typ, host)
-			return err
+			if _, err = fmt.Fprintf(s.out, "Deleted %s workflow successfully from registry %s\n", wf.typ, host); err != nil {
+				return err
+			}
+			if res != nil && res.PolicyRepositoryKept != "" {
+				fmt.Fprintf(s.err, "Note: %s.\n", res.PolicyRepositoryKept)
+			}
+			return nil
 		},
 	}
 	wf.registerTarget(cmd)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/patchloop/patchloop/internal/client"
 	"github.com/patchloop/patchloop/internal/listfmt"
@@ -80,6 +82,19 @@ func TestWorkflowLifecycle(t *testing.T) {
 	code, out, errs = wf("delete")
 	if code != 0 || out != "Deleted continuouspatchv1 workflow successfully from registry "+host+"\n" {
 		t.Fatalf("delete: exit %d\n%s%s", code, out, errs)
+	}
+	// The config artifact is gone; the embedded registry (distribution)
+	// keeps the empty repository, and delete says so and what to do.
+	policy, err := name.NewRepository(host + "/csscpolicies/patchpolicy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tags, err := remote.List(policy); err == nil && len(tags) != 0 {
+		t.Errorf("policy tags after delete: %q", tags)
+	}
+	if !strings.Contains(errs, "Note: the config artifact is deleted, but registry "+host+" still lists the empty repository csscpolicies/patchpolicy") ||
+		!strings.Contains(errs, "remove it with the registry's own tools") {
+		t.Errorf("delete did not say the repository is kept: %q", errs)
 	}
 	code, _, errs = run(t, "", "workflow", "delete", "-y", "-r", host, "--data-dir", dir)
 	if code != ExitError || !strings.Contains(errs, "has no continuouspatchv1 workflow: create one with `patchloop workflow create`") {

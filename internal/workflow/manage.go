@@ -168,26 +168,31 @@ func (e *Engine) workflow(ctx context.Context, registry, typ string) (*store.Wor
 
 // Delete cancels the workflow's unfinished tasks, deletes the config
 // artifact's repository and removes the workflow. Patched images and the
-// run history stay.
-func (e *Engine) Delete(ctx context.Context, registry, typ string) error {
+// run history stay. When the registry keeps the emptied repository (its
+// API has no repository delete), the result says so.
+func (e *Engine) Delete(ctx context.Context, registry, typ string) (*DeleteResult, error) {
 	w, err := e.workflow(ctx, registry, typ)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := e.cancelRuns(ctx, w); err != nil {
-		return err
+		return nil, err
 	}
 	if err := e.deletePolicyRepository(ctx, w.Registry); err != nil {
-		return err
+		return nil, err
 	}
+	res := &DeleteResult{PolicyRepositoryKept: e.policyRepositoryKept(ctx, w.Registry)}
 	if err := e.store.DeleteWorkflow(ctx, w.ID); errors.Is(err, store.ErrNotFound) {
 		// Another delete won the race.
-		return fmt.Errorf("%w: registry %s has no %s workflow (it was deleted meanwhile)", ErrNotFound, w.Registry, w.Type)
+		return nil, fmt.Errorf("%w: registry %s has no %s workflow (it was deleted meanwhile)", ErrNotFound, w.Registry, w.Type)
 	} else if err != nil {
-		return err
+		return nil, err
+	}
+	if res.PolicyRepositoryKept != "" {
+		e.log.WarnContext(ctx, res.PolicyRepositoryKept, "registry", w.Registry)
 	}
 	e.log.InfoContext(ctx, "workflow deleted", "registry", w.Registry, "type", w.Type)
-	return nil
+	return res, nil
 }
 
 // CancelRuns cancels every queued, started or running task of the

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -97,6 +98,24 @@ func (e *Engine) pushConfig(ctx context.Context, host string, normalized []byte)
 		return "", fmt.Errorf("push workflow config: %w", err)
 	}
 	return d.String(), nil
+}
+
+// policyRepositoryKept asks the registry's catalog whether the emptied
+// PolicyRepository is still listed, and returns why and what to do when it
+// is. A registry whose catalog cannot be read is not reported.
+func (e *Engine) policyRepositoryKept(ctx context.Context, host string) string {
+	client := e.opts.Registry
+	reg, err := client.Registry(host)
+	if err != nil {
+		return ""
+	}
+	repos, err := client.Catalog(ctx, reg)
+	if err != nil || !slices.Contains(repos, PolicyRepository) {
+		return ""
+	}
+	return fmt.Sprintf("the config artifact is deleted, but registry %s still lists the empty repository %s: "+
+		"the registry API has no repository delete (distribution and Zot keep empty repositories; Harbor and ACR remove them from their own API or UI); "+
+		"remove it with the registry's own tools (for distribution: delete its directory from storage, then run garbage-collect)", host, PolicyRepository)
 }
 
 // deletePolicyRepository deletes every manifest of <host>/PolicyRepository.

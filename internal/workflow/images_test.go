@@ -64,3 +64,22 @@ func TestImagesOfLatestCycle(t *testing.T) {
 		t.Fatalf("latest trigger = %+v, %v", tr, err)
 	}
 }
+
+// TestPatchOfPatchIsNoOriginal: with "*", a cycle scans g and e only:
+// g-1 stays g's patch though g-1-1 exists, and e-patched stays e's though
+// e-patched-1 exists.
+func TestPatchOfPatchIsNoOriginal(t *testing.T) {
+	f := newFixture(t)
+	f.push(t, f.debian(t, "1.0-2"), "app", "g", "g-1", "g-1-1", "e", "e-patched", "e-patched-1")
+	e := f.start(t)
+	f.create(t, e, configOf("incremental", "app"), false)
+	f.runCycle(t, e, day)
+	var got []string
+	for _, r := range runsOf(t, e, f.host, TaskScan) {
+		got = append(got, r.Image+" scanned "+r.Result.ScannedImage)
+	}
+	slices.Sort(got)
+	if diff := cmp.Diff([]string{"app:e scanned app:e", "app:g scanned app:g-1"}, got); diff != "" {
+		t.Fatalf("scans (-want +got):\n%s", diff)
+	}
+}

@@ -260,6 +260,11 @@ func TestWorkflowListFailedTrigger(t *testing.T) {
 		t.Fatalf("create: exit %d\n%s%s", code, out, errs)
 	}
 	registrytest.PushTags(t, host, "app", "2.0")
+	// update with a config checks the service's limit, with a cycle's message.
+	code, _, errs := run(t, "", "workflow", "update", "-r", host, "--config", cfg, "--data-dir", dir)
+	if code != ExitUsage || errs != "Error: config selects more images than --max-images: 2 images selected, limit 1; narrow the config or raise --max-images\n" {
+		t.Fatalf("update over the limit: exit %d: %q", code, errs)
+	}
 	if code, out, errs := run(t, "", "workflow", "update", "-r", host, "--run-immediately", "--data-dir", dir); code != 0 {
 		t.Fatalf("update: exit %d\n%s%s", code, out, errs)
 	}

@@ -99,6 +99,7 @@ incremental (-1 … -999) or floating (-patched) tag.`,
 	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
 		cmd.SetContext(logctx.With(cmd.Context(), stderrLogger(s)))
 	}
+	root.SetFlagErrorFunc(explainFlagError)
 	root.SetIn(in)
 	root.SetOut(out)
 	root.SetErr(errw)
@@ -139,6 +140,17 @@ func Execute(ctx context.Context, args []string, in io.Reader, out, errw io.Writ
 		return ExitUsage
 	}
 	return ExitError
+}
+
+// explainFlagError turns cobra's flag errors into usage errors, and answers
+// the -g/--resource-group flag that scripts written for the reference (az
+// acr supply-chain workflow) pass to every command with what to do.
+func explainFlagError(_ *cobra.Command, err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "unknown shorthand flag: 'g'") || strings.Contains(msg, "unknown flag: --resource-group") {
+		return usagef("-g/--resource-group: Patchloop has no resource groups (a workflow belongs to the registry -r names, in any OCI registry); drop -g/--resource-group from the command")
+	}
+	return usageError{err}
 }
 
 // isCobraUsage reports whether err comes from cobra's own flag or argument

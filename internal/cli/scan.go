@@ -34,7 +34,6 @@ type scanFlags struct {
 	ignoreFile     string
 	ignoreUnfixed  bool
 	timeout        time.Duration
-	quiet          bool
 	exitCode       int
 	severities     []string
 	reg            registryFlags
@@ -185,7 +184,6 @@ results to stdout or --output. --timeout bounds the whole command.`,
 	fl.StringVar(&f.ignoreFile, "ignorefile", scan.DefaultIgnoreFile, "ignore the vulnerability IDs listed in this file (Trivy's .trivyignore format)")
 	fl.BoolVar(&f.ignoreUnfixed, "ignore-unfixed", false, "report only vulnerabilities with a fixed version (the default; for Trivy's users)")
 	fl.DurationVar(&f.timeout, "timeout", 0, "give up after this long, for example 5m (default: no limit)")
-	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print no progress on stderr (warnings still are)")
 	fl.IntVar(&f.exitCode, "exit-code", 0, "exit code when vulnerabilities are reported")
 	fl.StringSliceVar(&f.severities, "severity", nil, "report only these severities, comma-separated (default: all)")
 	f.reg.register(cmd)
@@ -222,7 +220,7 @@ func runScan(cmd *cobra.Command, s *streams, f *scanFlags, arg string) (err erro
 		defer func() { err = timeoutCause(ctx, err) }()
 	}
 	progress := s.err
-	if f.quiet {
+	if s.quiet { // -q, a flag of every command
 		progress = io.Discard
 	}
 	client, err := f.reg.client(s, imageHost(arg))

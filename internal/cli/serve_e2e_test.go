@@ -41,7 +41,7 @@ func TestServeEndToEnd(t *testing.T) {
 
 	code, out, errs := run(t, "", "workflow", "create", "-r", host, "-t", "continuouspatchv1",
 		"--config", cfg, "--schedule", "1d", "--run-immediately", "--data-dir", dir)
-	if code != 0 || !strings.HasPrefix(out, "Continuous Patching workflow scheduled to run next at: ") || !strings.HasSuffix(out, " UTC\n") {
+	if code != 0 || !strings.HasPrefix(out, "Continuous Patching workflow queued to run now.\nContinuous Patching workflow scheduled to run next at: ") || !strings.HasSuffix(out, " UTC\n") {
 		t.Fatalf("create: exit %d\n%s%s", code, out, errs)
 	}
 	code, _, errs = run(t, "", "workflow", "create", "-r", host, "--config", cfg, "--schedule", "1d", "--data-dir", dir)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -76,6 +77,7 @@ func newWorkflowCreateCommand(s *streams) *cobra.Command {
 		dryRun     bool
 		runNow     bool
 		parallel   int
+		maxImages  int
 		output     string
 		svc        serviceFlags
 	)
@@ -137,10 +139,17 @@ patchloop workflow update.` + serviceHelp,
 			if err != nil {
 				return err
 			}
+			if maxImages < 1 {
+				return usagef("--max-images %d: must be at least 1", maxImages)
+			}
 			res, err := discover.Targets(cmd.Context(), client, host, cfg, discover.Options{
-				Parallel: parallel,
-				Digests:  format == outputJSON,
+				Parallel:  parallel,
+				Digests:   format == outputJSON,
+				MaxImages: maxImages,
 			})
+			if errors.Is(err, discover.ErrTooManyImages) {
+				return usageError{err} // the text create, update and a cycle print
+			}
 			if err != nil {
 				return fmt.Errorf("dry run against %s: %w", host, err)
 			}
@@ -169,6 +178,7 @@ patchloop workflow update.` + serviceHelp,
 	fl.BoolVar(&dryRun, "dry-run", false, "list the images the workflow would patch and change nothing")
 	fl.BoolVar(&runNow, "run-immediately", false, "run the first cycle now instead of one schedule interval from now")
 	fl.IntVar(&parallel, "parallel", 16, "how many repositories to list at once")
+	fl.IntVar(&maxImages, "max-images", workflow.DefaultMaxImages, "with --dry-run: the service's limit (serve --max-images); a config selecting more images fails as its cycles would")
 	fl.StringVarP(&output, "output", "o", "text", "output format: text or json")
 	svc.register(cmd)
 	return cmd

@@ -110,3 +110,45 @@ func TestWorkflowCreateBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestResourceGroupFlag: scripts written for the reference pass
+// -g/--resource-group to every command; Patchloop says it has none.
+func TestResourceGroupFlag(t *testing.T) {
+	cfg := writeFile(t, "c.json", referenceConfig)
+	for _, args := range [][]string{
+		{"workflow", "create", "-r", "localhost:5000", "-g", "myResourceGroup", "-t", "continuouspatchv1", "--config", cfg, "--schedule", "1d", "--dry-run"},
+		{"workflow", "show", "-r", "localhost:5000", "--resource-group", "rg"},
+		{"workflow", "list", "-r", "localhost:5000", "--resource-group=rg"},
+		{"workflow", "delete", "-g", "rg", "-r", "localhost:5000", "-t", "continuouspatchv1"},
+		{"workflow", "update", "-r", "localhost:5000", "-g", "rg", "--schedule", "1d"},
+		{"workflow", "cancel-run", "-r", "localhost:5000", "-g", "rg"},
+	} {
+		code, out, errs := run(t, "", args...)
+		want := "Error: -g/--resource-group: Patchloop has no resource groups (a workflow belongs to the registry -r names, in any OCI registry); drop -g/--resource-group from the command\n"
+		if code != ExitUsage || out != "" || errs != want {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit %d and %q", args, code, out, errs, ExitUsage, want)
+		}
+	}
+	// Other unknown flags keep cobra's message.
+	code, _, errs := run(t, "", "workflow", "show", "-r", "localhost:5000", "-x")
+	if code != ExitUsage || !strings.Contains(errs, "unknown shorthand flag: 'x'") {
+		t.Errorf("-x: exit %d, stderr %q", code, errs)
+	}
+}
+
+// TestDryRunMaxImages: the dry run checks the image limit, with the
+// message create, update and a cycle's trigger give.
+func TestDryRunMaxImages(t *testing.T) {
+	host := registrytest.Start(t)
+	registrytest.PushTags(t, host, "python", "3.11", "3.12", "3.13")
+	cfg := writeFile(t, "c.json", `{"version": "v1", "repositories": [{"repository": "python", "tags": ["*"]}]}`)
+	code, out, errs := run(t, "", "workflow", "create", "-r", host, "--config", cfg, "--schedule", "1d", "--dry-run", "--max-images", "2")
+	want := "Error: config selects more images than --max-images: 3 images selected, limit 2; narrow the config or raise --max-images\n"
+	if code != ExitUsage || out != "" || errs != want {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want exit %d, %q", code, out, errs, ExitUsage, want)
+	}
+	code, out, errs = run(t, "", "workflow", "create", "-r", host, "--config", cfg, "--schedule", "1d", "--dry-run", "--max-images", "3")
+	if code != 0 || out != "python: 3.11\npython: 3.12\npython: 3.13\n" {
+		t.Fatalf("at the limit: exit %d\n%s%s", code, out, errs)
+	}
+}

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -61,7 +63,13 @@ before each one's blocks (-o json: an array of {registry, type, images}).` + ser
 				}
 				return writeJSON(s.out, images)
 			}
-			if len(images) == 0 {
+			trigger := failedTrigger(cmd.Context(), api, host, status)
+			if trigger != nil {
+				if _, err := io.WriteString(s.out, listfmt.TriggerBlock(trigger)); err != nil {
+					return err
+				}
+			}
+			if len(images) == 0 && trigger == nil {
 				msg := fmt.Sprintf("No images have run in the %s workflow of registry %s yet.", wf.typ, host)
 				if status != "" {
 					msg = fmt.Sprintf("No image of the %s workflow of registry %s has run status %s.", wf.typ, host, runStatus)
@@ -140,6 +148,20 @@ func listAll(cmd *cobra.Command, s *streams, wf *workflowFlags, svc *serviceFlag
 		}
 	}
 	return nil
+}
+
+// failedTrigger returns the registry's latest trigger run when it failed
+// and the list's status filter keeps failures, else nil. Listing it is
+// best effort: an error leaves it out.
+func failedTrigger(ctx context.Context, api workflow.Service, host, status string) *workflow.Run {
+	if status != "" && !strings.EqualFold(status, "failed") {
+		return nil
+	}
+	runs, err := api.Runs(ctx, workflow.RunFilter{Registry: host, Task: workflow.TaskTrigger, Top: 1})
+	if err != nil || len(runs) == 0 || runs[0].Status != workflow.StatusFailed {
+		return nil
+	}
+	return &runs[0]
 }
 
 // parseListStatus checks --run-status of workflow list: the reference's

@@ -113,16 +113,24 @@ func createOnService(ctx context.Context, s *streams, f *serviceFlags, format ou
 	if err != nil {
 		return explain(err, req.Registry, req.Type)
 	}
-	return printScheduled(s, format, wf)
+	return printScheduled(s, format, wf, req.RunImmediately)
 }
 
 // printScheduled reports a created or updated workflow, as the reference
-// does.
-func printScheduled(s *streams, format outputFormat, wf *workflow.Workflow) error {
+// does. When a cycle runs now (runNow), the next scheduled run is one
+// interval after it, and that is the time printed.
+func printScheduled(s *streams, format outputFormat, wf *workflow.Workflow, runNow bool) error {
 	if format == outputJSON {
 		return writeJSON(s.out, wf)
 	}
-	_, err := fmt.Fprintf(s.out, "Continuous Patching workflow scheduled to run next at: %s\n", utcTime(wf.NextRunAt))
+	next := wf.NextRunAt
+	if runNow {
+		if sched, err := schedule.Parse(wf.ScheduleText); err == nil {
+			next = next.Add(sched.Interval())
+		}
+		fmt.Fprintln(s.out, "Continuous Patching workflow queued to run now.")
+	}
+	_, err := fmt.Fprintf(s.out, "Continuous Patching workflow scheduled to run next at: %s\n", utcTime(next))
 	return err
 }
 
@@ -140,9 +148,14 @@ func newWorkflowUpdateCommand(s *streams) *cobra.Command {
 		Short: "Change a workflow's config or schedule",
 		Long: `Update replaces a workflow's config, its schedule, or both. A new schedule
 counts its cycles from now; with --run-immediately a cycle also starts right
-away. Preview a new config with workflow create --dry-run first.` + serviceHelp,
+away, and --run-immediately alone runs the workflow now without changing it
+(its schedule then counts from now). Preview a new config with workflow
+create --dry-run first.` + serviceHelp,
 		Example: `  # Run every 7 days from now on
   patchloop workflow update -r localhost:5000 -t continuouspatchv1 --schedule 7d
+
+  # Run the workflow now; the next scheduled run is one interval later
+  patchloop workflow update -r localhost:5000 -t continuouspatchv1 --run-immediately
 
   # A new config, applied at once
   patchloop workflow update -r localhost:5000 -t continuouspatchv1 \
@@ -153,8 +166,8 @@ away. Preview a new config with workflow create --dry-run first.` + serviceHelp,
 			if err != nil {
 				return err
 			}
-			if configPath == "" && sched == "" {
-				return usagef("give --config, --schedule or both: what to change")
+			if configPath == "" && sched == "" && !runNow {
+				return usagef("give --config, --schedule or both: what to change (or --run-immediately to run the workflow now)")
 			}
 			req := workflow.UpdateRequest{Registry: host, Type: wf.typ, Schedule: sched, RunImmediately: runNow, By: whoAmI()}
 			if sched != "" {
@@ -176,7 +189,7 @@ away. Preview a new config with workflow create --dry-run first.` + serviceHelp,
 			if err != nil {
 				return explain(err, host, wf.typ)
 			}
-			return printScheduled(s, format, updated)
+			return printScheduled(s, format, updated, runNow)
 		},
 	}
 	wf.registerTarget(cmd)
@@ -184,7 +197,7 @@ away. Preview a new config with workflow create --dry-run first.` + serviceHelp,
 	fl := cmd.Flags()
 	fl.StringVar(&configPath, "config", "", "new workflow config file")
 	fl.StringVar(&sched, "schedule", "", "new schedule: 1d to 30d")
-	fl.BoolVar(&runNow, "run-immediately", false, "also start a cycle now")
+	fl.BoolVar(&runNow, "run-immediately", false, "start a cycle now (alone: run the workflow now)")
 	fl.StringVarP(&output, "output", "o", "text", "output format: text or json")
 	return cmd
 }
@@ -222,11 +235,17 @@ It asks for confirmation unless -y is given.` + serviceHelp,
 			if err != nil {
 				return err
 			}
-			if err := api.Delete(cmd.Context(), host, wf.typ); err != nil {
+			res, err := api.Delete(cmd.Context(), host, wf.typ)
+			if err != nil {
 				return explain(err, host, wf.typ)
 			}
-			_, err = fmt.Fprintf(s.out, "Deleted %s workflow successfully from registry %s\n", wf.typ, host)
-			return err
+			if _, err = fmt.Fprintf(s.out, "Deleted %s workflow successfully from registry %s\n", wf.typ, host); err != nil {
+				return err
+			}
+			if res != nil && res.PolicyRepositoryKept != "" {
+				fmt.Fprintf(s.err, "Note: %s.\n", res.PolicyRepositoryKept)
+			}
+			return nil
 		},
 	}
 	wf.registerTarget(cmd)

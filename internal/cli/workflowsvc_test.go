@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"regexp"
 	"strconv"
 	"strings"
@@ -8,8 +9,14 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/patchloop/patchloop/internal/client"
+	"github.com/patchloop/patchloop/internal/listfmt"
 	"github.com/patchloop/patchloop/internal/testutil/registrytest"
+	"github.com/patchloop/patchloop/internal/testutil/vulndbtest"
+	"github.com/patchloop/patchloop/internal/workflow"
 )
 
 const goodConfig = `{"version": "v1", "tag-convention": "floating", "repositories": [{"repository": "app", "tags": ["*"]}]}`
@@ -54,7 +61,7 @@ func TestWorkflowLifecycle(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"schedule": "7d"`) {
 		t.Fatalf("update: exit %d\n%s%s", code, out, errs)
 	}
-	if code, _, errs = wf("update"); code != ExitUsage || !strings.Contains(errs, "give --config, --schedule or both") {
+	if code, _, errs = wf("update"); code != ExitUsage || !strings.Contains(errs, "give --config, --schedule or both: what to change (or --run-immediately to run the workflow now)") {
 		t.Fatalf("update without changes: exit %d: %s", code, errs)
 	}
 	if code, _, errs = wf("update", "--schedule", "0d"); code != ExitUsage || !strings.Contains(errs, "between 1d and 30d") {
@@ -75,6 +82,19 @@ func TestWorkflowLifecycle(t *testing.T) {
 	code, out, errs = wf("delete")
 	if code != 0 || out != "Deleted continuouspatchv1 workflow successfully from registry "+host+"\n" {
 		t.Fatalf("delete: exit %d\n%s%s", code, out, errs)
+	}
+	// The config artifact is gone; the embedded registry (distribution)
+	// keeps the empty repository, and delete says so and what to do.
+	policy, err := name.NewRepository(host + "/csscpolicies/patchpolicy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tags, err := remote.List(policy); err == nil && len(tags) != 0 {
+		t.Errorf("policy tags after delete: %q", tags)
+	}
+	if !strings.Contains(errs, "Note: the config artifact is deleted, but registry "+host+" still lists the empty repository csscpolicies/patchpolicy") ||
+		!strings.Contains(errs, "remove it with the registry's own tools") {
+		t.Errorf("delete did not say the repository is kept: %q", errs)
 	}
 	code, _, errs = run(t, "", "workflow", "delete", "-y", "-r", host, "--data-dir", dir)
 	if code != ExitError || !strings.Contains(errs, "has no continuouspatchv1 workflow: create one with `patchloop workflow create`") {
@@ -179,5 +199,107 @@ func TestWorkflowListEveryRegistry(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{first + " continuouspatchv1 0", second + " continuouspatchv1 0"}, got); diff != "" {
 		t.Errorf("list -o json (-want +got):\n%s", diff)
+	}
+}
+
+// TestWorkflowUpdateRunNowAlone: update --run-immediately with neither
+// --config nor --schedule runs the workflow now (its trigger runs, against
+// an empty registry) and prints when the next scheduled run is: one
+// schedule interval from now.
+func TestWorkflowUpdateRunNowAlone(t *testing.T) {
+	host, dir, _ := serveEngine(t)
+	cfg := writeFile(t, "c.json", goodConfig)
+	wf := func(args ...string) (int, string, string) {
+		return run(t, "", append(append([]string{"workflow"}, args...), "-r", host, "--data-dir", dir)...)
+	}
+	if code, out, errs := wf("create", "--config", cfg, "--schedule", "3d"); code != 0 {
+		t.Fatalf("create: exit %d\n%s%s", code, out, errs)
+	}
+	before := time.Now().UTC().Truncate(time.Second)
+	code, out, errs := wf("update", "--run-immediately")
+	lines := strings.SplitAfterN(out, "\n", 2)
+	if code != 0 || len(lines) != 2 || lines[0] != "Continuous Patching workflow queued to run now.\n" {
+		t.Fatalf("update --run-immediately: exit %d\n%s%s", code, out, errs)
+	}
+	m := scheduled.FindStringSubmatch(lines[1])
+	if m == nil {
+		t.Fatalf("update --run-immediately: no next scheduled run in %q", out)
+	}
+	next, _ := time.Parse("2006-01-02 15:04:05", m[1])
+	if d := next.Sub(before); d < 72*time.Hour || d > 72*time.Hour+time.Minute {
+		t.Errorf("next scheduled run %s is not 3 days after %s", next, before)
+	}
+	// The cycle ran: its trigger run is recorded.
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		code, out, errs := run(t, "", "task", "list-runs", "-r", host, "--data-dir", dir, "-n", "cssc-trigger-workflow", "--run-status", "succeeded")
+		if code != 0 {
+			t.Fatalf("list-runs: exit %d: %s", code, errs)
+		}
+		if strings.Contains(out, "cssc-trigger-workflow") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no trigger run after update --run-immediately:\n%s", out)
+		}
+	}
+}
+
+// TestWorkflowListFailedTrigger: through a live serve, a cycle whose
+// trigger fails (the image limit) is shown by workflow list as a failed
+// trigger block, also under --run-status failed, and not under successful.
+func TestWorkflowListFailedTrigger(t *testing.T) {
+	host := registrytest.Start(t)
+	dir := t.TempDir()
+	if err := vulndbtest.Write(dbDir(dir), vulndbtest.Database{}); err != nil {
+		t.Fatal(err)
+	}
+	serveInProcess(t, "--data-dir", dir, "--skip-db-update", "--max-images", "1")
+	registrytest.PushTags(t, host, "app", "1.0")
+	cfg := writeFile(t, "c.json", goodConfig)
+	if code, out, errs := run(t, "", "workflow", "create", "-r", host, "--config", cfg, "--schedule", "1d", "--data-dir", dir); code != 0 {
+		t.Fatalf("create: exit %d\n%s%s", code, out, errs)
+	}
+	registrytest.PushTags(t, host, "app", "2.0")
+	// update with a config checks the service's limit, with a cycle's message.
+	code, _, errs := run(t, "", "workflow", "update", "-r", host, "--config", cfg, "--data-dir", dir)
+	if code != ExitUsage || errs != "Error: config selects more images than --max-images: 2 images selected, limit 1; narrow the config or raise --max-images\n" {
+		t.Fatalf("update over the limit: exit %d: %q", code, errs)
+	}
+	if code, out, errs := run(t, "", "workflow", "update", "-r", host, "--run-immediately", "--data-dir", dir); code != 0 {
+		t.Fatalf("update: exit %d\n%s%s", code, out, errs)
+	}
+	api, err := client.FromEnv(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var trigger workflow.Run
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		runs, err := api.Runs(context.Background(), workflow.RunFilter{Registry: host, Task: workflow.TaskTrigger, Top: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) == 1 && runs[0].Status == workflow.StatusFailed {
+			trigger = runs[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the trigger did not fail: %+v", runs)
+		}
+	}
+	want := "trigger: cssc-trigger-workflow\n" +
+		"        trigger status: Failed\n" +
+		"        trigger failure reason: config selects more images than --max-images: 2 images selected, limit 1; narrow the config or raise --max-images\n" +
+		"        trigger date: " + listfmt.PythonTime(trigger.CreatedAt) + "\n" +
+		"        trigger task ID: " + trigger.ID + "\n" +
+		"        workflow type: continuouspatchv1\n"
+	for _, status := range []string{"", "failed"} {
+		code, out, errs := run(t, "", "workflow", "list", "-r", host, "--run-status", status, "--data-dir", dir)
+		if code != 0 || out != want {
+			t.Errorf("list --run-status %q: exit %d %s\ngot:\n%s\nwant:\n%s", status, code, errs, out, want)
+		}
+	}
+	code, out, errs := run(t, "", "workflow", "list", "-r", host, "--run-status", "successful", "--data-dir", dir)
+	if code != 0 || out != "" || !strings.Contains(errs, "has run status successful") {
+		t.Errorf("list --run-status successful: exit %d\n%s%s", code, out, errs)
 	}
 }

@@ -130,7 +130,7 @@ func TestRoundTripWithEngine(t *testing.T) {
 	if n, err := c.CancelRuns(ctx, host, workflow.TypeContinuousPatchV1); n != 0 || err != nil {
 		t.Fatalf("cancel: %d %v", n, err)
 	}
-	if err := c.Delete(ctx, host, workflow.TypeContinuousPatchV1); err != nil {
+	if _, err := c.Delete(ctx, host, workflow.TypeContinuousPatchV1); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Health(ctx); err != nil {

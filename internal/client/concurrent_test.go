@@ -75,9 +75,9 @@ func TestConcurrentChangesOfOneWorkflow(t *testing.T) {
 		}
 		g.armed.Store(true)
 		first := make(chan error, 1)
-		go func() { first <- c.Delete(ctx, host, typ) }()
+		go func() { _, err := c.Delete(ctx, host, typ); first <- err }()
 		<-g.held
-		second := c.Delete(ctx, host, typ)
+		_, second := c.Delete(ctx, host, typ)
 		close(g.released)
 		got := []int{statusOf(t, <-first), statusOf(t, second)}
 		if !(got[0] == 404 && got[1] == 200) {
@@ -99,7 +99,7 @@ func TestConcurrentChangesOfOneWorkflow(t *testing.T) {
 			first <- err
 		}()
 		<-g.held
-		deleted := c.Delete(ctx, host, typ)
+		_, deleted := c.Delete(ctx, host, typ)
 		close(g.released)
 		err := <-first
 		got := []int{statusOf(t, err), statusOf(t, deleted)}
@@ -129,7 +129,7 @@ func TestConcurrentChangesOfOneWorkflow(t *testing.T) {
 					case 1:
 						_, err = c.Update(ctx, workflow.UpdateRequest{Registry: host, Type: typ, ConfigName: "c.json", Config: cfg(fmt.Sprint(w, ".", i))})
 					case 2:
-						err = c.Delete(ctx, host, typ)
+						_, err = c.Delete(ctx, host, typ)
 					}
 					code := http.StatusOK
 					var apiErr *APIError

@@ -51,8 +51,12 @@ func (c *Client) Get(ctx context.Context, registry, typ string) (*workflow.Workf
 }
 
 // Delete deletes a workflow.
-func (c *Client) Delete(ctx context.Context, registry, typ string) error {
-	return c.do(ctx, http.MethodDelete, workflowPath(registry, typ), nil, nil, nil)
+func (c *Client) Delete(ctx context.Context, registry, typ string) (*workflow.DeleteResult, error) {
+	var res workflow.DeleteResult
+	if err := c.do(ctx, http.MethodDelete, workflowPath(registry, typ), nil, nil, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
 }
 
 // Images lists the per-image blocks of `workflow list` of the registry's

@@ -62,8 +62,9 @@ type Options struct {
 }
 
 // ErrTooManyImages is returned when the config selects more than
-// Options.MaxImages images.
-var ErrTooManyImages = errors.New("config selects more images than the limit")
+// Options.MaxImages images. Its text is the one the dry run, create,
+// update and a cycle's trigger all print.
+var ErrTooManyImages = errors.New("config selects more images than --max-images")
 
 // Result is the expansion of a config.
 type Result struct {

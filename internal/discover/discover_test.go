@@ -145,3 +145,27 @@ func TestTargetsRegistryDown(t *testing.T) {
 		t.Fatalf("err = %v, want a listing error naming the repository", err)
 	}
 }
+
+// TestTargetsPatchOfPatch: with "*", a patch tag stays a patch tag when a
+// tag built on it exists: g-1 is not an original because g-1-1 exists,
+// nor is e-patched because e-patched-1 exists.
+func TestTargetsPatchOfPatch(t *testing.T) {
+	host := registrytest.Start(t)
+	registrytest.PushTags(t, host, "app", "g", "g-1", "g-1-1", "e", "e-patched", "e-patched-1")
+	for _, c := range []struct {
+		conv string
+		want []string
+	}{
+		{"incremental", []string{"app:e latest=- next=e-1", "app:g latest=g-1 next=g-2"}},
+		{"floating", []string{"app:e latest=e-patched next=e-patched", "app:g latest=- next=g-patched"}},
+	} {
+		cfg := parse(t, `{"version": "v1", "tag-convention": "`+c.conv+`", "repositories": [{"repository": "app", "tags": ["*"]}]}`)
+		res, err := discover.Targets(context.Background(), registry.New(), host, cfg, discover.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := lines(res.Targets); !slices.Equal(got, c.want) {
+			t.Errorf("%s: targets:\n%s\nwant:\n%s", c.conv, strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+		}
+	}
+}

@@ -145,6 +145,32 @@ func skippedReason(st workflow.ImageStatus) string {
 	return strings.TrimRight(reason, " ") + skippedSuffix
 }
 
+// TriggerBlock returns the block of a failed cycle trigger (for example a
+// config that selects more images than the limit, or a config artifact
+// that is missing or invalid), in the style of the image blocks. The
+// reference has no such block: it shows a failed trigger only in its task
+// runs; Patchloop prints it first so that a cycle that listed no image is
+// not mistaken for a quiet one.
+func TriggerBlock(r *workflow.Run) string {
+	var b strings.Builder
+	line := func(label, value string) {
+		b.WriteString(indent + label + ": " + value + "\n")
+	}
+	b.WriteString("trigger: " + workflow.TaskTrigger + "\n")
+	line("trigger status", runStatus(r))
+	if r != nil && r.Error != "" {
+		line("trigger failure reason", oneLine(r.Error))
+	}
+	line("trigger date", runDate(r))
+	line("trigger task ID", runID(r))
+	typ := workflow.TypeContinuousPatchV1
+	if r != nil && r.Type != "" {
+		typ = r.Type
+	}
+	line("workflow type", typ)
+	return b.String()
+}
+
 func lastPatched(st workflow.ImageStatus, patchStatus string) string {
 	switch {
 	case st.LastPatchedImage != "":

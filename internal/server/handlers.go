@@ -83,11 +83,12 @@ func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteWorkflow(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.Delete(r.Context(), r.PathValue("registry"), r.PathValue("type")); err != nil {
+	res, err := s.svc.Delete(r.Context(), r.PathValue("registry"), r.PathValue("type"))
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	w.WriteHeader(http.StatusNoContent)
+	writeJSON(w, http.StatusOK, res)
 }
 
 func (s *Server) listImages(w http.ResponseWriter, r *http.Request) {

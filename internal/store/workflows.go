@@ -73,6 +73,20 @@ func (s *Store) UpdateWorkflow(ctx context.Context, w *Workflow) error {
 	return nil
 }
 
+// FollowConfig records the config a cycle read from the workflow's config
+// artifact: the service's copy follows the artifact. Nothing else of the
+// workflow changes.
+func (s *Store) FollowConfig(ctx context.Context, id string, config []byte, digest string) error {
+	n, err := s.q.Exec(ctx, `UPDATE patchloop_workflow SET config = ?, config_digest = ? WHERE id = ?`, string(config), digest, id)
+	if err != nil {
+		return fmt.Errorf("update workflow config: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("update workflow config: %w", ErrNotFound)
+	}
+	return nil
+}
+
 // Workflow returns the workflow of a registry and type.
 func (s *Store) Workflow(ctx context.Context, registry, typ string) (*Workflow, error) {
 	w, err := scanWorkflow(s.q.QueryRow(ctx, `SELECT `+workflowColumns+` FROM patchloop_workflow

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -166,4 +167,27 @@ func BenchmarkGroup(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(all)), "ns/tag")
+}
+
+// TestPatchOfPatchNeverAnOriginal: tags ending in -1 … -999 or -patched are
+// patch tags and never originals, even when a tag built on them exists
+// (g-1-1, e-patched-1): Group makes no present lineage of them.
+func TestPatchOfPatchNeverAnOriginal(t *testing.T) {
+	g := Group([]string{"g", "g-1", "g-1-1", "e", "e-patched", "e-patched-1", "h-1-1"})
+	var present []string
+	for orig, l := range g {
+		if l.Present {
+			present = append(present, orig)
+		}
+	}
+	slices.Sort(present)
+	if want := []string{"e", "g"}; !slices.Equal(present, want) {
+		t.Fatalf("present originals = %q, want %q", present, want)
+	}
+	if got, _ := g["g"].Next(Incremental); got != "g-2" {
+		t.Errorf("next of g = %q, want g-2", got)
+	}
+	if got := g["e"].Latest(Floating); got != "e-patched" {
+		t.Errorf("latest floating of e = %q, want e-patched", got)
+	}
 }

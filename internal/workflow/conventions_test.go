@@ -59,7 +59,7 @@ func TestConventionsOverCycles(t *testing.T) {
 
 			f.runCycle(t, e, day)
 			st = imageStatuses(t, e, f.host, "")["app:1.0"]
-			if st.Patch != nil || st.SkippedReason != "no vulnerability found in the image "+tc.second || st.LastPatchedImage != tc.second {
+			if st.Patch != nil || st.SkippedReason != "no vulnerability found in the image app:1.0" || st.LastPatchedImage != tc.second {
 				t.Fatalf("cycle 3: %s", show(st))
 			}
 			// The history of all three cycles survived the restart.

@@ -35,10 +35,10 @@ func TestCycle(t *testing.T) {
 	if !w.NextRunAt.Equal(t0.Add(day)) || w.ScheduleText != "1d" || w.TagConvention != tags.Incremental {
 		t.Fatalf("workflow = %+v", w)
 	}
-	if got := f.tags(t, PolicyRepository); len(got) != 1 || got[0] != TypeContinuousPatchV1 {
+	if got := f.tags(t, PolicyRepository); len(got) != 1 || got[0] != ConfigTag {
 		t.Fatalf("policy tags = %v", got)
 	}
-	if d := f.digest(t, PolicyRepository, TypeContinuousPatchV1); d != w.ConfigDigest {
+	if d := f.digest(t, PolicyRepository, ConfigTag); d != w.ConfigDigest {
 		t.Fatalf("policy digest %s, workflow says %s", d, w.ConfigDigest)
 	}
 
@@ -135,11 +135,12 @@ func TestCycle(t *testing.T) {
 	}
 
 	// Cycle 2 scans the lineage's newest image, the patch: nothing to do.
+	// The skip reason names the original, as the reference's does.
 	f.runCycle(t, e, day)
 	st = imageStatuses(t, e, f.host, "")
 	app = st["app:1.0"]
 	if app.Scan.Cycle != 2 || app.Scan.Result.ScannedImage != "app:1.0-1" || app.Patch != nil ||
-		app.SkippedReason != "no vulnerability found in the image app:1.0-1" || app.LastPatchedImage != "app:1.0-1" {
+		app.SkippedReason != "no vulnerability found in the image app:1.0" || app.LastPatchedImage != "app:1.0-1" {
 		t.Errorf("app in cycle 2 = %s", show(app))
 	}
 	if got := f.tags(t, "app"); strings.Join(got, ",") != "1.0,1.0-1" {

@@ -12,7 +12,11 @@ import (
 
 // Images lists, per original image of the registry's workflows, the scan
 // run of the latest cycle that scanned it and that scan's patch run, with
-// the last patched image. status filters: failed (scan or patch failed),
+// the last patched image. Only the images of the workflow's latest cycle
+// whose trigger succeeded are listed (the reference's "most recently
+// executed" tasks): an image the config no longer selects, or that no
+// longer exists, leaves the list at the next cycle. A failed trigger is
+// not an image; callers show it from Runs (LatestTrigger). status filters: failed (scan or patch failed),
 // successful (Succeeded or Skipped), running (Queued, Started, Running),
 // or one RunStatus; case does not matter. ErrNotFound when the registry
 // has no workflow.
@@ -42,10 +46,18 @@ func (e *Engine) Images(ctx context.Context, registry, status string) ([]ImageSt
 	}
 	out := []ImageStatus{}
 	for _, w := range wfs {
+		cycle, ok, err := e.latestExpandedCycle(ctx, w)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
 		scans, err := e.store.LatestRuns(ctx, w.ID, TaskScan)
 		if err != nil {
 			return nil, err
 		}
+		scans = slices.DeleteFunc(scans, func(r *store.Run) bool { return r.Cycle != cycle })
 		patches, err := e.store.LatestRuns(ctx, w.ID, TaskPatch)
 		if err != nil {
 			return nil, err
@@ -63,6 +75,16 @@ func (e *Engine) Images(ctx context.Context, registry, status string) ([]ImageSt
 	}
 	slices.SortStableFunc(out, func(a, b ImageStatus) int { return strings.Compare(a.Image, b.Image) })
 	return out, nil
+}
+
+// latestExpandedCycle returns the latest cycle of w whose trigger
+// succeeded, that is, whose images were queued; false when none has.
+func (e *Engine) latestExpandedCycle(ctx context.Context, w *store.Workflow) (int64, bool, error) {
+	runs, err := e.store.Runs(ctx, store.RunFilter{Registry: w.Registry, WorkflowID: w.ID, Task: TaskTrigger, Status: string(StatusSucceeded), Limit: 1})
+	if err != nil || len(runs) == 0 {
+		return 0, false, err
+	}
+	return runs[0].Cycle, true, nil
 }
 
 // imageStatus builds the block of one image.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/patchloop/patchloop/internal/config"
 	"github.com/patchloop/patchloop/internal/store"
 )
 
@@ -18,9 +19,12 @@ func (e *Engine) Create(ctx context.Context, req CreateRequest) (*Workflow, erro
 	if err != nil {
 		return nil, err
 	}
-	_, normalized, cfgErr := parseConfig(req.ConfigName, req.Config)
+	cfg, normalized, cfgErr := parseConfig(req.ConfigName, req.Config)
 	sched, schedErr := parseSchedule(req.Schedule)
 	if err := errors.Join(cfgErr, schedErr); err != nil {
+		return nil, err
+	}
+	if err := e.checkImageLimit(ctx, host, cfg); err != nil {
 		return nil, err
 	}
 	if _, err := e.store.Workflow(ctx, host, typ); err == nil {
@@ -28,7 +32,7 @@ func (e *Engine) Create(ctx context.Context, req CreateRequest) (*Workflow, erro
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	digest, err := e.pushConfig(ctx, host, typ, normalized)
+	digest, err := e.pushConfig(ctx, host, normalized)
 	if err != nil {
 		return nil, err
 	}
@@ -67,20 +71,22 @@ func reanchor(w *store.Workflow, last int64, now time.Time, runNow bool, interva
 	w.NextRunAt = dueAt(w, interval, w.FirstCycle)
 }
 
-// Update changes the config, the schedule or both. A new schedule (or
-// RunImmediately) counts from now.
+// Update changes the config, the schedule or both, or with RunImmediately
+// alone just runs a cycle now. A new schedule (or RunImmediately) counts
+// from now.
 func (e *Engine) Update(ctx context.Context, req UpdateRequest) (*Workflow, error) {
 	host, typ, err := e.checkTarget(req.Registry, req.Type)
 	if err != nil {
 		return nil, err
 	}
-	if len(req.Config) == 0 && req.Schedule == "" {
-		return nil, fmt.Errorf("%w: nothing to update: give a config, a schedule or both", ErrInvalidInput)
+	if len(req.Config) == 0 && req.Schedule == "" && !req.RunImmediately {
+		return nil, fmt.Errorf("%w: nothing to update: give a config, a schedule, run-immediately or any of them", ErrInvalidInput)
 	}
 	var normalized []byte
+	var cfg *config.Config
 	var errs []error
 	if len(req.Config) > 0 {
-		_, normalized, err = parseConfig(req.ConfigName, req.Config)
+		cfg, normalized, err = parseConfig(req.ConfigName, req.Config)
 		errs = append(errs, err)
 	}
 	w, err := e.store.Workflow(ctx, host, typ)
@@ -98,8 +104,13 @@ func (e *Engine) Update(ctx context.Context, req UpdateRequest) (*Workflow, erro
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	if cfg != nil {
+		if err := e.checkImageLimit(ctx, host, cfg); err != nil {
+			return nil, err
+		}
+	}
 	if normalized != nil && !bytes.Equal(normalized, w.Config) {
-		if w.ConfigDigest, err = e.pushConfig(ctx, host, typ, normalized); err != nil {
+		if w.ConfigDigest, err = e.pushConfig(ctx, host, normalized); err != nil {
 			return nil, err
 		}
 		w.Config = normalized
@@ -157,26 +168,31 @@ func (e *Engine) workflow(ctx context.Context, registry, typ string) (*store.Wor
 
 // Delete cancels the workflow's unfinished tasks, deletes the config
 // artifact's repository and removes the workflow. Patched images and the
-// run history stay.
-func (e *Engine) Delete(ctx context.Context, registry, typ string) error {
+// run history stay. When the registry keeps the emptied repository (its
+// API has no repository delete), the result says so.
+func (e *Engine) Delete(ctx context.Context, registry, typ string) (*DeleteResult, error) {
 	w, err := e.workflow(ctx, registry, typ)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := e.cancelRuns(ctx, w); err != nil {
-		return err
+		return nil, err
 	}
 	if err := e.deletePolicyRepository(ctx, w.Registry); err != nil {
-		return err
+		return nil, err
 	}
+	res := &DeleteResult{PolicyRepositoryKept: e.policyRepositoryKept(ctx, w.Registry)}
 	if err := e.store.DeleteWorkflow(ctx, w.ID); errors.Is(err, store.ErrNotFound) {
 		// Another delete won the race.
-		return fmt.Errorf("%w: registry %s has no %s workflow (it was deleted meanwhile)", ErrNotFound, w.Registry, w.Type)
+		return nil, fmt.Errorf("%w: registry %s has no %s workflow (it was deleted meanwhile)", ErrNotFound, w.Registry, w.Type)
 	} else if err != nil {
-		return err
+		return nil, err
+	}
+	if res.PolicyRepositoryKept != "" {
+		e.log.WarnContext(ctx, res.PolicyRepositoryKept, "registry", w.Registry)
 	}
 	e.log.InfoContext(ctx, "workflow deleted", "registry", w.Registry, "type", w.Type)
-	return nil
+	return res, nil
 }
 
 // CancelRuns cancels every queued, started or running task of the

@@ -98,12 +98,18 @@ func TestUpdateAndDelete(t *testing.T) {
 	if w3.TagConvention != tags.Floating || w3.ConfigDigest == w2.ConfigDigest || !w3.NextRunAt.Equal(w2.NextRunAt.Add(7*day)) {
 		t.Fatalf("after config update: %+v", w3)
 	}
-	if d := f.digest(t, PolicyRepository, TypeContinuousPatchV1); d != w3.ConfigDigest {
+	if d := f.digest(t, PolicyRepository, ConfigTag); d != w3.ConfigDigest {
 		t.Fatalf("policy artifact %s, workflow says %s", d, w3.ConfigDigest)
 	}
 
-	if err := e.Delete(ctx, f.host, TypeContinuousPatchV1); err != nil {
+	// The embedded registry (distribution) has no repository delete: the
+	// emptied repository stays listed, and the result says so.
+	res, err := e.Delete(ctx, f.host, TypeContinuousPatchV1)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(res.PolicyRepositoryKept, "still lists the empty repository "+PolicyRepository) {
+		t.Errorf("delete result = %+v, want the kept repository explained", res)
 	}
 	if _, err := e.Get(ctx, f.host, TypeContinuousPatchV1); !errors.Is(err, ErrNotFound) {
 		t.Errorf("get after delete: %v", err)
@@ -117,7 +123,7 @@ func TestUpdateAndDelete(t *testing.T) {
 	if runs, err := e.Runs(ctx, RunFilter{Registry: f.host}); err != nil || len(runs) == 0 {
 		t.Errorf("run history after delete: %d runs, %v", len(runs), err)
 	}
-	if err := e.Delete(ctx, f.host, TypeContinuousPatchV1); !errors.Is(err, ErrNotFound) {
+	if _, err := e.Delete(ctx, f.host, TypeContinuousPatchV1); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second delete: %v", err)
 	}
 	// The registry can have a workflow again.
@@ -125,12 +131,30 @@ func TestUpdateAndDelete(t *testing.T) {
 }
 
 // TestTooManyImages fails the trigger of a config that selects more
-// images than MaxImages, queuing nothing.
+// images than MaxImages, queuing nothing; create and update refuse such a
+// config with the same message.
 func TestTooManyImages(t *testing.T) {
 	f := newFixture(t)
 	f.push(t, f.debian(t, "1.0-2"), "clean", "1.0", "2.0", "3.0")
 	e := f.start(t, func(o *Options) { o.MaxImages = 2 })
-	f.create(t, e, configOf("incremental", "clean"), false)
+	const want = "config selects more images than --max-images: 3 images selected, limit 2; narrow the config or raise --max-images"
+	ctx := context.Background()
+	_, err := e.Create(ctx, CreateRequest{Registry: f.host, Type: TypeContinuousPatchV1, Config: configOf("incremental", "clean"), Schedule: "1d"})
+	if !errors.Is(err, ErrTooManyImages) || err.Error() != want {
+		t.Fatalf("create: %v, want %q", err, want)
+	}
+	f.create(t, e, configOf("incremental", "none"), false)
+	_, err = e.Update(ctx, UpdateRequest{Registry: f.host, Type: TypeContinuousPatchV1, Config: configOf("incremental", "clean")})
+	if !errors.Is(err, ErrTooManyImages) || err.Error() != want {
+		t.Fatalf("update: %v, want %q", err, want)
+	}
+	// A registry that grows past the limit after the update fails the
+	// cycle's trigger.
+	f.push(t, f.debian(t, "1.0-2"), "grow", "1.0", "2.0")
+	if _, err := e.Update(ctx, UpdateRequest{Registry: f.host, Type: TypeContinuousPatchV1, Config: configOf("incremental", "grow")}); err != nil {
+		t.Fatal(err)
+	}
+	f.push(t, f.debian(t, "1.0-2"), "grow", "3.0")
 	f.runCycle(t, e, day)
 	tr := runsOf(t, e, f.host, TaskTrigger)
 	if len(tr) != 1 || tr[0].Status != StatusFailed || !strings.Contains(tr[0].Error, ErrTooManyImages.Error()) ||

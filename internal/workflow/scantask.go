@@ -101,11 +101,13 @@ func (t *task) scan(ctx context.Context, a ScanArgs) (RunStatus, RunResult, erro
 		t.log.InfoContext(ctx, "scan skipped", "reason", res.SkippedReason)
 		return StatusSkipped, res, nil
 	}
+	// The reason names the original image, as the reference does, even
+	// when its latest patch is what was scanned (ScannedImage says that).
 	switch {
 	case res.Fixable == 0 && eosl:
-		res.SkippedReason = reasonEOSL + res.ScannedImage
+		res.SkippedReason = reasonEOSL + a.Repository + ":" + a.Tag
 	case res.Fixable == 0:
-		res.SkippedReason = reasonNoVulns + res.ScannedImage
+		res.SkippedReason = reasonNoVulns + a.Repository + ":" + a.Tag
 	}
 	if res.SkippedReason != "" {
 		t.log.InfoContext(ctx, "patch skipped", "reason", res.SkippedReason)

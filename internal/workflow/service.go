@@ -84,6 +84,13 @@ type UpdateRequest struct {
 	By             string `json:"by"`
 }
 
+// DeleteResult says what a delete could not remove.
+type DeleteResult struct {
+	// PolicyRepositoryKept explains why the emptied PolicyRepository is
+	// still listed by the registry; empty when it is gone.
+	PolicyRepositoryKept string `json:"policyRepositoryKept,omitempty"`
+}
+
 // RunStatus is the state of one task run.
 type RunStatus string
 
@@ -164,7 +171,7 @@ type Service interface {
 	Get(ctx context.Context, registry, typ string) (*Workflow, error)
 	// Delete cancels queued and running tasks, deletes the config
 	// artifact's repository and removes the workflow. Patched images stay.
-	Delete(ctx context.Context, registry, typ string) error
+	Delete(ctx context.Context, registry, typ string) (*DeleteResult, error)
 	// Images lists the per-image status blocks of `workflow list`;
 	// status filters by failed, successful or running (or a RunStatus).
 	Images(ctx context.Context, registry, status string) ([]ImageStatus, error)

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -49,15 +50,14 @@ func (t *task) trigger(ctx context.Context) (RunResult, error) {
 	if err != nil {
 		return res, err
 	}
-	cfg, err := config.Parse("stored config", w.Config)
+	cfg, err := t.followConfig(ctx, w)
 	if err != nil {
-		return res, permanent(err)
+		return res, err
 	}
 	t.refreshVulnDB(ctx)
 	found, err := discover.Targets(ctx, e.opts.Registry, w.Registry, cfg, discover.Options{MaxImages: e.opts.MaxImages})
 	if errors.Is(err, discover.ErrTooManyImages) {
-		detail := strings.TrimPrefix(err.Error(), discover.ErrTooManyImages.Error()+": ")
-		return res, permanent(fmt.Errorf("%w: %s", ErrTooManyImages, detail))
+		return res, permanent(tooManyImages(err))
 	}
 	if err != nil {
 		return res, err
@@ -88,6 +88,51 @@ func (t *task) trigger(ctx context.Context) (RunResult, error) {
 	}
 	t.log.InfoContext(ctx, "queued scans", "images", res.Images)
 	return res, nil
+}
+
+// followConfig reads the workflow's config from its artifact, the source
+// of truth, so that a config pushed with oras or crane changes this cycle;
+// the service's copy follows it. A missing or invalid artifact fails the
+// trigger at once and leaves the last good config stored (for show).
+func (t *task) followConfig(ctx context.Context, w *store.Workflow) (*config.Config, error) {
+	pc, err := t.e.fetchConfig(ctx, w.Registry, w.Type)
+	if errors.Is(err, ErrConfigArtifact) {
+		return nil, permanent(err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the workflow config artifact: %w", err)
+	}
+	if pc.digest != w.ConfigDigest || !bytes.Equal(pc.normalized, w.Config) {
+		t.log.InfoContext(ctx, "the config artifact changed; following it", "artifact", pc.ref, "previous_digest", w.ConfigDigest)
+		if err := t.e.store.FollowConfig(ctx, w.ID, pc.normalized, pc.digest); err != nil {
+			return nil, err
+		}
+	}
+	return pc.cfg, nil
+}
+
+// tooManyImages turns discover's limit error into ErrTooManyImages with
+// the same text.
+func tooManyImages(err error) error {
+	detail := strings.TrimPrefix(err.Error(), discover.ErrTooManyImages.Error()+": ")
+	return fmt.Errorf("%w: %s", ErrTooManyImages, detail)
+}
+
+// checkImageLimit fails with ErrTooManyImages when cfg selects more than
+// MaxImages images of host now, so that create and update refuse what a
+// cycle would fail on. Other registry errors do not fail the request
+// (the cycle reports them); they are logged.
+func (e *Engine) checkImageLimit(ctx context.Context, host string, cfg *config.Config) error {
+	_, err := discover.Targets(ctx, e.opts.Registry, host, cfg, discover.Options{MaxImages: e.opts.MaxImages})
+	switch {
+	case errors.Is(err, discover.ErrTooManyImages):
+		return tooManyImages(err)
+	case err != nil && ctx.Err() != nil:
+		return err
+	case err != nil:
+		e.log.WarnContext(ctx, "could not count the images the config selects; the first cycle will", "registry", host, "error", err)
+	}
+	return nil
 }
 
 // queueScans records a Queued scan run per target and returns the jobs to

@@ -59,11 +59,14 @@ func (e *DigestMismatchError) Error() string {
 func (e *DigestMismatchError) Is(target error) bool { return target == ErrDigestMismatch }
 
 // hashingReader hashes and counts what is read through it. It is safe for
-// a decompressor reading ahead in another goroutine.
+// a decompressor reading ahead in another goroutine. The hash runs in a
+// goroutine of its own, fed copies of what is read, so that hashing a
+// layer's blob and its tar overlaps decompression on another core instead
+// of adding to it.
 type hashingReader struct {
 	mu  sync.Mutex
 	r   io.Reader
-	h   hash.Hash
+	h   *asyncHash
 	n   int64
 	err error // the first error other than io.EOF
 	eof bool
@@ -74,7 +77,7 @@ func newHashingReader(r io.Reader, algorithm string) (*hashingReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &hashingReader{r: r, h: h}, nil
+	return &hashingReader{r: r, h: newAsyncHash(h)}, nil
 }
 
 // Read implements io.Reader.
@@ -82,7 +85,7 @@ func (hr *hashingReader) Read(p []byte) (int, error) {
 	hr.mu.Lock()
 	defer hr.mu.Unlock()
 	n, err := hr.r.Read(p)
-	hr.h.Write(p[:n])
+	hr.h.write(p[:n])
 	hr.n += int64(n)
 	switch {
 	case errors.Is(err, io.EOF):
@@ -101,11 +104,73 @@ func (hr *hashingReader) state() (n int64, err error, eof bool) {
 	return hr.n, hr.err, hr.eof
 }
 
-// sum returns the digest of what was read.
+// sum returns the digest of what was read. Nothing read after it counts.
 func (hr *hashingReader) sum(algorithm string) v1.Hash {
 	hr.mu.Lock()
 	defer hr.mu.Unlock()
-	return v1.Hash{Algorithm: algorithm, Hex: hex.EncodeToString(hr.h.Sum(nil))}
+	return v1.Hash{Algorithm: algorithm, Hex: hex.EncodeToString(hr.h.sum())}
+}
+
+// stop ends the hashing goroutine of a reader whose sum is not wanted.
+func (hr *hashingReader) stop() {
+	if hr == nil {
+		return
+	}
+	hr.mu.Lock()
+	defer hr.mu.Unlock()
+	hr.h.sum()
+}
+
+// asyncHash feeds a hash.Hash from a goroutine. write copies its input
+// into pooled chunks and returns once the goroutine has room for them; sum
+// waits for every write.
+type asyncHash struct {
+	ch     chan *[]byte
+	done   chan struct{}
+	h      hash.Hash
+	result []byte
+	closed bool
+}
+
+// hashChunk is the size of the pooled copies handed to the goroutine.
+const hashChunk = 64 << 10
+
+var hashChunks = sync.Pool{New: func() any { b := make([]byte, hashChunk); return &b }}
+
+func newAsyncHash(h hash.Hash) *asyncHash {
+	a := &asyncHash{ch: make(chan *[]byte, 16), done: make(chan struct{}), h: h}
+	go func() {
+		defer close(a.done)
+		for bp := range a.ch {
+			a.h.Write(*bp)
+			*bp = (*bp)[:cap(*bp)]
+			hashChunks.Put(bp)
+		}
+	}()
+	return a
+}
+
+// write hands a copy of p to the goroutine; after sum it does nothing.
+func (a *asyncHash) write(p []byte) {
+	for len(p) > 0 && !a.closed {
+		bp := hashChunks.Get().(*[]byte)
+		n := copy(*bp, p)
+		*bp = (*bp)[:n]
+		a.ch <- bp
+		p = p[n:]
+	}
+}
+
+// sum waits for the goroutine and returns the digest; later calls return
+// the same.
+func (a *asyncHash) sum() []byte {
+	if !a.closed {
+		a.closed = true
+		close(a.ch)
+		<-a.done
+		a.result = a.h.Sum(nil)
+	}
+	return a.result
 }
 
 // layerStream is the uncompressed tar of one layer, decompressed from the
@@ -164,11 +229,13 @@ func openLayer(image v1.Hash, l v1.Layer, desc layerDesc) (*layerStream, error) 
 	}
 	rc, err := ext.Uncompressed()
 	if err != nil {
-		return nil, s.explain(err)
+		err = s.explain(err)
+		s.blob.stop()
+		return nil, err
 	}
 	s.rc = rc
 	if s.tar, err = newHashingReader(rc, desc.DiffID.Algorithm); err != nil {
-		_ = rc.Close()
+		_ = s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -184,7 +251,11 @@ func (s *layerStream) Read(p []byte) (int, error) {
 }
 
 // Close closes both streams.
-func (s *layerStream) Close() error { return s.rc.Close() }
+func (s *layerStream) Close() error {
+	s.blob.stop()
+	s.tar.stop()
+	return s.rc.Close()
+}
 
 // check reads what is left of both streams (the tar reader stops at the
 // end-of-archive marker; what follows still counts) and compares them with

@@ -14,6 +14,8 @@ type ApkField struct {
 	Key byte
 	// Value is the text after the colon.
 	Value string
+	// Line is the field's line number.
+	Line int
 }
 
 // ApkRecord is one record of lib/apk/db/installed or an APKINDEX: its
@@ -99,7 +101,7 @@ func EachApkRecord(data []byte, keep []byte, fn func(ApkRecord) error) error {
 		if keep != nil && bytes.IndexByte(keep, l[0]) < 0 {
 			continue
 		}
-		cur.Fields = append(cur.Fields, ApkField{Key: l[0], Value: string(l[2:])})
+		cur.Fields = append(cur.Fields, ApkField{Key: l[0], Value: string(l[2:]), Line: lineNo})
 	}
 	return flush()
 }
@@ -115,16 +117,15 @@ var apkFields = []byte("PVAo")
 // MaxIdentitySize, MaxPackages, MaxInventorySize).
 func parseApkInstalled(data []byte) ([]Package, error) {
 	var pkgs pkgList
-	lineOf := func(r ApkRecord, i int) int { return r.Line + i } // fields kept are P, V, A, o: near the top
 	err := EachApkRecord(data, apkFields, func(r ApkRecord) error {
 		var p Package
-		for i, f := range r.Fields {
+		for _, f := range r.Fields {
 			if len(f.Value) > MaxIdentitySize {
 				what := "field " + string(f.Key)
 				if p.Name != "" {
 					what = "package " + p.Name + ": " + what
 				}
-				return fmt.Errorf("line %d: %w", lineOf(r, i), tooLarge(what, len(f.Value), MaxIdentitySize))
+				return fmt.Errorf("line %d: %w", f.Line, tooLarge(what, len(f.Value), MaxIdentitySize))
 			}
 			switch f.Key {
 			case 'P':

@@ -3,6 +3,8 @@ package patch
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -100,3 +102,22 @@ type Patcher interface {
 // ErrUnsupported is matched (errors.Is) when no Patcher handles an image's
 // OS family; the error itself is an *UnsupportedError.
 var ErrUnsupported = errors.New("no patcher for this image")
+
+// History describes a patch layer for the image history: the package
+// manager, each update ("name from -> to", or "name (new) to") and the
+// vulnerabilities fixed.
+func History(manager string, updates []Update, fixed []string) string {
+	parts := make([]string, 0, len(updates))
+	for _, u := range updates {
+		if u.From == "" {
+			parts = append(parts, fmt.Sprintf("%s (new) %s", u.Name, u.To))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s %s -> %s", u.Name, u.From, u.To))
+		}
+	}
+	s := "patchloop " + manager + ": " + strings.Join(parts, ", ")
+	if len(fixed) > 0 {
+		s += "; fixes " + strings.Join(fixed, ", ")
+	}
+	return s
+}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -185,7 +184,7 @@ func (p *Patcher) patch(ctx context.Context, img v1.Image, req patch.Request) (*
 	}
 	out.Layer = built.layer
 	out.SkippedScripts = built.skipped
-	out.LayerHistory = history(out.Updates, out.Fixed)
+	out.LayerHistory = patch.History("apk", out.Updates, out.Fixed)
 	return out, nil
 }
 
@@ -210,21 +209,4 @@ func (p *Patcher) sources(ctx context.Context, st *imageState) ([]apk.Source, er
 		}
 	}
 	return apk.Mirror(srcs, p.opts.Mirrors.All, p.opts.Mirrors.ByURL), nil
-}
-
-// history describes the layer for the image history.
-func history(updates []patch.Update, fixed []string) string {
-	var parts []string
-	for _, u := range updates {
-		if u.From == "" {
-			parts = append(parts, fmt.Sprintf("%s (new) %s", u.Name, u.To))
-		} else {
-			parts = append(parts, fmt.Sprintf("%s %s -> %s", u.Name, u.From, u.To))
-		}
-	}
-	s := "patchloop apk: " + strings.Join(parts, ", ")
-	if len(fixed) > 0 {
-		s += "; fixes " + strings.Join(fixed, ", ")
-	}
-	return s
 }

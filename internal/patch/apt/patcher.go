@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -165,25 +164,8 @@ func (p *Patcher) Patch(ctx context.Context, img v1.Image, req patch.Request) (*
 	}
 	out.Layer = built.layer
 	out.SkippedScripts = built.skipped
-	out.LayerHistory = history(out.Updates, out.Fixed)
+	out.LayerHistory = patch.History("apt", out.Updates, out.Fixed)
 	return out, nil
-}
-
-// history describes the layer for the image history.
-func history(updates []patch.Update, fixed []string) string {
-	var parts []string
-	for _, u := range updates {
-		if u.From == "" {
-			parts = append(parts, fmt.Sprintf("%s (new) %s", u.Name, u.To))
-		} else {
-			parts = append(parts, fmt.Sprintf("%s %s -> %s", u.Name, u.From, u.To))
-		}
-	}
-	s := "patchloop apt: " + strings.Join(parts, ", ")
-	if len(fixed) > 0 {
-		s += "; fixes " + strings.Join(fixed, ", ")
-	}
-	return s
 }
 
 // dpkgArch returns the image's dpkg architecture: the most common

@@ -379,6 +379,9 @@ func ReadHeader(r io.Reader, pad bool) (*Header, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if want := TagHeaderImmutable; pad && h.region != 0 && h.region != TagHeaderSignatures || !pad && h.region != 0 && h.region != want {
+		return nil, nil, fmt.Errorf("header region tag %d where a %s header is expected", h.region, map[bool]string{true: "signature", false: "main"}[pad])
+	}
 	if pad {
 		if n := (8 - len(raw)%8) % 8; n > 0 {
 			if _, err := io.ReadFull(r, make([]byte, n)); err != nil {

@@ -105,6 +105,10 @@ func (h *Header) Has(t Tag) bool { _, ok := h.Get(t); return ok }
 // entry inside the region is never changed: the new one is added outside
 // it and overrides it (rpm's headerMod does the same). For a header from
 // NewHeader with a region, entries Set before Marshal all form the region.
+//
+// An entry that was outside the region in a parsed blob is replaced where it
+// stands, as rpm rewrites an installed header (FILESTATES of replaced
+// files).
 func (h *Header) Set(e Entry) {
 	e.Data = slices.Clone(e.Data)
 	for i := range h.outside {

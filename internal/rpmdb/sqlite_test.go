@@ -501,3 +501,43 @@ func TestInitSQLiteIsRPMs(t *testing.T) {
 		t.Errorf("rpm queries (-rpm +go):\n%s", diff)
 	}
 }
+
+// TestReplacedFileStateMovesAsRPM installs a package whose file another
+// package then replaces (rpm --replacefiles): rpm rewrites the first
+// package's header with the file marked replaced. Setting FILESTATES on the
+// header as stored before gives rpm's new header byte for byte.
+func TestReplacedFileStateMovesAsRPM(t *testing.T) {
+	rpmbuild.Need(t, "rpm", "rpmbuild")
+	dir := t.TempDir()
+	a := rpmbuild.Build(t, dir, rpmbuild.Spec{Name: "owner", Version: "1", Files: map[string]string{"/usr/bin/shared": "a\n", "/usr/bin/own": "o\n"}})
+	b := rpmbuild.Build(t, dir, rpmbuild.Spec{Name: "taker", Version: "1", Files: map[string]string{"/usr/bin/shared": "b\n"}})
+	root := filepath.Join(dir, "root")
+	rpmbuild.InitDB(t, root)
+	rpmbuild.Install(t, root, a)
+	before, _ := dbRows(t, filepath.Join(root, "var/lib/rpm", rpmdb.SQLiteFile))
+	rpmbuild.RPM(t, root, "-i", "--justdb", "--nodeps", "--nosignature", "--nodigest", "--noscripts", "--replacefiles", "--force-debian", b)
+	after, _ := dbRows(t, filepath.Join(root, "var/lib/rpm", rpmdb.SQLiteFile))
+	if bytes.Equal(before["owner"], after["owner"]) {
+		t.Skip("rpm did not rewrite the replaced package's header")
+	}
+	h, err := rpm.ParseBlob(before["owner"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := rpm.ParseBlob(after["owner"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	states, err := want.Bytes(rpm.TagFileStates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Set(rpm.CharEntry(rpm.TagFileStates, states...))
+	got, err := h.Blob()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, after["owner"]) {
+		t.Errorf("header after Set differs from rpm's rewrite:\n%s", cmp.Diff(want.Entries(), h.Entries()))
+	}
+}

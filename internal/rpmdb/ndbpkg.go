@@ -1,6 +1,7 @@
 package rpmdb
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -225,10 +226,8 @@ func (p *pkgDB) validateZero(blkoff, blkcnt uint32) error {
 	if blkoff+blkcnt > fileblks {
 		n = fileblks - blkoff
 	}
-	for _, c := range p.data[uint64(blkoff)*pkgBlk : uint64(blkoff+n)*pkgBlk] {
-		if c != 0 {
-			return errors.New("ndb Packages.db: free area is not empty (interrupted write): run rpmdb --rebuilddb on the image first")
-		}
+	if !allZero(p.data[uint64(blkoff)*pkgBlk : uint64(blkoff+n)*pkgBlk]) {
+		return errors.New("ndb Packages.db: free area is not empty (interrupted write): run rpmdb --rebuilddb on the image first")
 	}
 	return nil
 }
@@ -496,4 +495,18 @@ func (p *pkgDB) get(pkgidx uint32) ([]byte, error) {
 		return nil, err
 	}
 	return slices.Clone(blob), nil
+}
+
+var zeroPage [4096]byte
+
+// allZero reports whether b holds only zero bytes.
+func allZero(b []byte) bool {
+	for len(b) > 0 {
+		n := min(len(b), len(zeroPage))
+		if !bytes.Equal(b[:n], zeroPage[:n]) {
+			return false
+		}
+		b = b[n:]
+	}
+	return true
 }

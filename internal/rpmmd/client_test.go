@@ -273,4 +273,3 @@ func parsePrimary(t *testing.T, gz []byte) []*rpmmd.Package {
 	}
 	return out
 }
-

@@ -249,6 +249,29 @@ func (p *Package) Payload(opts VerifyOptions) (*Archive, error) {
 	if f, err := p.Header.String(TagPayloadFormat); err == nil && f != "cpio" {
 		return nil, fmt.Errorf("%s: payload format %q is not supported", p.Name, f)
 	}
+	v, err := p.verifier(opts)
+	if err != nil {
+		return nil, err
+	}
+	p.r = nil
+	zr, err := Decompress(comp, bufio.NewReaderSize(v, 64<<10))
+	if err != nil {
+		return nil, fmt.Errorf("%s: payload: %w", p.Name, err)
+	}
+	files, err := p.FileList()
+	if err != nil {
+		_ = zr.Close()
+		return nil, err
+	}
+	return newArchive(p.Name, zr, v, files), nil
+}
+
+// verifier returns the reader of the compressed payload that checks it
+// against the package's digests and legacy signature at its end.
+func (p *Package) verifier(opts VerifyOptions) (*verifier, error) {
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
 	v := &verifier{r: p.r, p: p, opts: opts}
 	if algo, err := p.Header.Int(TagPayloadDigestAlgo); err == nil && algo != 8 {
 		return nil, fmt.Errorf("%s: payload digest algorithm %d is not supported (want 8, SHA-256)", p.Name, algo)
@@ -281,17 +304,7 @@ func (p *Package) Payload(opts VerifyOptions) (*Archive, error) {
 	if v.size < 0 {
 		v.size = -1
 	}
-	p.r = nil
-	zr, err := Decompress(comp, bufio.NewReaderSize(v, 64<<10))
-	if err != nil {
-		return nil, fmt.Errorf("%s: payload: %w", p.Name, err)
-	}
-	files, err := p.FileList()
-	if err != nil {
-		_ = zr.Close()
-		return nil, err
-	}
-	return newArchive(p.Name, zr, v, files), nil
+	return v, nil
 }
 
 // maxLegacyBuffer bounds a payload buffered for a legacy
@@ -368,7 +381,8 @@ func (v *verifier) drain() error {
 }
 
 // OpenFile opens a package file, reads and verifies its headers and its
-// whole payload against every digest and signature, and returns the
+// whole compressed payload against every digest and signature (nothing
+// is decompressed before it is verified), and returns the
 // package ready to stream the payload from the start (Payload). Nothing
 // of a package that fails is returned; the caller closes the file.
 func OpenFile(path string, opts VerifyOptions) (*Package, *os.File, error) {
@@ -387,15 +401,14 @@ func OpenFile(path string, opts VerifyOptions) (*Package, *os.File, error) {
 	if _, err := p.Verify(opts); err != nil {
 		return fail(err)
 	}
-	a, err := p.Payload(opts)
+	// The compressed payload is checked before anything decompresses it.
+	v, err := p.verifier(opts)
 	if err != nil {
 		return fail(err)
 	}
-	if err := a.verify.drain(); err != nil {
-		_ = a.Close()
+	if err := v.drain(); err != nil {
 		return fail(err)
 	}
-	_ = a.Close()
 	off := int64(LeadSize + len(p.SignatureRaw) + PadLen(len(p.SignatureRaw)) + len(p.HeaderRaw))
 	if _, err := f.Seek(off, io.SeekStart); err != nil {
 		return fail(err)

@@ -301,22 +301,19 @@ func (r Repo) RPMMD() bool {
 // --rpm-keyring). A file URL with a host is an error.
 func (r Repo) KeyFiles() (paths, remote []string, err error) {
 	for _, k := range r.GPGKeys {
-		switch {
-		case strings.HasPrefix(k, "file://"):
-			p := strings.TrimPrefix(k, "file://")
-			if !strings.HasPrefix(p, "/") {
-				return nil, nil, fmt.Errorf("%s [%s] gpgkey %q: want file:///absolute/path", r.File, r.ID, k)
-			}
-			p = strings.TrimPrefix(path.Clean(p), "/")
-			if p == "" || p == "." {
-				return nil, nil, fmt.Errorf("%s [%s] gpgkey %q: not a file", r.File, r.ID, k)
-			}
-			paths = append(paths, p)
-		case strings.HasPrefix(k, "/"):
-			paths = append(paths, strings.TrimPrefix(path.Clean(k), "/"))
-		default:
+		p, isFile := strings.CutPrefix(k, "file://")
+		if !isFile && !strings.HasPrefix(k, "/") {
 			remote = append(remote, k)
+			continue
 		}
+		if !strings.HasPrefix(p, "/") {
+			return nil, nil, fmt.Errorf("%s [%s] gpgkey %q: want file:///absolute/path", r.File, r.ID, k)
+		}
+		p = strings.TrimPrefix(path.Clean(p), "/")
+		if p == "" {
+			return nil, nil, fmt.Errorf("%s [%s] gpgkey %q: not a file", r.File, r.ID, k)
+		}
+		paths = append(paths, p)
 	}
 	return paths, remote, nil
 }

@@ -91,7 +91,7 @@ func (p Package) withDefaults() Package {
 	if p.BuildTime == 0 {
 		p.BuildTime = defaultBuildTime
 	}
-	if p.Key == nil {
+	if p.Key == nil && !p.Unsigned {
 		p.Key = RepoKey()
 	}
 	return p

@@ -273,3 +273,26 @@ func parsePrimary(t *testing.T, gz []byte) []*rpmmd.Package {
 	}
 	return out
 }
+
+func TestLoadFilelists(t *testing.T) {
+	ctx := context.Background()
+	srv := rpmrepo.New(t, rpmrepo.Config{Repositories: []rpmrepo.Repository{{Path: repoPath, Packages: packages(), Compression: "zst"}}})
+	c := newClient(t)
+	md, err := c.Load(ctx, rpmmd.Repo{ID: "baseos", BaseURLs: []string{srv.RepoURL(repoPath)}}, keyring(t, rpmrepo.RepoKey()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(md.Packages[1].Files); n != 0 {
+		t.Fatalf("primary lists %d files of libfoo, want none (not under /etc or a bin directory)", n)
+	}
+	if err := c.LoadFilelists(ctx, md); err != nil {
+		t.Fatal(err)
+	}
+	want := []rpmmd.File{{Path: "/usr/lib64/libfoo.so.1"}}
+	if d := cmp.Diff(want, md.Packages[1].Files); d != "" {
+		t.Errorf("libfoo files (-want +got):\n%s", d)
+	}
+	if n := len(md.Packages[0].Files); n != 5 {
+		t.Errorf("hello has %d files, want 5", n)
+	}
+}

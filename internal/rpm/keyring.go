@@ -159,7 +159,9 @@ func (k *Keyring) VerifyDetached(subject string, signed, signature []byte, now t
 
 // VerifyReader checks a binary detached signature over everything r
 // yields, as the header signatures of a package file are (RSAHEADER over
-// the main header).
+// the main header). A zero now means the signature's creation time: the
+// key must have been valid when it signed, as rpm 4 accepts packages
+// signed before their key expired (a revoked key still fails).
 func (k *Keyring) VerifyReader(subject string, signed io.Reader, signature []byte, now time.Time) error {
 	if len(signature) == 0 {
 		return fmt.Errorf("%s: %w", subject, ErrNoSignature)
@@ -171,6 +173,9 @@ func (k *Keyring) VerifyReader(subject string, signed io.Reader, signature []byt
 // signature over it.
 func (k *Keyring) verify(subject string, signed io.Reader, signature []byte, now time.Time) error {
 	keyID := SignatureKeyID(signature)
+	if now.IsZero() {
+		now = signatureTime(signature)
+	}
 	var el openpgp.EntityList
 	if k != nil {
 		el = k.entities
@@ -184,6 +189,19 @@ func (k *Keyring) verify(subject string, signed io.Reader, signature []byte, now
 		return &SignatureError{Subject: subject, KeyID: keyID, Err: ErrUntrustedKey}
 	}
 	return &SignatureError{Subject: subject, KeyID: keyID, Err: fmt.Errorf("%w: %v", ErrBadSignature, err)}
+}
+
+// signatureTime returns a binary signature's creation time, or the
+// current time when it cannot be read.
+func signatureTime(signature []byte) time.Time {
+	p, err := packet.Read(bytes.NewReader(signature))
+	if err != nil {
+		return time.Now()
+	}
+	if sig, ok := p.(*packet.Signature); ok && !sig.CreationTime.IsZero() {
+		return sig.CreationTime
+	}
+	return time.Now()
 }
 
 // SignatureKeyID returns the issuer key ID a binary OpenPGP signature

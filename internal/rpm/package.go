@@ -143,7 +143,10 @@ type VerifyOptions struct {
 	// dnf do; the digests are still checked. It overrides
 	// RequireSignature.
 	NoSignature bool
-	// Now is the time for key validity; zero means time.Now().
+	// Now is the time at which keys must be valid. Zero means each
+	// signature's creation time, as rpm 4 checks package signatures: a
+	// package signed before its key expired still verifies, a revoked key
+	// never does.
 	Now time.Time
 }
 
@@ -153,9 +156,6 @@ type VerifyOptions struct {
 // ID ("" when unsigned and not required). The payload digest and legacy
 // header+payload signatures are checked while Payload streams.
 func (p *Package) Verify(opts VerifyOptions) (string, error) {
-	if opts.Now.IsZero() {
-		opts.Now = time.Now()
-	}
 	want, err := p.Signature.String(TagSHA256Header)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", p.Name, ErrNoDigest)
@@ -242,9 +242,6 @@ func (p *Package) Payload(opts VerifyOptions) (*Archive, error) {
 	if p.r == nil {
 		return nil, fmt.Errorf("%s: payload already read", p.Name)
 	}
-	if opts.Now.IsZero() {
-		opts.Now = time.Now()
-	}
 	comp, _ := p.Header.String(TagPayloadCompressor)
 	if f, err := p.Header.String(TagPayloadFormat); err == nil && f != "cpio" {
 		return nil, fmt.Errorf("%s: payload format %q is not supported", p.Name, f)
@@ -269,9 +266,6 @@ func (p *Package) Payload(opts VerifyOptions) (*Archive, error) {
 // verifier returns the reader of the compressed payload that checks it
 // against the package's digests and legacy signature at its end.
 func (p *Package) verifier(opts VerifyOptions) (*verifier, error) {
-	if opts.Now.IsZero() {
-		opts.Now = time.Now()
-	}
 	v := &verifier{r: p.r, p: p, opts: opts}
 	if algo, err := p.Header.Int(TagPayloadDigestAlgo); err == nil && algo != 8 {
 		return nil, fmt.Errorf("%s: payload digest algorithm %d is not supported (want 8, SHA-256)", p.Name, algo)

@@ -275,3 +275,22 @@ func TestReadRPMBuildPackage(t *testing.T) {
 		t.Errorf("unsigned rpmbuild package with gpgcheck: %v", err)
 	}
 }
+
+func TestKeyExpiredAfterSigning(t *testing.T) {
+	p := testPackage("gzip")
+	p.Key = rpmrepo.ExpiredKey()
+	b, err := rpmrepo.Build(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := rpm.ParseKeyring("expired", rpmrepo.ExpiredKey().PublicArmored())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readAll(t, b.Data, rpm.VerifyOptions{Keyring: kr, RequireSignature: true}); err != nil {
+		t.Errorf("signed while the key was valid: %v", err)
+	}
+	if _, err := readAll(t, b.Data, rpm.VerifyOptions{Keyring: kr, RequireSignature: true, Now: time.Now()}); !errors.Is(err, rpm.ErrBadSignature) {
+		t.Errorf("checked now, after the key expired: %v, want ErrBadSignature", err)
+	}
+}

@@ -296,3 +296,33 @@ func TestLoadFilelists(t *testing.T) {
 		t.Errorf("hello has %d files, want 5", n)
 	}
 }
+
+func TestPrimaryParsedOnce(t *testing.T) {
+	ctx := context.Background()
+	srv := rpmrepo.New(t, rpmrepo.Config{Repositories: []rpmrepo.Repository{{Path: repoPath, Packages: packages()}}})
+	c := newClient(t)
+	repo := rpmmd.Repo{ID: "baseos", BaseURLs: []string{srv.RepoURL(repoPath)}}
+	kr := keyring(t, rpmrepo.RepoKey())
+	first, err := c.Load(ctx, repo, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	primary := repoPath + "/" + first.Repomd.Data["primary"].Location
+	hits := srv.Hits(primary)
+	if err := c.LoadFilelists(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	second, err := c.Load(ctx, repo, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.Hits(primary) != hits {
+		t.Errorf("primary.xml fetched again for a repomd naming the same one")
+	}
+	if len(second.Packages[1].Files) != 0 || len(first.Packages[1].Files) != 1 {
+		t.Errorf("filelists of one load leaked into another: %v / %v", first.Packages[1].Files, second.Packages[1].Files)
+	}
+	if d := cmp.Diff(first.Packages[0].Provides, second.Packages[0].Provides); d != "" {
+		t.Errorf("memoized packages differ:\n%s", d)
+	}
+}

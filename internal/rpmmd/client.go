@@ -63,8 +63,8 @@ const (
 const (
 	metadataCacheDir = "rpmmd-metadata"
 	packageCacheDir  = "rpmmd-packages"
-	// maxPrimarySize bounds primary.xml as stored (compressed) when
-	// repomd gives no size.
+	// maxPrimarySize bounds primary.xml and filelists.xml as stored
+	// (compressed), whatever repomd says.
 	maxPrimarySize = 1 << 30
 	// maxSignatureSize bounds repomd.xml.asc.
 	maxSignatureSize = 1 << 20
@@ -313,7 +313,7 @@ func (c *Client) remember(key string, pkgs []*Package) {
 func (c *Client) fetchPrimary(ctx context.Context, base string, df DataFile) ([]*Package, error) {
 	u := base + df.Location
 	limit := int64(maxPrimarySize)
-	if df.Size > 0 {
+	if df.Size > 0 && df.Size < limit {
 		limit = df.Size
 	}
 	data, err := c.cache.Get(ctx, u, limit)

@@ -82,7 +82,7 @@ func (c *Client) LoadFilelists(ctx context.Context, md *Metadata) error {
 	}
 	u := md.BaseURL + df.Location
 	limit := int64(maxPrimarySize)
-	if df.Size > 0 {
+	if df.Size > 0 && df.Size < limit {
 		limit = df.Size
 	}
 	data, err := c.cache.Get(ctx, u, limit)

@@ -174,7 +174,7 @@ func ParseMain(file string, data []byte) (Main, error) {
 				}
 			case "exclude", "excludepkgs":
 				m.Exclude = append(m.Exclude, splitList(v)...)
-			case "reposdir":
+			case "reposdir", "repodir": // repodir is tdnf's name.
 				for _, d := range splitList(v) {
 					if !path.IsAbs(d) {
 						return Main{}, fmt.Errorf("%s [main] reposdir: %q is not an absolute path", file, d)

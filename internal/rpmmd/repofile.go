@@ -320,21 +320,46 @@ func (r Repo) KeyFiles() (paths, remote []string, err error) {
 
 // Excluded reports whether the repository hides the package name: it
 // matches an exclude glob, or includepkgs is set and it matches none.
-// Globs are shell patterns (path.Match); dnf also matches them against
-// name-version forms, which this check does not.
+// Globs are shell patterns (path.Match). ExcludedPackage also matches
+// the version forms dnf matches.
 func (r Repo) Excluded(name string) bool {
-	for _, g := range r.Exclude {
-		if ok, _ := path.Match(g, name); ok {
-			return true
-		}
+	return r.hides([]string{name})
+}
+
+// ExcludedPackage reports whether the repository hides the package, as
+// dnf matches exclude= and includepkgs= globs: against the name, and
+// name.arch, name-version, name-version-release, name-version-release.arch,
+// name-epoch:version-release.arch and epoch:name-version-release.arch.
+func (r Repo) ExcludedPackage(p *Package) bool {
+	return r.hides(MatchForms(p))
+}
+
+// MatchForms returns the forms of a package dnf matches package globs
+// against.
+func MatchForms(p *Package) []string {
+	e := p.Epoch
+	if e == "" {
+		e = "0"
 	}
-	if len(r.IncludePkgs) == 0 {
+	vr := p.Version + "-" + p.Release
+	return []string{p.Name, p.Name + "." + p.Arch, p.Name + "-" + p.Version, p.Name + "-" + vr, p.Name + "-" + vr + "." + p.Arch,
+		p.Name + "-" + e + ":" + vr + "." + p.Arch, e + ":" + p.Name + "-" + vr + "." + p.Arch}
+}
+
+// hides applies the globs to the forms.
+func (r Repo) hides(forms []string) bool {
+	match := func(globs []string) bool {
+		for _, g := range globs {
+			for _, f := range forms {
+				if ok, _ := path.Match(g, f); ok {
+					return true
+				}
+			}
+		}
 		return false
 	}
-	for _, g := range r.IncludePkgs {
-		if ok, _ := path.Match(g, name); ok {
-			return false
-		}
+	if match(r.Exclude) {
+		return true
 	}
-	return true
+	return len(r.IncludePkgs) > 0 && !match(r.IncludePkgs)
 }

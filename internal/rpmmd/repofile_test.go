@@ -97,6 +97,20 @@ func TestImageRepos(t *testing.T) {
 	if !got["appstream"].Excluded("kernel-core") || got["appstream"].Excluded("bash") || !got["baseos"].Excluded("bad-thing") {
 		t.Error("exclude globs not applied")
 	}
+	pinned := Repo{Exclude: []string{"openssl-3.0.7*"}, IncludePkgs: []string{"openssl*", "*.noarch"}}
+	for _, tc := range []struct {
+		p    Package
+		hide bool
+	}{
+		{Package{Name: "openssl", Version: "3.0.7", Release: "27.el9", Arch: "x86_64"}, true},
+		{Package{Name: "openssl", Version: "3.0.8", Release: "1.el9", Arch: "x86_64"}, false},
+		{Package{Name: "tzdata", Version: "2024a", Release: "1.el9", Arch: "noarch"}, false},
+		{Package{Name: "bash", Version: "5.1", Release: "1", Arch: "x86_64"}, true},
+	} {
+		if got := pinned.ExcludedPackage(&tc.p); got != tc.hide {
+			t.Errorf("ExcludedPackage(%s) = %v, want %v", tc.p.NEVRA(), got, tc.hide)
+		}
+	}
 }
 
 func TestRepoFileErrors(t *testing.T) {

@@ -97,7 +97,7 @@ var (
 	// ErrDigest: a digest of the package does not match.
 	ErrDigest = errors.New("package digest mismatch")
 	// ErrNoDigest: the package has no digest this package accepts.
-	ErrNoDigest = errors.New("package has no SHA-256 header digest")
+	ErrNoDigest = errors.New("package has no SHA-256 or SHA-1 header digest")
 )
 
 // ReadPackage reads a package file's lead and headers from r, leaving r
@@ -150,25 +150,33 @@ type VerifyOptions struct {
 	Now time.Time
 }
 
-// Verify checks the headers: SHA256HEADER (required) and SHA1HEADER
+// Verify checks the headers: SHA256HEADER and SHA1HEADER (one at least)
 // against the main header, and the OpenPGP header signature (RSAHEADER,
 // DSAHEADER or OPENPGP) against opts.Keyring. It returns the signing key
 // ID ("" when unsigned and not required). The payload digest and legacy
 // header+payload signatures are checked while Payload streams.
 func (p *Package) Verify(opts VerifyOptions) (string, error) {
-	want, err := p.Signature.String(TagSHA256Header)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", p.Name, ErrNoDigest)
-	}
-	sum := sha256.Sum256(p.HeaderRaw)
-	if got := hex.EncodeToString(sum[:]); got != strings.ToLower(want) {
-		return "", fmt.Errorf("%s: %w: header SHA-256 is %s, the signature header says %s", p.Name, ErrDigest, got, want)
-	}
-	if want, err := p.Signature.String(TagSHA1Header); err == nil {
-		sum := sha1.Sum(p.HeaderRaw)
-		if got := hex.EncodeToString(sum[:]); got != strings.ToLower(want) {
-			return "", fmt.Errorf("%s: %w: header SHA-1 is %s, the signature header says %s", p.Name, ErrDigest, got, want)
+	digests := 0
+	for _, d := range []struct {
+		tag  Tag
+		name string
+		sum  func([]byte) []byte
+	}{
+		{TagSHA256Header, "SHA-256", func(b []byte) []byte { s := sha256.Sum256(b); return s[:] }},
+		{TagSHA1Header, "SHA-1", func(b []byte) []byte { s := sha1.Sum(b); return s[:] }},
+	} {
+		want, err := p.Signature.String(d.tag)
+		if err != nil {
+			continue
 		}
+		digests++
+		if got := hex.EncodeToString(d.sum(p.HeaderRaw)); got != strings.ToLower(want) {
+			return "", fmt.Errorf("%s: %w: header %s is %s, the signature header says %s", p.Name, ErrDigest, d.name, got, want)
+		}
+	}
+	// rpm before 4.14 (EL7, Amazon Linux 2) wrote only SHA1HEADER.
+	if digests == 0 {
+		return "", fmt.Errorf("%s: %w", p.Name, ErrNoDigest)
 	}
 	if opts.NoSignature {
 		return "", nil
@@ -278,8 +286,12 @@ func (p *Package) verifier(opts VerifyOptions) (*verifier, error) {
 		h.Write(p.HeaderRaw)
 		v.digests = append(v.digests, payloadDigest{h: h, want: hex.EncodeToString(md), what: "header+payload MD5"})
 	}
+	// A legacy header+payload signature is checked when it is the only
+	// signature, or the only one that covers the payload (rpm before
+	// 4.14 wrote no PAYLOADDIGEST).
+	headerOnly := p.Signature.Has(TagRSAHeader) || p.Signature.Has(TagDSAHeader)
 	for _, t := range []Tag{SigTagPGP, SigTagGPG} {
-		if sig, err := p.Signature.Bytes(t); err == nil && !opts.NoSignature && !p.Signature.Has(TagRSAHeader) && !p.Signature.Has(TagDSAHeader) {
+		if sig, err := p.Signature.Bytes(t); err == nil && !opts.NoSignature && (!headerOnly || !p.Header.Has(TagPayloadDigest)) {
 			v.legacySig = sig
 			v.legacyBuf = &bytes.Buffer{}
 			v.legacyBuf.Write(p.HeaderRaw)

@@ -195,6 +195,21 @@ func TestLegacySignatures(t *testing.T) {
 	if _, err := readAll(t, b.Data, opts); !errors.Is(err, rpm.ErrUntrustedKey) {
 		t.Fatalf("header+payload signature by a foreign key: %v", err)
 	}
+	// As rpm 4.11 signed (EL7): SHA-1 header digest, header signature,
+	// header+payload signature, no payload digest.
+	el7 := testPackage("xz")
+	el7.EL7 = true
+	if b, err = rpmrepo.Build(el7); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readAll(t, b.Data, opts); err != nil {
+		t.Fatalf("EL7-style package: %v", err)
+	}
+	d = bytes.Clone(b.Data)
+	d[len(d)-30] ^= 1
+	if _, err := readAll(t, d, opts); err == nil {
+		t.Fatal("EL7-style package with a tampered payload accepted")
+	}
 	// Signed header without a payload digest: the payload is not covered.
 	uncovered := testPackage("gzip")
 	uncovered.NoPayloadDigest = true

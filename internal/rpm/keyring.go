@@ -2,6 +2,7 @@ package rpm
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -222,4 +223,42 @@ func SignatureKeyID(signature []byte) string {
 		return strings.ToUpper(fmt.Sprintf("%x", sig.IssuerFingerprint[len(sig.IssuerFingerprint)-8:]))
 	}
 	return ""
+}
+
+// PubkeyName is the name rpm gives the header of a key imported with
+// rpm --import (gpg-pubkey-<keyid>-<created>).
+const PubkeyName = "gpg-pubkey"
+
+// KeyringFromPubkey returns the key a gpg-pubkey header of an rpm
+// database holds: PUBKEYS (base64 of the binary key), else the armored
+// key of DESCRIPTION. It returns nil and no error for any other header.
+// Images whose repositories name no gpgkey (zypper's often do not) trust
+// these keys, as rpm itself does.
+func KeyringFromPubkey(h *Header) (*Keyring, error) {
+	if name, err := h.String(TagName); err != nil || name != PubkeyName {
+		return nil, nil
+	}
+	v, _ := h.String(TagVersion)
+	r, _ := h.String(TagRelease)
+	what := PubkeyName + "-" + v + "-" + r
+	if b64, err := h.Strings(TagPubKeys); err == nil && len(b64) > 0 {
+		var krs []*Keyring
+		for _, s := range b64 {
+			bin, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(s), ""))
+			if err != nil {
+				return nil, fmt.Errorf("%s: PUBKEYS: %w", what, err)
+			}
+			kr, err := ParseKeyring(what, bin)
+			if err != nil {
+				return nil, err
+			}
+			krs = append(krs, kr)
+		}
+		return MergeKeyrings(krs...), nil
+	}
+	desc, err := h.String(TagDescription)
+	if err != nil {
+		return nil, fmt.Errorf("%s: no PUBKEYS and no DESCRIPTION: %w", what, err)
+	}
+	return ParseKeyring(what, []byte(desc))
 }

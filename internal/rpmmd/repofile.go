@@ -277,6 +277,12 @@ func repoOf(file string, s section, vars Vars, main Main) (Repo, error) {
 			}
 		}
 	}
+	// zypper appends path= (default "/") to each baseurl.
+	if p := strings.Trim(vars.Expand(s.keys["path"]), "/ "); p != "" {
+		for i, b := range r.BaseURLs {
+			r.BaseURLs[i] = strings.TrimSuffix(b, "/") + "/" + p
+		}
+	}
 	if r.Enabled && len(r.BaseURLs) == 0 && r.Mirrorlist == "" && r.Metalink == "" {
 		return Repo{}, fmt.Errorf("%s [%s]: no baseurl, mirrorlist or metalink; set one or enabled=0", file, s.name)
 	}

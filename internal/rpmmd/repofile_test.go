@@ -46,7 +46,7 @@ func TestImageRepos(t *testing.T) {
 		"etc/dnf/vars/rltype":          []byte("\n"),
 		"etc/dnf/dnf.conf":             []byte("[main]\ngpgcheck=1\ninstallonly_limit=3\nexclude=bad*\n\n[local]\nbaseurl=http://local/\n"),
 		"etc/dnf/vars/not a var":       []byte("x"),
-		"etc/zypp/repos.d/suse.repo":   []byte("[repo-oss]\nname=OSS\nbaseurl=http://download.opensuse.org/distribution/leap/$releasever/repo/oss/\ntype=rpm-md\npkg_gpgcheck=0\nautorefresh=1\n"),
+		"etc/zypp/repos.d/suse.repo":   []byte("[repo-oss]\nname=OSS\nbaseurl=http://download.opensuse.org/distribution/leap/$releasever/repo/\npath=/oss\ntype=rpm-md\npkg_gpgcheck=0\nautorefresh=1\n"),
 		"etc/yum.repos.d/extras.repo":  []byte("[extras]\nmetalink=https://mirrors.example/metalink?repo=extras-$releasever_major&arch=$arch\n"),
 		"etc/yum.repos.d/zz-yast.repo": []byte("[cd]\nbaseurl=http://cd/\ntype=yast2\n"),
 	}
@@ -78,7 +78,7 @@ func TestImageRepos(t *testing.T) {
 	if m := got["extras"].Metalink; m != "https://mirrors.example/metalink?repo=extras-9&arch=x86_64" {
 		t.Errorf("extras metalink %q", m)
 	}
-	if r := got["repo-oss"]; r.GPGCheck || r.BaseURLs[0] != "http://download.opensuse.org/distribution/leap/9/repo/oss/" || !r.RPMMD() {
+	if r := got["repo-oss"]; r.GPGCheck || r.BaseURLs[0] != "http://download.opensuse.org/distribution/leap/9/repo/oss" || !r.RPMMD() {
 		t.Errorf("zypper repository %+v", r)
 	}
 	if got["cd"].RPMMD() {

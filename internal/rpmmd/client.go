@@ -108,6 +108,8 @@ type Metadata struct {
 	Signed bool
 	// Packages are primary's packages, in document order.
 	Packages []*Package
+	// Modules is the repository's modules.yaml, nil when it has none.
+	Modules *Modules
 }
 
 // PackageURL returns where a package file is.
@@ -220,6 +222,9 @@ func (c *Client) loadFrom(ctx context.Context, r Repo, base string, ml *Metalink
 	}
 	md := &Metadata{Repo: r, BaseURL: base, Repomd: rm, Signed: signed}
 	if err := c.loadPrimary(ctx, md); err != nil {
+		return nil, err
+	}
+	if err := c.loadModules(ctx, md); err != nil {
 		return nil, err
 	}
 	logctx.From(ctx, c.log).DebugContext(ctx, "rpm-md: loaded", "repo", r.ID, "url", base, "packages", len(md.Packages), "signed", signed)

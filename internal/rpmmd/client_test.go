@@ -326,3 +326,31 @@ func TestPrimaryParsedOnce(t *testing.T) {
 		t.Errorf("memoized packages differ:\n%s", d)
 	}
 }
+
+func TestLoadModules(t *testing.T) {
+	ctx := context.Background()
+	pkgs := []rpmrepo.Package{
+		{Name: "nodejs", Epoch: "1", Version: "18.18.2", Release: "1.module+el8.9.0+1+abc"},
+		{Name: "nodejs", Epoch: "1", Version: "20.9.0", Release: "1.module+el8.9.0+2+def"},
+		{Name: "bash", Version: "4.4.20", Release: "4.el8"},
+	}
+	srv := rpmrepo.New(t, rpmrepo.Config{Repositories: []rpmrepo.Repository{{Path: repoPath, Packages: pkgs, Modules: []rpmrepo.ModuleStream{
+		{Name: "nodejs", Stream: "18", Version: 8090020231025140836, Context: "12345678", Packages: []string{"nodejs-1:18.18.2-1.module+el8.9.0+1+abc.x86_64"}, Default: true},
+		{Name: "nodejs", Stream: "20", Packages: []string{"nodejs-1:20.9.0-1.module+el8.9.0+2+def.x86_64"}},
+	}}}})
+	md, err := newClient(t).Load(ctx, rpmmd.Repo{ID: "appstream", BaseURLs: []string{srv.RepoURL(repoPath)}}, keyring(t, rpmrepo.RepoKey()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range md.Packages {
+		got = append(got, p.NEVRA()+" "+p.Module)
+	}
+	want := []string{"nodejs-1:18.18.2-1.module+el8.9.0+1+abc.x86_64 nodejs:18", "nodejs-1:20.9.0-1.module+el8.9.0+2+def.x86_64 nodejs:20", "bash-4.4.20-4.el8.x86_64 "}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("modules (-want +got):\n%s", d)
+	}
+	if md.Modules.Defaults["nodejs"] != "18" || len(md.Modules.Builds) != 2 || md.Modules.Builds[0].Context != "12345678" {
+		t.Errorf("modules %+v", md.Modules)
+	}
+}

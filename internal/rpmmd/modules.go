@@ -153,4 +153,3 @@ func (c *Client) loadModules(ctx context.Context, md *Metadata) error {
 	}
 	return nil
 }
-

@@ -354,3 +354,30 @@ func TestLoadModules(t *testing.T) {
 		t.Errorf("modules %+v", md.Modules)
 	}
 }
+
+func TestParsedPrimaryKeptAcrossClients(t *testing.T) {
+	ctx := context.Background()
+	srv := rpmrepo.New(t, rpmrepo.Config{Repositories: []rpmrepo.Repository{{Path: repoPath, Packages: packages()}}})
+	dir := t.TempDir()
+	repo := rpmmd.Repo{ID: "baseos", BaseURLs: []string{srv.RepoURL(repoPath)}}
+	kr := keyring(t, rpmrepo.RepoKey())
+	var loads []*rpmmd.Metadata
+	for i := 0; i < 2; i++ {
+		c, err := rpmmd.NewClient(rpmmd.Options{CacheDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		md, err := c.Load(ctx, repo, kr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loads = append(loads, md)
+	}
+	primary := repoPath + "/" + loads[0].Repomd.Data["primary"].Location
+	if n := srv.Hits(primary); n != 1 {
+		t.Errorf("primary.xml fetched %d times by two clients sharing a cache, want 1", n)
+	}
+	if d := cmp.Diff(loads[0].Packages, loads[1].Packages); d != "" {
+		t.Errorf("packages from the parsed copy differ (-parsed +decoded):\n%s", d)
+	}
+}

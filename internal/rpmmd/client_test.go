@@ -381,3 +381,14 @@ func TestParsedPrimaryKeptAcrossClients(t *testing.T) {
 		t.Errorf("packages from the parsed copy differ (-parsed +decoded):\n%s", d)
 	}
 }
+
+func TestExamplePath(t *testing.T) {
+	srv := rpmrepo.New(t, rpmrepo.Config{Repositories: []rpmrepo.Repository{{Path: repoPath, Packages: packages()}}})
+	repo := rpmmd.Repo{ID: "baseos", BaseURLs: []string{srv.RepoURL(repoPath)}, GPGCheck: true, RepoGPGCheck: true}
+	if err := installFirst(context.Background(), newClient(t), repo, keyring(t, rpmrepo.RepoKey())); err != nil {
+		t.Fatal(err)
+	}
+	if err := installFirst(context.Background(), newClient(t), repo, keyring(t, rpmrepo.StrangerKey())); !errors.Is(err, rpm.ErrUntrustedKey) {
+		t.Fatalf("with a keyring that lacks the key: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -76,6 +77,10 @@ type Package struct {
 	// 2): SHA1HEADER without SHA256HEADER, RSAHEADER and the header+payload
 	// PGP signature, no PAYLOADDIGEST.
 	EL7 bool
+	// OpenPGPTag puts the header signature in rpm 6's OPENPGP tag (base64,
+	// a string array; ExtraKeys sign too) instead of RSAHEADER.
+	OpenPGPTag bool
+	ExtraKeys  []*Key
 }
 
 // defaultBuildTime is 2024-06-01.
@@ -380,6 +385,12 @@ func Build(p Package) (*Built, error) {
 	case p.Unsigned:
 	case p.LegacySignature:
 		sig.Set(rpm.BinEntry(rpm.SigTagPGP, p.Key.Sign(append(bytes.Clone(main), payload...))))
+	case p.OpenPGPTag:
+		var sigs []string
+		for _, k := range append([]*Key{p.Key}, p.ExtraKeys...) {
+			sigs = append(sigs, base64.StdEncoding.EncodeToString(k.Sign(main)))
+		}
+		sig.Set(rpm.StringsEntry(rpm.TagOpenPGP, sigs))
 	case p.EL7:
 		sig.Set(rpm.BinEntry(rpm.TagRSAHeader, p.Key.Sign(main)))
 		sig.Set(rpm.BinEntry(rpm.SigTagPGP, p.Key.Sign(append(bytes.Clone(main), payload...))))

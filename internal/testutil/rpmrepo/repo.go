@@ -291,18 +291,21 @@ func metadataXML(kind string, built []*Built) []byte {
 		fmt.Fprintf(&b, `<time file="%d" build="%d"/><size package="%d" installed="%d" archive="%d"/>`, p.BuildTime, p.BuildTime, len(pk.Data), pk.InstalledSize, pk.ArchiveSize)
 		fmt.Fprintf(&b, `<location href="Packages/%s"/><format><rpm:license>MIT</rpm:license><rpm:vendor></rpm:vendor><rpm:group>Unspecified</rpm:group><rpm:buildhost>patchloop.test</rpm:buildhost>`, esc(p.FileName()))
 		fmt.Fprintf(&b, `<rpm:sourcerpm>%s</rpm:sourcerpm><rpm:header-range start="%d" end="%d"/>`, esc(p.SourceRPM), pk.HeaderStart, pk.HeaderEnd)
-		evr := p.EVR()
-		provides := []rpm.Dep{{Name: p.Name, Flags: rpm.SenseEqual, Version: evr}}
-		if s := archSuffix(p.Arch); s != "" {
-			provides = append(provides, rpm.Dep{Name: p.Name + s, Flags: rpm.SenseEqual, Version: evr})
-		}
-		provides = append(provides, p.Provides...)
-		writeDeps(&b, "provides", provides)
+		writeDeps(&b, "provides", pk.Provides)
+		// As createrepo: no rpmlib() features, each (name, flags,
+		// version, pre) once.
 		var requires []rpm.Dep
-		for _, d := range p.Requires {
-			if !strings.HasPrefix(d.Name, "rpmlib(") {
-				requires = append(requires, d)
+		seen := map[rpm.Dep]bool{}
+		for _, d := range pk.Requires {
+			key := rpm.Dep{Name: d.Name, Flags: d.Flags & rpm.SenseCompare, Version: d.Version}
+			if d.Flags.Pre() {
+				key.Flags |= rpm.SensePreReq
 			}
+			if strings.HasPrefix(d.Name, "rpmlib(") || seen[key] {
+				continue
+			}
+			seen[key] = true
+			requires = append(requires, d)
 		}
 		writeDeps(&b, "requires", requires)
 		writeDeps(&b, "conflicts", p.Conflicts)

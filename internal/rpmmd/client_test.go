@@ -26,7 +26,7 @@ const repoPath = "rocky/9/BaseOS/x86_64/os"
 
 func packages() []rpmrepo.Package {
 	return []rpmrepo.Package{
-		{Name: "hello", Epoch: "1", Version: "2.0", Release: "3.el9", PreIn: "true", PostIn: "true", PostUn: "true",
+		{Name: "hello", Epoch: "1", Version: "2.0", Release: "3.el9", PreIn: "true", PostIn: "true", PostUn: "true", ScriptletRequires: true,
 			Provides:  []rpm.Dep{{Name: "greeter", Flags: rpm.SenseEqual, Version: "2.0"}},
 			Requires:  []rpm.Dep{{Name: "libfoo.so.1()(64bit)"}, {Name: "(bash or zsh)"}, {Name: "coreutils", Flags: rpm.SenseGreater | rpm.SenseEqual, Version: "8.32"}},
 			Obsoletes: []rpm.Dep{{Name: "hello-legacy", Flags: rpm.SenseLess, Version: "2"}},

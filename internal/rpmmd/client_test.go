@@ -392,3 +392,16 @@ func TestExamplePath(t *testing.T) {
 		t.Fatalf("with a keyring that lacks the key: %v", err)
 	}
 }
+
+func TestLoadThroughMirror(t *testing.T) {
+	srv := rpmrepo.New(t, rpmrepo.Config{Repositories: []rpmrepo.Repository{{Path: "mirror/rocky/9/BaseOS/x86_64/os", Packages: packages()}}})
+	repos := rpmmd.Mirror([]rpmmd.Repo{{ID: "baseos", Mirrorlist: "https://mirrors.rockylinux.org/mirrorlist?arch=x86_64&repo=BaseOS-9"}}, "",
+		map[string]string{"https://mirrors.rockylinux.org/mirrorlist": srv.RepoURL("mirror/rocky/9/BaseOS/x86_64/os")})
+	md, err := newClient(t).Load(context.Background(), repos[0], keyring(t, rpmrepo.RepoKey()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(md.Packages) != 2 || !md.Signed {
+		t.Errorf("%d packages, signed %v", len(md.Packages), md.Signed)
+	}
+}

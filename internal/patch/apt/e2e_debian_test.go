@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	archive "github.com/patchloop/patchloop/internal/apt"
@@ -75,10 +76,12 @@ func TestE2EDebianBookworm(t *testing.T) {
 	p := newPatcher(t, apt.Options{CacheDir: filepath.Join(work, "cache")})
 	start := time.Now()
 	patched, out := patchImage(t, p, img, fs)
-	t.Logf("patched in %s: %d updates, %d fixed, skipped scripts %v", time.Since(start), len(out.Updates), len(out.Fixed), out.SkippedScripts)
+	cold := time.Since(start)
+	t.Logf("patched in %s: %d updates, %d fixed, skipped scripts %v", cold, len(out.Updates), len(out.Fixed), out.SkippedScripts)
 	if out.Layer == nil || len(out.Updates) == 0 {
 		t.Fatalf("nothing patched: %+v", out)
 	}
+	reportPatchTimes(t, ctx, root, filepath.Join(work, "cache"), img, fs, out, cold)
 	mustNoFindings(t, patched, db)
 
 	// Unpack the patched image (whiteouts applied) and check it with dpkg.
@@ -113,6 +116,50 @@ func TestE2EDebianBookworm(t *testing.T) {
 			t.Errorf("/%s is no longer a symlink", l)
 		}
 	}
+}
+
+// reportPatchTimes logs the time of the cold patch, of a warm one (a new
+// patcher over the same cache: every index and package on disk, the
+// indexes already parsed) and of one more by that patcher (parsed indexes
+// in memory), and, when the image has apt, of apt-get -s install of the
+// same packages in the unpacked image after apt-get update.
+func reportPatchTimes(t *testing.T, ctx context.Context, root, cache string, img v1.Image, fs []patch.Finding, cold *patch.Outcome, coldTime time.Duration) {
+	t.Helper()
+	p := newPatcher(t, apt.Options{CacheDir: cache})
+	var times []time.Duration
+	for range 2 {
+		start := time.Now()
+		_, out := patchImage(t, p, img, fs)
+		times = append(times, time.Since(start))
+		if len(out.Updates) != len(cold.Updates) {
+			t.Errorf("warm patch: %d updates, the cold one %d", len(out.Updates), len(cold.Updates))
+		}
+	}
+	t.Logf("patch times: cold (empty cache) %s, warm (new patcher, cache on disk) %s, warm (same patcher) %s",
+		coldTime.Round(time.Millisecond), times[0].Round(time.Millisecond), times[1].Round(time.Millisecond))
+
+	if _, err := os.Stat(filepath.Join(root, "usr/bin/apt-get")); err != nil {
+		t.Logf("no apt-get in the image: no apt-get -s install to compare with")
+		return
+	}
+	names := make([]string, 0, len(cold.Updates))
+	for _, u := range cold.Updates {
+		names = append(names, u.Name)
+	}
+	if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
+		_ = os.WriteFile(filepath.Join(root, "etc/resolv.conf"), b, 0o644)
+	}
+	start := time.Now()
+	sh(t, ctx, "", "chroot", root, "apt-get", "-qq", "update")
+	update := time.Since(start)
+	var sims []time.Duration
+	for range 2 {
+		start := time.Now()
+		sh(t, ctx, "", "chroot", append([]string{root, "apt-get", "-s", "-qq", "install"}, names...)...)
+		sims = append(sims, time.Since(start))
+	}
+	t.Logf("apt-get in the image: update %s, -s install %s: %s then %s",
+		update.Round(time.Millisecond), strings.Join(names, " "), sims[0].Round(time.Millisecond), sims[1].Round(time.Millisecond))
 }
 
 // upgradable compares the installed packages with the updates and

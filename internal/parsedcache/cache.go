@@ -117,32 +117,41 @@ func (c *Cache) loadOrBuild(ctx context.Context, url, source string, parse func(
 		return nil, fmt.Errorf("parsed index cache: %w", err)
 	}
 	path := filepath.Join(c.opts.Dir, source)
-	data, err := os.ReadFile(path)
+	tab, err := c.open(path, key, source)
 	if err == nil {
-		tab, err := Open(data, key, c.opts.Magic, source, c.opts.Indexes)
-		if err == nil {
-			c.loaded.Add(1)
-			log.DebugContext(ctx, c.opts.Name+": loaded parsed index", "url", url, "bytes", len(data))
-			return tab, nil
+		c.loaded.Add(1)
+		log.DebugContext(ctx, c.opts.Name+": loaded parsed index", "url", url, "bytes", tab.Size())
+		return tab, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		if errors.Is(err, ErrBadTable) {
+			c.rejected.Add(1)
 		}
-		c.rejected.Add(1)
-		log.WarnContext(ctx, c.opts.Name+": rebuilding parsed index from the raw index", "url", url, "file", path, "err", err)
-	} else if !errors.Is(err, os.ErrNotExist) {
 		log.WarnContext(ctx, c.opts.Name+": rebuilding parsed index from the raw index", "url", url, "file", path, "err", err)
 	}
 	if err := c.build(ctx, source, key, path, parse); err != nil {
 		return nil, err
 	}
-	data, err = os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading parsed index of %s: %w", url, err)
-	}
-	tab, err := Open(data, key, c.opts.Magic, source, c.opts.Indexes)
+	tab, err = c.open(path, key, source)
 	if err != nil {
 		return nil, fmt.Errorf("parsed index of %s (%s): %w", url, path, err)
 	}
 	c.parsed.Add(1)
-	log.DebugContext(ctx, c.opts.Name+": parsed index", "url", url, "bytes", len(data))
+	log.DebugContext(ctx, c.opts.Name+": parsed index", "url", url, "bytes", tab.Size())
+	return tab, nil
+}
+
+// open opens and checks the table file at path.
+func (c *Cache) open(path string, key []byte, source string) (*Table, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	tab, err := Open(f, key, c.opts.Magic, source, c.opts.Indexes)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
 	return tab, nil
 }
 

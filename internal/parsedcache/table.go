@@ -17,9 +17,12 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
-// A Table is the parsed form of one verified index.
+// A Table is the parsed form of one verified index, read from its file on
+// demand: only the blocks a lookup touches are read, so the memory a table
+// takes does not grow with the index (32 bytes per 4 KiB block).
 //
 // Layout (integers little-endian):
 //
@@ -30,12 +33,23 @@ import (
 //	per index: entries position uint64, count uint32
 //	index count uint32 | records end uint64
 //	HMAC-SHA256 of everything above (32 bytes)
+//
+// Open reads the file once to check the MAC, and keeps the SHA-256 of
+// each block as it was then: every later read is checked against it, so
+// a file changed after the check is an error, never trusted.
 type Table struct {
-	data    []byte
-	indexes [][]byte // per index: count × 8 bytes within data
-	records int      // number of records
-	end     int      // records lie in data[headerLen:end]
+	f       *os.File
+	size    int64      // of the body, without the MAC
+	blocks  [][32]byte // SHA-256 of each blockSize bytes of the body
+	indexes []span     // per index: where its entries are
+	end     int64      // records lie in [headerLen, end)
+
+	mu    sync.Mutex
+	cache map[int64][]byte // verified blocks, by number
 }
+
+// span is a run of count index entries at off.
+type span struct{ off, count int64 }
 
 const (
 	magicLen  = 8
@@ -45,6 +59,10 @@ const (
 	// keyFile holds the MAC key of the tables of a directory.
 	keyFile = "key"
 	maxSize = 1<<32 - 1
+	// blockSize is the unit in which a table is read and checked.
+	blockSize = 4096
+	// cachedBlocks bounds the verified blocks a table keeps.
+	cachedBlocks = 256
 )
 
 // ErrBadTable is wrapped by errors about a table file that fails its
@@ -169,88 +187,207 @@ func (tw *Writer) Finish() error {
 	return err
 }
 
-// Open checks and returns the table in data, which must carry magic, n
+// Open checks and returns the table in f, which must carry magic, n
 // indexes, and be the parsed form of the raw index with the given SHA256.
-// Errors wrap ErrBadTable.
-func Open(data, key []byte, magic, source string, n int) (*Table, error) {
-	trailer := 4 + 8 + 12*n + sha256.Size
-	if len(data) < headerLen+trailer || len(data) > maxSize {
-		return nil, fmt.Errorf("%w: %d bytes is not a valid size", ErrBadTable, len(data))
+// The table reads f from then on: the caller must not close it. Errors
+// wrap ErrBadTable, or are about reading f.
+func Open(f *os.File, key []byte, magic, source string, n int) (*Table, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
 	}
-	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
+	trailer := int64(4 + 8 + 12*n + sha256.Size)
+	if fi.Size() < headerLen+trailer || fi.Size() > maxSize {
+		return nil, fmt.Errorf("%w: %d bytes is not a valid size", ErrBadTable, fi.Size())
+	}
+	t := &Table{f: f, size: fi.Size() - sha256.Size, cache: map[int64][]byte{}}
+	// One pass: the MAC of the body, and each block's SHA-256.
 	mac := hmac.New(sha256.New, key)
-	mac.Write(body)
+	buf := make([]byte, blockSize)
+	for off := int64(0); off < t.size; off += blockSize {
+		b := buf[:min(blockSize, t.size-off)]
+		if _, err := f.ReadAt(b, off); err != nil {
+			return nil, fmt.Errorf("reading parsed index: %w", err)
+		}
+		mac.Write(b)
+		t.blocks = append(t.blocks, sha256.Sum256(b))
+	}
+	sum := make([]byte, sha256.Size)
+	if _, err := f.ReadAt(sum, t.size); err != nil {
+		return nil, fmt.Errorf("reading parsed index: %w", err)
+	}
 	if !hmac.Equal(mac.Sum(nil), sum) {
 		return nil, fmt.Errorf("%w: checksum mismatch", ErrBadTable)
 	}
-	if string(data[:magicLen]) != magic {
+	head, err := t.readAt(0, headerLen)
+	if err != nil {
+		return nil, err
+	}
+	if string(head[:magicLen]) != magic {
 		return nil, fmt.Errorf("%w: unknown format", ErrBadTable)
 	}
-	if hex.EncodeToString(data[magicLen:headerLen]) != source {
+	if hex.EncodeToString(head[magicLen:]) != source {
 		return nil, fmt.Errorf("%w: built from another index", ErrBadTable)
 	}
-	tail := body[len(body)-12:]
-	if int(binary.LittleEndian.Uint32(tail[:4])) != n {
+	limit := t.size - 12 - 12*int64(n) // where the index positions start
+	tail, err := t.readAt(limit, 12*int64(n)+12)
+	if err != nil {
+		return nil, err
+	}
+	if int(binary.LittleEndian.Uint32(tail[12*n:])) != n {
 		return nil, fmt.Errorf("%w: not %d indexes", ErrBadTable, n)
 	}
-	end := binary.LittleEndian.Uint64(tail[4:])
-	limit := uint64(len(body) - 12 - 12*n) // where the index positions start
-	if end < headerLen || end > limit {
+	t.end = int64(binary.LittleEndian.Uint64(tail[12*n+4:]))
+	if t.end < headerLen || t.end > limit {
 		return nil, fmt.Errorf("%w: bad records end", ErrBadTable)
 	}
-	t := &Table{data: data, end: int(end)}
-	pos := body[limit:]
 	for i := range n {
-		start := binary.LittleEndian.Uint64(pos[12*i:])
-		count := uint64(binary.LittleEndian.Uint32(pos[12*i+8:]))
-		if start < end || start > limit || (limit-start)/8 < count {
+		start := int64(binary.LittleEndian.Uint64(tail[12*i:]))
+		count := int64(binary.LittleEndian.Uint32(tail[12*i+8:]))
+		if start < t.end || start > limit || (limit-start)/8 < count {
 			return nil, fmt.Errorf("%w: bad index %d", ErrBadTable, i)
 		}
-		ix := data[start : start+8*count]
-		for j := range int(count) {
-			if k, r := binary.LittleEndian.Uint32(ix[8*j:]), binary.LittleEndian.Uint32(ix[8*j+4:]); uint64(k) < end || uint64(k) >= limit || r < headerLen || uint64(r) >= end {
-				return nil, fmt.Errorf("%w: index %d entry out of range", ErrBadTable, i)
-			}
-		}
-		t.indexes = append(t.indexes, ix)
+		t.indexes = append(t.indexes, span{off: start, count: count})
 	}
 	return t, nil
 }
 
-// Size returns the size of the table in bytes.
-func (t *Table) Size() int { return len(t.data) }
+// Size returns the size of the table file in bytes.
+func (t *Table) Size() int64 { return t.size + sha256.Size }
+
+// block returns block i of the body, checked against its hash.
+func (t *Table) block(i int64) ([]byte, error) {
+	t.mu.Lock()
+	b, ok := t.cache[i]
+	t.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	b = make([]byte, min(blockSize, t.size-i*blockSize))
+	if _, err := t.f.ReadAt(b, i*blockSize); err != nil {
+		return nil, fmt.Errorf("reading parsed index: %w", err)
+	}
+	if sha256.Sum256(b) != t.blocks[i] {
+		return nil, fmt.Errorf("%w: block %d changed since it was checked", ErrBadTable, i)
+	}
+	t.mu.Lock()
+	if len(t.cache) >= cachedBlocks {
+		for k := range t.cache { // Evict one at random.
+			delete(t.cache, k)
+			break
+		}
+	}
+	t.cache[i] = b
+	t.mu.Unlock()
+	return b, nil
+}
+
+// readAt returns n bytes of the body at off, checked. The slice may alias
+// a cached block: do not modify it.
+func (t *Table) readAt(off, n int64) ([]byte, error) {
+	if off < 0 || n < 0 || off+n > t.size {
+		return nil, fmt.Errorf("%w: read of %d bytes at %d past the end", ErrBadTable, n, off)
+	}
+	first, last := off/blockSize, (off+n-1)/blockSize
+	if n == 0 || first == last {
+		if n == 0 {
+			return nil, nil
+		}
+		b, err := t.block(first)
+		if err != nil {
+			return nil, err
+		}
+		return b[off-first*blockSize : off-first*blockSize+n], nil
+	}
+	out := make([]byte, 0, n)
+	for i := first; i <= last; i++ {
+		b, err := t.block(i)
+		if err != nil {
+			return nil, err
+		}
+		lo, hi := int64(0), int64(len(b))
+		if i == first {
+			lo = off - first*blockSize
+		}
+		if i == last {
+			hi = off + n - last*blockSize
+		}
+		out = append(out, b[lo:hi]...)
+	}
+	return out, nil
+}
 
 // item returns the uvarint-length-prefixed bytes at off, which must end
-// before limit, or nil.
-func (t *Table) item(off, limit int) []byte {
-	r := t.data[off:limit]
-	n, k := binary.Uvarint(r)
-	if k <= 0 || n > uint64(len(r)-k) {
-		return nil
+// before limit.
+func (t *Table) item(off, limit int64) ([]byte, error) {
+	if off < headerLen || off >= limit {
+		return nil, fmt.Errorf("%w: item offset %d out of range", ErrBadTable, off)
 	}
-	return r[k : k+int(n)]
+	head, err := t.readAt(off, min(binary.MaxVarintLen64, limit-off))
+	if err != nil {
+		return nil, err
+	}
+	n, k := binary.Uvarint(head)
+	if k <= 0 || n > uint64(limit-off-int64(k)) {
+		return nil, fmt.Errorf("%w: truncated item at %d", ErrBadTable, off)
+	}
+	return t.readAt(off+int64(k), int64(n))
+}
+
+// entry returns entry j of index ix: its key offset and record offset.
+func (t *Table) entry(ix span, j int64) (int64, int64, error) {
+	b, err := t.readAt(ix.off+8*j, 8)
+	if err != nil {
+		return 0, 0, err
+	}
+	return int64(binary.LittleEndian.Uint32(b)), int64(binary.LittleEndian.Uint32(b[4:])), nil
 }
 
 // Lookup returns the records with key in index i, in the order they were
-// added. The slices alias the table: read them, do not keep or modify
-// them. A record that cannot be decoded (the table passed its MAC, so
-// only a bug makes one) is an error wrapping ErrBadTable.
+// added. The slices may alias the table's cache: read them, do not keep
+// or modify them. A table that cannot be read as it was checked (changed
+// on disk since, or a bug) gives an error wrapping ErrBadTable.
 func (t *Table) Lookup(i int, key string) ([][]byte, error) {
 	if i < 0 || i >= len(t.indexes) {
 		return nil, fmt.Errorf("no index %d", i)
 	}
 	ix := t.indexes[i]
-	count := len(ix) / 8
-	keyEnd := len(t.data) - sha256.Size
-	keyAt := func(j int) []byte { return t.item(int(binary.LittleEndian.Uint32(ix[8*j:])), keyEnd) }
+	keyAt := func(j int64) ([]byte, error) {
+		k, _, err := t.entry(ix, j)
+		if err != nil {
+			return nil, err
+		}
+		return t.item(k, t.size)
+	}
 	kb := []byte(key)
-	j := sort.Search(count, func(j int) bool { return bytes.Compare(keyAt(j), kb) >= 0 })
+	var err error
+	j := int64(sort.Search(int(ix.count), func(j int) bool {
+		if err != nil {
+			return true
+		}
+		var k []byte
+		k, err = keyAt(int64(j))
+		return err != nil || bytes.Compare(k, kb) >= 0
+	}))
+	if err != nil {
+		return nil, err
+	}
 	var out [][]byte
-	for ; j < count && bytes.Equal(keyAt(j), kb); j++ {
-		off := int(binary.LittleEndian.Uint32(ix[8*j+4:]))
-		rec := t.item(off, t.end)
-		if rec == nil {
-			return nil, fmt.Errorf("%w: truncated record at %d", ErrBadTable, off)
+	for ; j < ix.count; j++ {
+		k, err := keyAt(j)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(k, kb) {
+			break
+		}
+		_, off, err := t.entry(ix, j)
+		if err != nil {
+			return nil, err
+		}
+		rec, err := t.item(off, t.end)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, rec)
 	}

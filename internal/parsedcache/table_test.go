@@ -36,10 +36,25 @@ func build(t *testing.T, key []byte, n int) []byte {
 	return buf.Bytes()
 }
 
+// openBytes opens a table of the given bytes, through a file.
+func openBytes(t *testing.T, data, key []byte, magic, source string, n int) (*Table, error) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "table")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return Open(f, key, magic, source, n)
+}
+
 func TestTableLookup(t *testing.T) {
 	key := bytes.Repeat([]byte{7}, KeyLen)
 	data := build(t, key, 1000)
-	tab, err := Open(data, key, testMagic, testSource, 2)
+	tab, err := openBytes(t, data, key, testMagic, testSource, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,21 +86,47 @@ func TestTableLookup(t *testing.T) {
 	}
 }
 
+// A table file changed after Open checked it is read as an error.
+func TestTableChangedAfterOpen(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, KeyLen)
+	data := build(t, key, 5000)
+	p := filepath.Join(t.TempDir(), "table")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tab, err := Open(f, key, testMagic, testSource, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := bytes.ReplaceAll(data, []byte("rec4999"), []byte("evil999"))
+	if err := os.WriteFile(p, changed, 0o600); err != nil { // same inode
+		t.Fatal(err)
+	}
+	if _, err := tab.Lookup(0, "k49"); !errors.Is(err, ErrBadTable) {
+		t.Fatalf("lookup after the file changed: %v, want ErrBadTable", err)
+	}
+}
+
 func TestOpenRejects(t *testing.T) {
 	key := bytes.Repeat([]byte{7}, KeyLen)
 	data := build(t, key, 100)
 	other := bytes.Repeat([]byte{8}, KeyLen)
 	for name, open := range map[string]func() (*Table, error){
-		"other key":    func() (*Table, error) { return Open(data, other, testMagic, testSource, 2) },
-		"other source": func() (*Table, error) { return Open(data, key, testMagic, strings.Repeat("a", 64), 2) },
-		"other magic":  func() (*Table, error) { return Open(data, key, "PLOTHER1", testSource, 2) },
-		"other count":  func() (*Table, error) { return Open(data, key, testMagic, testSource, 1) },
+		"other key":    func() (*Table, error) { return openBytes(t, data, other, testMagic, testSource, 2) },
+		"other source": func() (*Table, error) { return openBytes(t, data, key, testMagic, strings.Repeat("a", 64), 2) },
+		"other magic":  func() (*Table, error) { return openBytes(t, data, key, "PLOTHER1", testSource, 2) },
+		"other count":  func() (*Table, error) { return openBytes(t, data, key, testMagic, testSource, 1) },
 		"flipped": func() (*Table, error) {
 			b := bytes.Clone(data)
 			b[50] ^= 1
-			return Open(b, key, testMagic, testSource, 2)
+			return openBytes(t, b, key, testMagic, testSource, 2)
 		},
-		"short": func() (*Table, error) { return Open(data[:20], key, testMagic, testSource, 2) },
+		"short": func() (*Table, error) { return openBytes(t, data[:20], key, testMagic, testSource, 2) },
 	} {
 		if _, err := open(); !errors.Is(err, ErrBadTable) {
 			t.Errorf("%s: %v, want ErrBadTable", name, err)

@@ -9,6 +9,7 @@ import (
 	"github.com/patchloop/patchloop/internal/deb/compression"
 	"github.com/patchloop/patchloop/internal/httpcache"
 	"github.com/patchloop/patchloop/internal/logctx"
+	"github.com/patchloop/patchloop/internal/parsedcache"
 )
 
 // Candidate is a package offered by one suite of one repository.
@@ -32,7 +33,7 @@ type Index struct {
 
 // indexPart is the parsed index of one component of one source.
 type indexPart struct {
-	tab                   *table
+	tab                   *parsedcache.Table
 	uri, suite, component string
 }
 
@@ -43,7 +44,7 @@ type indexPart struct {
 func (ix *Index) Candidates(name string) []Candidate {
 	var out []Candidate
 	for _, part := range ix.parts {
-		pkgs, err := part.tab.lookup(name)
+		pkgs, err := lookup(part.tab, name)
 		if err != nil {
 			continue
 		}
@@ -101,7 +102,7 @@ var indexFormats = []compression.Format{compression.Gzip, compression.XZ, compre
 // Variants are tried in the order gz, xz, uncompressed; a variant that is
 // listed but missing on the server falls through to the next, while one
 // that fails verification is an error.
-func (c *Client) packages(ctx context.Context, src Source, rel *Release, comp, arch string) (*table, error) {
+func (c *Client) packages(ctx context.Context, src Source, rel *Release, comp, arch string) (*parsedcache.Table, error) {
 	base := comp + "/binary-" + arch + "/Packages"
 	var lastErr error
 	for _, f := range indexFormats {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -29,7 +30,8 @@ import (
 //   - warm: the same data directory again (the parsed index on disk);
 //   - dry-run: the same, --dry-run.
 //
-// The target is under 100 MB peak RSS whatever the index size.
+// The target is under 100 MB peak RSS whatever the index size;
+// PATCHLOOP_RSS_PARAGRAPHS sets another number of paragraphs.
 func BenchmarkPatchRSS(b *testing.B) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -42,9 +44,16 @@ func BenchmarkPatchRSS(b *testing.B) {
 	hello := func(v string) aptrepo.Package {
 		return aptrepo.Package{Name: "hello", Version: v, Files: []deb.File{{Path: "usr/bin/hello", Data: []byte("hello " + v), Mode: 0o755}}}
 	}
+	paragraphs := 63440
+	if v := os.Getenv("PATCHLOOP_RSS_PARAGRAPHS"); v != "" {
+		if paragraphs, err = strconv.Atoi(v); err != nil || paragraphs < 0 {
+			b.Fatalf("PATCHLOOP_RSS_PARAGRAPHS=%q: want a number of paragraphs", v)
+		}
+	}
+	b.Logf("index: %d synthetic paragraphs", paragraphs)
 	repo := aptrepo.New(b, aptrepo.Config{
 		IndexFormats: []compression.Format{compression.Gzip},
-		Suites: []aptrepo.Suite{{Name: "bookworm", Synthetic: 63440,
+		Suites: []aptrepo.Suite{{Name: "bookworm", Synthetic: paragraphs,
 			Packages: []aptrepo.Package{hello("1.0-2")}}},
 	})
 	installed := []aptrepo.Package{hello("1.0-1")}

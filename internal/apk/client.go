@@ -95,6 +95,7 @@ func (c Candidate) URL() string { return c.Source.PackageURL(c.Arch, c.Package) 
 type Index struct {
 	parts []indexPart
 	arch  string
+	log   *slog.Logger
 }
 
 // indexPart is the parsed index of one repository.
@@ -112,25 +113,25 @@ func (ix *Index) Candidates(name string) []Candidate { return ix.lookup(byName, 
 func (ix *Index) Providers(name string) []Candidate { return ix.lookup(byProvides, name) }
 
 // lookup decodes the records under name in one key index of every part.
-// A record that cannot be decoded (its table passed its checksum, so only
-// a bug makes one) contributes nothing.
+// A table that cannot be read as it was checked (its file changed on disk
+// since, or a bug) contributes nothing, with a warning.
 func (ix *Index) lookup(which int, name string) []Candidate {
 	var out []Candidate
 	for _, part := range ix.parts {
 		recs, err := part.tab.Lookup(which, name)
-		if err != nil {
-			continue
-		}
 		for _, b := range recs {
-			r, err := decodeRecord(b)
-			if err != nil {
-				continue
+			var r ospkg.ApkRecord
+			var p *Package
+			if r, err = decodeRecord(b); err == nil {
+				p, err = packageFromRecord(r)
 			}
-			p, err := packageFromRecord(r)
 			if err != nil {
-				continue
+				break
 			}
 			out = append(out, Candidate{Package: p, Source: part.src, Arch: ix.arch})
+		}
+		if err != nil {
+			ix.log.Warn("apk: parsed index unreadable; packages of this name left out", "url", part.src.IndexURL(ix.arch), "name", name, "err", err)
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Candidate) int { return -compareVersions(a.Version, b.Version) })
@@ -144,7 +145,7 @@ func (ix *Index) lookup(which int, name string) []Candidate {
 // later loads, in this process or another sharing the cache, check the
 // signature again and reuse the parsed table.
 func (c *Client) LoadIndex(ctx context.Context, srcs []Source, arch string, kr *Keyring) (*Index, error) {
-	ix := &Index{arch: arch}
+	ix := &Index{arch: arch, log: logctx.From(ctx, c.log)}
 	for _, s := range srcs {
 		u := s.IndexURL(arch)
 		data, err := c.cache.Get(ctx, u, maxIndexSize)

@@ -3,6 +3,7 @@ package apt
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 
@@ -29,6 +30,7 @@ func (c Candidate) URL() string {
 // asked for are decoded.
 type Index struct {
 	parts []indexPart
+	log   *slog.Logger
 }
 
 // indexPart is the parsed index of one component of one source.
@@ -39,13 +41,15 @@ type indexPart struct {
 
 // Candidates returns every version of the named package across all
 // sources, highest version first; equal versions keep source order. The
-// slice is the caller's to modify. A parsed index that cannot be decoded
-// (it passed its checksum, so this means a bug) contributes nothing.
+// slice is the caller's to modify. A parsed index that cannot be read as
+// it was checked (its file changed on disk since, or a bug) contributes
+// nothing, with a warning.
 func (ix *Index) Candidates(name string) []Candidate {
 	var out []Candidate
 	for _, part := range ix.parts {
 		pkgs, err := lookup(part.tab, name)
 		if err != nil {
+			ix.log.Warn("apt: parsed index unreadable; packages of this name left out", "uri", part.uri, "suite", part.suite, "component", part.component, "package", name, "err", err)
 			continue
 		}
 		for _, p := range pkgs {
@@ -65,7 +69,7 @@ func (ix *Index) Candidates(name string) []Candidate {
 // names: later loads, in this process or another sharing the cache,
 // reuse the checked parsed form.
 func (c *Client) LoadIndex(ctx context.Context, sources []Source, arch string) (*Index, error) {
-	ix := &Index{}
+	ix := &Index{log: logctx.From(ctx, c.log)}
 	for _, src := range sources {
 		if len(src.Architectures) > 0 && !slices.Contains(src.Architectures, arch) {
 			continue

@@ -203,14 +203,17 @@ func Open(f *os.File, key []byte, magic, source string, n int) (*Table, error) {
 	t := &Table{f: f, size: fi.Size() - sha256.Size, cache: map[int64][]byte{}}
 	// One pass: the MAC of the body, and each block's SHA-256.
 	mac := hmac.New(sha256.New, key)
-	buf := make([]byte, blockSize)
-	for off := int64(0); off < t.size; off += blockSize {
-		b := buf[:min(blockSize, t.size-off)]
-		if _, err := f.ReadAt(b, off); err != nil {
+	buf := make([]byte, 16*blockSize)
+	t.blocks = make([][32]byte, 0, (t.size+blockSize-1)/blockSize)
+	for off := int64(0); off < t.size; off += int64(len(buf)) {
+		chunk := buf[:min(int64(len(buf)), t.size-off)]
+		if _, err := f.ReadAt(chunk, off); err != nil {
 			return nil, fmt.Errorf("reading parsed index: %w", err)
 		}
-		mac.Write(b)
-		t.blocks = append(t.blocks, sha256.Sum256(b))
+		mac.Write(chunk)
+		for b := chunk; len(b) > 0; b = b[min(blockSize, len(b)):] {
+			t.blocks = append(t.blocks, sha256.Sum256(b[:min(blockSize, len(b))]))
+		}
 	}
 	sum := make([]byte, sha256.Size)
 	if _, err := f.ReadAt(sum, t.size); err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"testing"
@@ -139,7 +140,8 @@ func cpuTime() time.Duration {
 // patcher over the same cache: every index and package on disk, the
 // indexes already parsed) and of one more by that patcher (parsed indexes
 // in memory), and, when the image has apt, of apt-get -s install of the
-// same packages in the unpacked image after apt-get update. Wall times
+// same packages in the unpacked image after apt-get update, to compare
+// with a dry run (planning only, as -s is). Wall times
 // depend on the machine's load; CPU times less so.
 func reportPatchTimes(t *testing.T, ctx context.Context, root, cache string, img v1.Image, fs []patch.Finding, cold *patch.Outcome, coldTime measured) {
 	t.Helper()
@@ -153,8 +155,30 @@ func reportPatchTimes(t *testing.T, ctx context.Context, root, cache string, img
 			t.Errorf("warm patch: %d updates, the cold one %d", len(out.Updates), len(cold.Updates))
 		}
 	}
-	t.Logf("patch times: cold (empty cache) %s, warm (new patcher, cache on disk) %s, warm (same patcher) %s",
-		coldTime, times[0], times[1])
+	// A dry run plans without downloading or building: what apt-get -s
+	// does. PATCHLOOP_E2E_CPUPROFILE=FILE writes its CPU profile.
+	if f := os.Getenv("PATCHLOOP_E2E_CPUPROFILE"); f != "" {
+		fh, err := os.Create(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fh.Close()
+		if err := pprof.StartCPUProfile(fh); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start, cpu := time.Now(), cpuTime()
+	dry, err := p.Patch(ctx, img, patch.Request{Findings: fs, WorkDir: t.TempDir(), DryRun: true})
+	dryTime := measured{time.Since(start), cpuTime() - cpu}
+	pprof.StopCPUProfile()
+	if err != nil {
+		t.Fatalf("dry run: %v", err)
+	}
+	if len(dry.Updates) != len(cold.Updates) {
+		t.Errorf("dry run: %d updates, the patch %d", len(dry.Updates), len(cold.Updates))
+	}
+	t.Logf("patch times: cold (empty cache) %s, warm (new patcher, cache on disk) %s, warm (same patcher) %s, dry run (same patcher) %s",
+		coldTime, times[0], times[1], dryTime)
 
 	if _, err := os.Stat(filepath.Join(root, "usr/bin/apt-get")); err != nil {
 		t.Logf("no apt-get in the image: no apt-get -s install to compare with")

@@ -3,7 +3,6 @@ package apk
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -12,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/patchloop/patchloop/internal/ospkg"
 	"github.com/patchloop/patchloop/internal/parsedcache"
@@ -73,33 +74,37 @@ func signedPart(data []byte, kr *Keyring) (int64, error) {
 // checked on every call, so a table is used only with a keyring that
 // trusts its index.
 func (c *Client) parsedIndex(ctx context.Context, url string, data []byte, kr *Keyring) (*parsedcache.Table, error) {
-	if _, err := signedPart(data, kr); err != nil {
+	off, err := signedPart(data, kr)
+	if err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(data)
 	return c.parsed.Get(ctx, url, hex.EncodeToString(sum[:]), func(ctx context.Context, w *parsedcache.Writer) error {
-		return writeTable(ctx, data, w)
+		return writeTable(ctx, data[off:], w)
 	})
 }
 
-// writeTable checks the structure of the verified index in data (two gzip
-// members, the second holding the APKINDEX file, nothing after) and adds
-// its records to w, one at a time.
-func writeTable(ctx context.Context, data []byte, w *parsedcache.Writer) error {
-	var text []byte
-	members, err := scanMembers(bytes.NewReader(data), 2, func(i int, r io.Reader) error {
-		if i == 1 {
-			var err error
-			text, err = readTarFile(r, "APKINDEX", maxIndexText)
-			return err
-		}
-		return nil
-	})
+// writeTable reads the signed stream of a verified index (one gzip
+// member holding the APKINDEX file, nothing after) and adds its records
+// to w, one at a time.
+func writeTable(ctx context.Context, signed []byte, w *parsedcache.Writer) error {
+	// A bytes.Reader is a ByteReader: the inflater reads no further than
+	// the member's end, so what is left is what follows it.
+	br := bytes.NewReader(signed)
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		return fmt.Errorf("gzip stream 2: %w", err)
+	}
+	zr.Multistream(false)
+	text, err := readTarFile(zr, "APKINDEX", maxIndexText)
 	if err != nil {
 		return err
 	}
-	if len(members) < 2 {
-		return ErrUnsigned
+	if _, err := io.Copy(io.Discard, zr); err != nil {
+		return fmt.Errorf("gzip stream 2: %w", err)
+	}
+	if br.Len() > 0 {
+		return fmt.Errorf("more than 2 gzip streams")
 	}
 	if text == nil {
 		return errors.New("no APKINDEX file in the index archive")

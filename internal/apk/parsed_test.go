@@ -17,10 +17,10 @@ import (
 
 const indexPath = "alpine/v3.22/main/x86_64/APKINDEX.tar.gz"
 
-// syntheticServer serves hello and 3,000 synthetic records.
+// syntheticServer serves hello and 800 synthetic records.
 func syntheticServer(t *testing.T) (*apkrepo.Server, []apk.Source) {
 	t.Helper()
-	return server(t, apkrepo.Config{Repositories: []apkrepo.Repository{{Path: "alpine/v3.22/main", Packages: []apkrepo.Package{hello}, Synthetic: 3000}}})
+	return server(t, apkrepo.Config{Repositories: []apkrepo.Repository{{Path: "alpine/v3.22/main", Packages: []apkrepo.Package{hello}, Synthetic: 800}}})
 }
 
 // sameAsParsed checks that every package of the served index is what the
@@ -31,8 +31,8 @@ func sameAsParsed(t *testing.T, srv *apkrepo.Server, ix *apk.Index) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pkgs) != 3001 {
-		t.Fatalf("%d packages in the index, want 3001", len(pkgs))
+	if len(pkgs) != 801 {
+		t.Fatalf("%d packages in the index, want 801", len(pkgs))
 	}
 	contains := func(cands []apk.Candidate, p *apk.Package) bool {
 		for _, c := range cands {

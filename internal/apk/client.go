@@ -15,6 +15,7 @@ import (
 	"github.com/patchloop/patchloop/internal/httpcache"
 	"github.com/patchloop/patchloop/internal/logctx"
 	"github.com/patchloop/patchloop/internal/ospkg"
+	"github.com/patchloop/patchloop/internal/parsedcache"
 )
 
 // Options configure a Client.
@@ -37,6 +38,9 @@ type Client struct {
 	dir   string
 	log   *slog.Logger
 	files httpcache.Group[string]
+	// parsed holds the parsed indexes, by SHA256 of the verified
+	// APKINDEX.tar.gz.
+	parsed *parsedcache.Cache
 }
 
 // Cache subdirectories: revalidated indexes, verified packages.
@@ -67,6 +71,10 @@ func NewClient(opts Options) (*Client, error) {
 		return nil, fmt.Errorf("apk client: %w", err)
 	}
 	c.cache = cache
+	c.parsed, err = parsedcache.New(parsedcache.Options{Dir: filepath.Join(opts.CacheDir, parsedDir), Magic: parsedMagic, Indexes: 2, Logger: c.log, Name: "apk"})
+	if err != nil {
+		return nil, fmt.Errorf("apk client: %w", err)
+	}
 	return c, nil
 }
 
@@ -82,26 +90,62 @@ type Candidate struct {
 func (c Candidate) URL() string { return c.Source.PackageURL(c.Arch, c.Package) }
 
 // Index is the packages a list of repositories offers for one
-// architecture.
+// architecture. It reads the parsed indexes lazily: only the packages
+// asked for are decoded.
 type Index struct {
-	byName    map[string][]Candidate
-	providers map[string][]Candidate
+	parts []indexPart
+	arch  string
+	log   *slog.Logger
+}
+
+// indexPart is the parsed index of one repository.
+type indexPart struct {
+	tab *parsedcache.Table
+	src Source
 }
 
 // Candidates returns every version of the named package, highest first;
-// equal versions keep repository order.
-func (ix *Index) Candidates(name string) []Candidate { return slices.Clone(ix.byName[name]) }
+// equal versions keep repository order. The slice is the caller's.
+func (ix *Index) Candidates(name string) []Candidate { return ix.lookup(byName, name) }
 
 // Providers returns the packages that provide name ("so:libz.so.1",
 // "cmd:sh", or a package name through p:), highest version first.
-func (ix *Index) Providers(name string) []Candidate { return slices.Clone(ix.providers[name]) }
+func (ix *Index) Providers(name string) []Candidate { return ix.lookup(byProvides, name) }
+
+// lookup decodes the records under name in one key index of every part.
+// A table that cannot be read as it was checked (its file changed on disk
+// since, or a bug) contributes nothing, with a warning.
+func (ix *Index) lookup(which int, name string) []Candidate {
+	var out []Candidate
+	for _, part := range ix.parts {
+		recs, err := part.tab.Lookup(which, name)
+		for _, b := range recs {
+			var r ospkg.ApkRecord
+			var p *Package
+			if r, err = decodeRecord(b); err == nil {
+				p, err = packageFromRecord(r)
+			}
+			if err != nil {
+				break
+			}
+			out = append(out, Candidate{Package: p, Source: part.src, Arch: ix.arch})
+		}
+		if err != nil {
+			ix.log.Warn("apk: parsed index unreadable; packages of this name left out", "url", part.src.IndexURL(ix.arch), "name", name, "err", err)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Candidate) int { return -compareVersions(a.Version, b.Version) })
+	return out
+}
 
 // LoadIndex fetches every repository's index for arch and verifies it
 // with kr. A repository that has no index for arch (404) is skipped with a
 // warning, as apk does; any other failure is an error naming the URL.
+// Each index is parsed once per SHA256 of its verified APKINDEX.tar.gz:
+// later loads, in this process or another sharing the cache, check the
+// signature again and reuse the parsed table.
 func (c *Client) LoadIndex(ctx context.Context, srcs []Source, arch string, kr *Keyring) (*Index, error) {
-	ix := &Index{byName: map[string][]Candidate{}, providers: map[string][]Candidate{}}
-	loaded := 0
+	ix := &Index{arch: arch, log: logctx.From(ctx, c.log)}
 	for _, s := range srcs {
 		u := s.IndexURL(arch)
 		data, err := c.cache.Get(ctx, u, maxIndexSize)
@@ -112,29 +156,14 @@ func (c *Client) LoadIndex(ctx context.Context, srcs []Source, arch string, kr *
 		if err != nil {
 			return nil, err
 		}
-		pkgs, err := OpenIndex(data, kr)
+		tab, err := c.parsedIndex(ctx, u, data, kr)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", u, err)
 		}
-		loaded++
-		for _, p := range pkgs {
-			cand := Candidate{Package: p, Source: s, Arch: arch}
-			ix.byName[p.Name] = append(ix.byName[p.Name], cand)
-			ix.providers[p.Name] = append(ix.providers[p.Name], cand)
-			for _, pr := range p.Provides {
-				if pr.Name != p.Name {
-					ix.providers[pr.Name] = append(ix.providers[pr.Name], cand)
-				}
-			}
-		}
+		ix.parts = append(ix.parts, indexPart{tab: tab, src: s})
 	}
-	if loaded == 0 && len(srcs) > 0 {
+	if len(ix.parts) == 0 && len(srcs) > 0 {
 		return nil, fmt.Errorf("none of the %d apk repositories has an index for %s", len(srcs), arch)
-	}
-	for _, m := range []map[string][]Candidate{ix.byName, ix.providers} {
-		for _, cands := range m {
-			slices.SortStableFunc(cands, func(a, b Candidate) int { return -compareVersions(a.Version, b.Version) })
-		}
 	}
 	return ix, nil
 }

@@ -8,11 +8,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/patchloop/patchloop/internal/httpcache"
+	"github.com/patchloop/patchloop/internal/parsedcache"
 )
 
 // Options configures a Client.
@@ -42,19 +41,9 @@ type Client struct {
 	keyring *Keyring
 	now     func() time.Time
 
-	cache   *httpcache.Cache        // revalidated Release files
-	files   httpcache.Group[string] // verified downloads, by SHA256
-	indexes httpcache.Group[*table] // parsed Packages indexes, by SHA256
-
-	mu     sync.Mutex
-	parsed map[string]parsedEntry // last parsed index, by URL
-
-	stats struct{ parsed, loaded, rejected atomic.Int64 }
-}
-
-type parsedEntry struct {
-	sha256 string
-	tab    *table
+	cache  *httpcache.Cache        // revalidated Release files
+	files  httpcache.Group[string] // verified downloads, by SHA256
+	parsed *parsedcache.Cache      // parsed Packages indexes, by SHA256
 }
 
 // NewClient returns a client that caches under opts.CacheDir, creating it
@@ -74,7 +63,6 @@ func NewClient(opts Options) (*Client, error) {
 		log:     opts.Logger,
 		keyring: opts.Keyring,
 		now:     opts.Now,
-		parsed:  map[string]parsedEntry{},
 	}
 	if c.http == nil {
 		c.http = &http.Client{}
@@ -87,6 +75,10 @@ func NewClient(opts Options) (*Client, error) {
 		return nil, fmt.Errorf("apt client: %w", err)
 	}
 	c.cache = cache
+	c.parsed, err = parsedcache.New(parsedcache.Options{Dir: filepath.Join(opts.CacheDir, parsedDir), Magic: tableMagic, Indexes: 1, Logger: c.log, Name: "apt"})
+	if err != nil {
+		return nil, fmt.Errorf("apt client: %w", err)
+	}
 	if c.now == nil {
 		c.now = time.Now
 	}

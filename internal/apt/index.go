@@ -3,12 +3,14 @@ package apt
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 
 	"github.com/patchloop/patchloop/internal/deb/compression"
 	"github.com/patchloop/patchloop/internal/httpcache"
 	"github.com/patchloop/patchloop/internal/logctx"
+	"github.com/patchloop/patchloop/internal/parsedcache"
 )
 
 // Candidate is a package offered by one suite of one repository.
@@ -28,23 +30,26 @@ func (c Candidate) URL() string {
 // asked for are decoded.
 type Index struct {
 	parts []indexPart
+	log   *slog.Logger
 }
 
 // indexPart is the parsed index of one component of one source.
 type indexPart struct {
-	tab                   *table
+	tab                   *parsedcache.Table
 	uri, suite, component string
 }
 
 // Candidates returns every version of the named package across all
 // sources, highest version first; equal versions keep source order. The
-// slice is the caller's to modify. A parsed index that cannot be decoded
-// (it passed its checksum, so this means a bug) contributes nothing.
+// slice is the caller's to modify. A parsed index that cannot be read as
+// it was checked (its file changed on disk since, or a bug) contributes
+// nothing, with a warning.
 func (ix *Index) Candidates(name string) []Candidate {
 	var out []Candidate
 	for _, part := range ix.parts {
-		pkgs, err := part.tab.lookup(name)
+		pkgs, err := lookup(part.tab, name)
 		if err != nil {
+			ix.log.Warn("apt: parsed index unreadable; packages of this name left out", "uri", part.uri, "suite", part.suite, "component", part.component, "package", name, "err", err)
 			continue
 		}
 		for _, p := range pkgs {
@@ -64,7 +69,7 @@ func (ix *Index) Candidates(name string) []Candidate {
 // names: later loads, in this process or another sharing the cache,
 // reuse the checked parsed form.
 func (c *Client) LoadIndex(ctx context.Context, sources []Source, arch string) (*Index, error) {
-	ix := &Index{}
+	ix := &Index{log: logctx.From(ctx, c.log)}
 	for _, src := range sources {
 		if len(src.Architectures) > 0 && !slices.Contains(src.Architectures, arch) {
 			continue
@@ -101,7 +106,7 @@ var indexFormats = []compression.Format{compression.Gzip, compression.XZ, compre
 // Variants are tried in the order gz, xz, uncompressed; a variant that is
 // listed but missing on the server falls through to the next, while one
 // that fails verification is an error.
-func (c *Client) packages(ctx context.Context, src Source, rel *Release, comp, arch string) (*table, error) {
+func (c *Client) packages(ctx context.Context, src Source, rel *Release, comp, arch string) (*parsedcache.Table, error) {
 	base := comp + "/binary-" + arch + "/Packages"
 	var lastErr error
 	for _, f := range indexFormats {

@@ -112,6 +112,10 @@ func New(opts Options) (*Patcher, error) {
 	return &Patcher{opts: opts, log: opts.Logger, client: client}, nil
 }
 
+// IndexStats says how the package indexes this patcher loaded were
+// obtained: parsed, or loaded from the cache's parsed tables.
+func (p *Patcher) IndexStats() apk.IndexStats { return p.client.IndexStats() }
+
 // Name returns "apk".
 func (p *Patcher) Name() string { return "apk" }
 

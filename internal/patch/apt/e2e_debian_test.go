@@ -7,10 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	archive "github.com/patchloop/patchloop/internal/apt"
@@ -73,12 +76,14 @@ func TestE2EDebianBookworm(t *testing.T) {
 	}
 
 	p := newPatcher(t, apt.Options{CacheDir: filepath.Join(work, "cache")})
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
 	patched, out := patchImage(t, p, img, fs)
-	t.Logf("patched in %s: %d updates, %d fixed, skipped scripts %v", time.Since(start), len(out.Updates), len(out.Fixed), out.SkippedScripts)
+	cold := measured{time.Since(start), cpuTime() - cpu}
+	t.Logf("patched in %s: %d updates, %d fixed, skipped scripts %v", cold.wall, len(out.Updates), len(out.Fixed), out.SkippedScripts)
 	if out.Layer == nil || len(out.Updates) == 0 {
 		t.Fatalf("nothing patched: %+v", out)
 	}
+	reportPatchTimes(t, ctx, root, filepath.Join(work, "cache"), img, fs, out, cold)
 	mustNoFindings(t, patched, db)
 
 	// Unpack the patched image (whiteouts applied) and check it with dpkg.
@@ -113,6 +118,94 @@ func TestE2EDebianBookworm(t *testing.T) {
 			t.Errorf("/%s is no longer a symlink", l)
 		}
 	}
+}
+
+// measured is the wall time and CPU time (user and system) of a step.
+type measured struct{ wall, cpu time.Duration }
+
+func (m measured) String() string {
+	return m.wall.Round(time.Millisecond).String() + " (CPU " + m.cpu.Round(time.Millisecond).String() + ")"
+}
+
+// cpuTime returns the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportPatchTimes logs the time of the cold patch, of a warm one (a new
+// patcher over the same cache: every index and package on disk, the
+// indexes already parsed) and of one more by that patcher (parsed indexes
+// in memory), and, when the image has apt, of apt-get -s install of the
+// same packages in the unpacked image after apt-get update, to compare
+// with a dry run (planning only, as -s is). Wall times
+// depend on the machine's load; CPU times less so.
+func reportPatchTimes(t *testing.T, ctx context.Context, root, cache string, img v1.Image, fs []patch.Finding, cold *patch.Outcome, coldTime measured) {
+	t.Helper()
+	p := newPatcher(t, apt.Options{CacheDir: cache})
+	var times []measured
+	for range 2 {
+		start, cpu := time.Now(), cpuTime()
+		_, out := patchImage(t, p, img, fs)
+		times = append(times, measured{time.Since(start), cpuTime() - cpu})
+		if len(out.Updates) != len(cold.Updates) {
+			t.Errorf("warm patch: %d updates, the cold one %d", len(out.Updates), len(cold.Updates))
+		}
+	}
+	// A dry run plans without downloading or building: what apt-get -s
+	// does. PATCHLOOP_E2E_CPUPROFILE=FILE writes its CPU profile.
+	if f := os.Getenv("PATCHLOOP_E2E_CPUPROFILE"); f != "" {
+		fh, err := os.Create(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fh.Close()
+		if err := pprof.StartCPUProfile(fh); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start, cpu := time.Now(), cpuTime()
+	dry, err := p.Patch(ctx, img, patch.Request{Findings: fs, WorkDir: t.TempDir(), DryRun: true})
+	dryTime := measured{time.Since(start), cpuTime() - cpu}
+	pprof.StopCPUProfile()
+	if err != nil {
+		t.Fatalf("dry run: %v", err)
+	}
+	if len(dry.Updates) != len(cold.Updates) {
+		t.Errorf("dry run: %d updates, the patch %d", len(dry.Updates), len(cold.Updates))
+	}
+	t.Logf("patch times: cold (empty cache) %s, warm (new patcher, cache on disk) %s, warm (same patcher) %s, dry run (same patcher) %s",
+		coldTime, times[0], times[1], dryTime)
+
+	if _, err := os.Stat(filepath.Join(root, "usr/bin/apt-get")); err != nil {
+		t.Logf("no apt-get in the image: no apt-get -s install to compare with")
+		return
+	}
+	names := make([]string, 0, len(cold.Updates))
+	for _, u := range cold.Updates {
+		names = append(names, u.Name)
+	}
+	if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
+		_ = os.WriteFile(filepath.Join(root, "etc/resolv.conf"), b, 0o644)
+	}
+	run := func(args ...string) measured {
+		cmd := exec.CommandContext(ctx, "chroot", append([]string{root}, args...)...)
+		start := time.Now()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("chroot %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return measured{time.Since(start), cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
+	}
+	update := run("apt-get", "-qq", "update")
+	var sims []measured
+	for range 2 {
+		sims = append(sims, run(append([]string{"apt-get", "-s", "-qq", "install"}, names...)...))
+	}
+	t.Logf("apt-get in the image: update %s; -s install %s: %s, then %s",
+		update, strings.Join(names, " "), sims[0], sims[1])
 }
 
 // upgradable compares the installed packages with the updates and

@@ -26,6 +26,9 @@ type Repository struct {
 	// architecture (or every one for "noarch").
 	Arches   []string
 	Packages []Package
+	// Synthetic adds that many SyntheticRecords to each index, after the
+	// packages, for benchmarks of large indexes.
+	Synthetic int
 }
 
 // Config describes the repositories of a server.
@@ -119,6 +122,9 @@ func (s *Server) publish(t testing.TB, cfg Config) {
 				files[fp], built[fp] = b.Data, b
 				index.WriteString(b.IndexRecord())
 				index.WriteString("\n")
+			}
+			if r.Synthetic > 0 {
+				index.Write(SyntheticRecords(r.Synthetic, arch))
 			}
 			idx, err := indexArchive(index.String(), r.Path, ikey, cfg.SHA256, cfg.Unsigned)
 			if err != nil {

@@ -234,7 +234,7 @@ it came from. It exits with 1 when there is no database.`,
 				writeStatusText(s.out, statusJSON(r))
 			}
 			if !r.Present {
-				return exitCodeError{code: ExitError, err: fmt.Errorf("no vulnerability database in %s; run `patchloop db update`", dir)}
+				return exitCodeError{code: ExitError, err: fmt.Errorf("no vulnerability database in %s; run `patchloop db update`, or `patchloop db import FILE` without internet access", dir)}
 			}
 			return nil
 		},

@@ -210,14 +210,15 @@ func openTarball(ctx context.Context, path, ref string) (*Image, error) {
 		return nil, fmt.Errorf("read tarball: %w", err)
 	}
 	// docker save names the config by its digest ("<hex>.json", or
-	// "blobs/sha256/<hex>" since Docker 25): it must be that digest.
+	// "blobs/sha256/<hex>" since Docker 25; crane "sha256:<hex>"): it must
+	// be that digest.
 	cfg, err := img.ConfigName()
 	if err != nil {
 		return nil, fmt.Errorf("read tarball config: %w", err)
 	}
 	named, matched := 0, false
 	for _, d := range m {
-		if h := strings.TrimSuffix(filepath.Base(d.Config), ".json"); isHexDigest(h) {
+		if h := strings.TrimPrefix(strings.TrimSuffix(filepath.Base(d.Config), ".json"), "sha256:"); isHexDigest(h) {
 			named++
 			matched = matched || h == cfg.Hex
 		}

@@ -1,7 +1,10 @@
 package localimage_test
 
 import (
+	"archive/tar"
+	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -196,5 +199,86 @@ func TestNotAnImage(t *testing.T) {
 		if _, err := localimage.Open(t.Context(), src, ""); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: got %v, want %q", src, err, want)
 		}
+	}
+}
+
+// TestTamperedTarball changes a docker save tarball's layer (one byte) or
+// its config (valid JSON, another architecture): the check catches both.
+func TestTamperedTarball(t *testing.T) {
+	img := testImage(t, strings.Repeat("payload ", 1000))
+	for what, tamper := range map[string]func(name string, body []byte) bool{
+		"layer": func(name string, body []byte) bool {
+			if !strings.HasSuffix(name, ".tar.gz") || len(body) < 100 {
+				return false
+			}
+			body[len(body)/2] ^= 1
+			return true
+		},
+		"config": func(name string, body []byte) bool {
+			i := bytes.Index(body, []byte(`"amd64"`))
+			if !strings.HasPrefix(name, "sha256:") || i < 0 {
+				return false
+			}
+			copy(body[i:], `"arm64"`)
+			return true
+		},
+	} {
+		t.Run(what, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "image.tar")
+			tag, _ := name.NewTag("example.com/app:1")
+			if err := tarball.WriteToFile(path, tag, img); err != nil {
+				t.Fatal(err)
+			}
+			rewriteTar(t, path, tamper)
+			_, err := localimage.Open(t.Context(), path, "")
+			if !errors.Is(err, localimage.ErrDigestMismatch) {
+				t.Fatalf("got %v, want a digest mismatch", err)
+			}
+		})
+	}
+}
+
+// rewriteTar rewrites the tar at path, letting tamper change each entry's
+// body in place; it fails the test unless tamper changed one.
+func rewriteTar(t *testing.T, path string, tamper func(name string, body []byte) bool) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	tw := tar.NewWriter(&out)
+	tr := tar.NewReader(bytes.NewReader(data))
+	changed := false
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !changed && tamper(hdr.Name, body) {
+			changed = true
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !changed {
+		t.Fatal("nothing was tampered with")
+	}
+	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -54,9 +54,10 @@ func newDBCommand(s *streams) *cobra.Command {
 		Short: "Download and inspect the vulnerability database",
 		Long: `The vulnerability database is Trivy's (schema 2), downloaded as an OCI
 artifact from mirror.gcr.io/aquasec/trivy-db:2, then ghcr.io/aquasecurity/trivy-db:2,
-or the repositories given with --db-repository. It lives in <data-dir>/db.`,
+or the repositories given with --db-repository. It lives in <data-dir>/db.
+Without internet access, db import loads a copy from a file or directory.`,
 	}
-	cmd.AddCommand(newDBUpdateCommand(s), newDBStatusCommand(s))
+	cmd.AddCommand(newDBUpdateCommand(s), newDBImportCommand(s), newDBStatusCommand(s))
 	return cmd
 }
 
@@ -114,6 +115,51 @@ tried in order; a failed download leaves the installed database untouched.`,
 	fl.StringSliceVar(&repos, "db-repository", nil, "database artifact repositories to try in order (repeatable; default: mirror.gcr.io/aquasec/trivy-db:2, ghcr.io/aquasecurity/trivy-db:2)")
 	fl.BoolVar(&force, "force", false, "download even if the installed database is current")
 	reg.register(cmd)
+	return cmd
+}
+
+func newDBImportCommand(s *streams) *cobra.Command {
+	var dataDir, ref string
+	cmd := &cobra.Command{
+		Use:   "import SOURCE",
+		Short: "Install the vulnerability database from a local file or directory (offline)",
+		Long: `Import installs the vulnerability database into <data-dir>/db from SOURCE,
+without a network. SOURCE is one of:
+
+  - the database artifact's layer, a gzipped tar of trivy.db and metadata.json
+    (db.tar.gz, as "oras pull ghcr.io/aquasecurity/trivy-db:2" saves it);
+  - an OCI image layout directory holding the artifact (as "oras copy
+    --to-oci-layout" or "crane pull --format oci" write it); its layer is
+    checked against the manifest's digest. --ref picks one of several;
+  - a database directory holding trivy.db and metadata.json (Trivy's cache,
+    ~/.cache/trivy/db), or the path of that trivy.db.
+
+The database is checked as a download is, and replaces the installed one
+only once it is complete. Scans then use it as they would a download: the
+service tries an update only once its NextUpdate has passed and an hour
+after the import (serve --skip-db-update never does).`,
+		Example: `  # On a machine with internet access
+  oras pull ghcr.io/aquasecurity/trivy-db:2        # writes db.tar.gz
+
+  # On the offline machine
+  patchloop db import db.tar.gz
+  patchloop db import ./trivy-db-layout --ref 2
+  patchloop db import ~/.cache/trivy/db --data-dir /var/lib/patchloop`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := dbDir(dataDir)
+			res, err := vulndb.Import(cmd.Context(), dir, args[0], vulndb.ImportOptions{Ref: ref, Logger: stderrLogger(s)})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(s.out, "Imported the vulnerability database from %s (%s) into %s, built %s\n",
+				args[0], res.Source.Digest, dir, res.Metadata.UpdatedAt.UTC().Format(time.RFC3339))
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&dataDir, "data-dir", defaultDataDir, "directory holding the database (in db/)")
+	fl.StringVar(&ref, "ref", "", "the artifact to import from an OCI layout holding several: its org.opencontainers.image.ref.name (for example 2) or manifest digest")
 	return cmd
 }
 
@@ -188,7 +234,7 @@ it came from. It exits with 1 when there is no database.`,
 				writeStatusText(s.out, statusJSON(r))
 			}
 			if !r.Present {
-				return exitCodeError{code: ExitError, err: fmt.Errorf("no vulnerability database in %s; run `patchloop db update`", dir)}
+				return exitCodeError{code: ExitError, err: fmt.Errorf("no vulnerability database in %s; run `patchloop db update`, or `patchloop db import FILE` without internet access", dir)}
 			}
 			return nil
 		},

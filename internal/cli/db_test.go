@@ -71,7 +71,39 @@ $`)
 func TestDBUpdateFailure(t *testing.T) {
 	host := registrytest.Start(t)
 	code, _, errs := run(t, "", "db", "update", "--data-dir", t.TempDir(), "--db-repository", host+"/nothing/here")
-	if code != ExitError || !strings.Contains(errs, "every repository failed") {
+	if code != ExitError || !strings.Contains(errs, "every repository failed") || !strings.Contains(errs, "patchloop db import") {
 		t.Fatalf("exit %d: %s", code, errs)
+	}
+	// The failure is reported once, not also as a warning before it.
+	if n := strings.Count(errs, "nothing/here:2"); n != 1 {
+		t.Fatalf("the failure is reported %d times:\n%s", n, errs)
+	}
+}
+
+func TestDBImportBadSource(t *testing.T) {
+	notes := writeFile(t, "notes.txt", "hello")
+	code, _, errs := run(t, "", "db", "import", notes, "--data-dir", t.TempDir())
+	if code != ExitError || !strings.Contains(errs, "import vulnerability database "+notes+": not a gzipped tar") {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if code, _, errs := run(t, "", "db", "import"); code != ExitUsage {
+		t.Fatalf("no SOURCE: exit %d: %s", code, errs)
+	}
+}
+
+func TestImagePushBadInput(t *testing.T) {
+	notes := writeFile(t, "notes.txt", "hello")
+	for args, want := range map[string]struct {
+		code int
+		err  string
+	}{
+		notes + " localhost:5000/app:1":     {ExitError, "image source " + notes + ": not a docker save tarball"},
+		notes + " Not//A:Ref":               {ExitUsage, `DEST "Not//A:Ref"`},
+		t.TempDir() + " localhost:5000/a:1": {ExitError, "not an OCI image layout"},
+	} {
+		code, _, errs := run(t, "", append([]string{"image", "push"}, strings.Fields(args)...)...)
+		if code != want.code || !strings.Contains(errs, want.err) {
+			t.Errorf("%s: exit %d: %s", args, code, errs)
+		}
 	}
 }

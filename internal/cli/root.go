@@ -114,6 +114,7 @@ incremental (-1 … -999) or floating (-patched) tag.`,
 		newServeCommand(s),
 		newTaskCommand(s),
 		newVersionCommand(s),
+		newImageCommand(s),
 		// add-commands-here
 	)
 	return root

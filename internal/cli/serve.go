@@ -106,7 +106,7 @@ request needs one of its users; the service itself then logs in with
 	fl.StringVar(&f.patch.db, "db", "", "use the vulnerability database in this directory as it is, never updated (offline use; default <data-dir>/db, updated before every cycle)")
 	fl.DurationVar(&f.heartbeat, "heartbeat-interval", workflow.DefaultHeartbeatInterval, "how often a running task renews its lease, and how often runs of dead workers are looked for")
 	fl.DurationVar(&f.lease, "lease-timeout", workflow.DefaultLeaseTimeout, "a task that has not renewed its lease for this long lost its worker: its run is retried (at least three heartbeat intervals)")
-	fl.BoolVar(&f.patch.skipDBUpdate, "skip-db-update", false, "do not update the vulnerability database in <data-dir>/db at start")
+	fl.BoolVar(&f.patch.skipDBUpdate, "skip-db-update", false, "never update the vulnerability database in <data-dir>/db (neither at start nor before cycles): offline use, after patchloop db import")
 	fl.StringSliceVar(&f.patch.dbRepositories, "db-repository", nil, "vulnerability database repositories to update from, in order (repeatable)")
 	fl.StringArrayVar(&f.patch.mirrors, "apt-mirror", nil, "replace every apt source URI with URL, or one with FROM=TO (repeatable)")
 	fl.StringVar(&f.patch.keyring, "keyring", "", "verify APT repositories with this keyring instead of the keys each image trusts")

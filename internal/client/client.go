@@ -1,4 +1,4 @@
-// Package client is the Patchloop API client: a workflow.Service that runs
+// Package client is the Patchloop API client: an api.Service that runs
 // every call on a Patchloop service over HTTP, so the CLI drives a remote
 // service exactly as it would drive the engine in-process.
 package client
@@ -17,8 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/patchloop/patchloop/internal/server"
-	"github.com/patchloop/patchloop/internal/workflow"
+	"github.com/patchloop/patchloop/internal/api"
 )
 
 // Defaults and the environment variables that override them.
@@ -43,7 +42,7 @@ type Client struct {
 	hc    *http.Client
 }
 
-var _ workflow.Service = (*Client)(nil)
+var _ api.Service = (*Client)(nil)
 
 // Option configures a Client.
 type Option func(*Client)
@@ -89,7 +88,7 @@ func FromEnv(dataDir string, opts ...Option) (*Client, error) {
 		if dataDir == "" {
 			dataDir = DefaultDataDir
 		}
-		path := filepath.Join(dataDir, server.TokenFile)
+		path := filepath.Join(dataDir, api.TokenFile)
 		data, err := os.ReadFile(path)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -107,7 +106,7 @@ func (c *Client) BaseURL() string { return c.base.String() }
 
 // Health checks that the service answers; it needs no token.
 func (c *Client) Health(ctx context.Context) error {
-	var h server.Health
+	var h api.Health
 	return c.do(ctx, http.MethodGet, "/healthz", nil, nil, &h)
 }
 

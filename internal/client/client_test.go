@@ -106,7 +106,7 @@ func TestRoundTripWithEngine(t *testing.T) {
 		created.NextRunAt.Sub(direct.NextRunAt).Abs() >= time.Microsecond {
 		t.Fatalf("created %s %s %v\nstored  %s %s %v", created.ConfigDigest, created.Config, created.NextRunAt, direct.ConfigDigest, direct.Config, direct.NextRunAt)
 	}
-	if created.Schedule != direct.Schedule || created.Schedule.Days != 7 || created.CreatedBy != "alice" || created.TagConvention != "floating" {
+	if created.ScheduleText != direct.ScheduleText || created.ScheduleText != "7d" || created.CreatedBy != "alice" || created.TagConvention != "floating" {
 		t.Fatalf("created: %+v", created)
 	}
 	got, err := c.Get(ctx, host, workflow.TypeContinuousPatchV1)
@@ -116,7 +116,7 @@ func TestRoundTripWithEngine(t *testing.T) {
 	sameJSON(t, "workflow", got, direct)
 
 	updated, err := c.Update(ctx, workflow.UpdateRequest{Registry: host, Type: workflow.TypeContinuousPatchV1, Schedule: "2d", By: "bob"})
-	if err != nil || updated.ScheduleText != "2d" || updated.Schedule.Days != 2 || updated.UpdatedBy != "bob" {
+	if err != nil || updated.ScheduleText != "2d" || updated.UpdatedBy != "bob" {
 		t.Fatalf("update: %+v %v", updated, err)
 	}
 	images, err := c.Images(ctx, host, "failed")

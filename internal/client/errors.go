@@ -10,12 +10,12 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/patchloop/patchloop/internal/server"
+	"github.com/patchloop/patchloop/internal/api"
 )
 
 // Errors of the connection to the service, checked with errors.Is. Errors
 // the service reports wrap the workflow package's sentinels instead
-// (workflow.ErrNotFound and the others), through an *APIError.
+// (api.ErrNotFound and the others), through an *APIError.
 var (
 	// ErrUnauthorized means the service rejected the API token.
 	ErrUnauthorized = errors.New("the Patchloop service rejected the API token")
@@ -27,7 +27,7 @@ var (
 type APIError struct {
 	// StatusCode is the HTTP status.
 	StatusCode int
-	// Code is the service's error code (server.Code…).
+	// Code is the service's error code (api.Code…).
 	Code string
 	// Message is the service's message, shown as is.
 	Message string
@@ -39,7 +39,7 @@ type APIError struct {
 func (e *APIError) Error() string { return e.Message }
 
 // Unwrap returns the sentinel error the code stands for, so that for
-// example errors.Is(err, workflow.ErrNotFound) holds.
+// example errors.Is(err, api.ErrNotFound) holds.
 func (e *APIError) Unwrap() error { return e.sentinel }
 
 func responseError(resp *http.Response) error {
@@ -48,13 +48,13 @@ func responseError(resp *http.Response) error {
 		return fmt.Errorf("the Patchloop service answered %s and the body could not be read: %w", resp.Status, err)
 	}
 	e := &APIError{StatusCode: resp.StatusCode}
-	var body server.ErrorResponse
+	var body api.ErrorResponse
 	if json.Unmarshal(data, &body) == nil && body.Error != "" {
 		e.Code, e.Message = body.Code, body.Error
 	} else {
 		e.Message = fmt.Sprintf("the Patchloop service answered %s: %s", resp.Status, strings.TrimSpace(string(data)))
 	}
-	e.sentinel = server.Sentinel(e.Code)
+	e.sentinel = api.Sentinel(e.Code)
 	if resp.StatusCode == http.StatusUnauthorized {
 		e.sentinel = ErrUnauthorized
 		e.Message = fmt.Sprintf("%v (HTTP 401): set %s to the service's token, or --data-dir to the service's data directory (its token file)", ErrUnauthorized, EnvToken)

@@ -6,53 +6,48 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/patchloop/patchloop/internal/schedule"
-	"github.com/patchloop/patchloop/internal/server"
-	"github.com/patchloop/patchloop/internal/workflow"
+	"github.com/patchloop/patchloop/internal/api"
 )
 
 // Create creates a workflow on the service.
-func (c *Client) Create(ctx context.Context, req workflow.CreateRequest) (*workflow.Workflow, error) {
-	var wf workflow.Workflow
+func (c *Client) Create(ctx context.Context, req api.CreateRequest) (*api.Workflow, error) {
+	var wf api.Workflow
 	if err := c.do(ctx, http.MethodPost, "/v1/workflows", nil, req, &wf); err != nil {
 		return nil, err
 	}
-	return withSchedule(&wf), nil
+	return &wf, nil
 }
 
 // Update changes a workflow's config and/or schedule on the service.
-func (c *Client) Update(ctx context.Context, req workflow.UpdateRequest) (*workflow.Workflow, error) {
-	var wf workflow.Workflow
+func (c *Client) Update(ctx context.Context, req api.UpdateRequest) (*api.Workflow, error) {
+	var wf api.Workflow
 	if err := c.do(ctx, http.MethodPatch, workflowPath(req.Registry, req.Type), nil, req, &wf); err != nil {
 		return nil, err
 	}
-	return withSchedule(&wf), nil
+	return &wf, nil
 }
 
 // Workflows lists the workflows of every registry.
-func (c *Client) Workflows(ctx context.Context) ([]workflow.Workflow, error) {
-	var wfs []workflow.Workflow
+func (c *Client) Workflows(ctx context.Context) ([]api.Workflow, error) {
+	var wfs []api.Workflow
 	if err := c.do(ctx, http.MethodGet, "/v1/workflows", nil, nil, &wfs); err != nil {
 		return nil, err
-	}
-	for i := range wfs {
-		withSchedule(&wfs[i])
 	}
 	return wfs, nil
 }
 
-// Get returns a workflow.
-func (c *Client) Get(ctx context.Context, registry, typ string) (*workflow.Workflow, error) {
-	var wf workflow.Workflow
+// Get returns a api.
+func (c *Client) Get(ctx context.Context, registry, typ string) (*api.Workflow, error) {
+	var wf api.Workflow
 	if err := c.do(ctx, http.MethodGet, workflowPath(registry, typ), nil, nil, &wf); err != nil {
 		return nil, err
 	}
-	return withSchedule(&wf), nil
+	return &wf, nil
 }
 
-// Delete deletes a workflow.
-func (c *Client) Delete(ctx context.Context, registry, typ string) (*workflow.DeleteResult, error) {
-	var res workflow.DeleteResult
+// Delete deletes a api.
+func (c *Client) Delete(ctx context.Context, registry, typ string) (*api.DeleteResult, error) {
+	var res api.DeleteResult
 	if err := c.do(ctx, http.MethodDelete, workflowPath(registry, typ), nil, nil, &res); err != nil {
 		return nil, err
 	}
@@ -60,14 +55,14 @@ func (c *Client) Delete(ctx context.Context, registry, typ string) (*workflow.De
 }
 
 // Images lists the per-image blocks of `workflow list` of the registry's
-// continuouspatchv1 workflow.
-func (c *Client) Images(ctx context.Context, registry, status string) ([]workflow.ImageStatus, error) {
+// continuouspatchv1 api.
+func (c *Client) Images(ctx context.Context, registry, status string) ([]api.ImageStatus, error) {
 	var q url.Values
 	if status != "" {
 		q = url.Values{"status": {status}}
 	}
-	var images []workflow.ImageStatus
-	if err := c.do(ctx, http.MethodGet, workflowPath(registry, workflow.TypeContinuousPatchV1)+"/images", q, nil, &images); err != nil {
+	var images []api.ImageStatus
+	if err := c.do(ctx, http.MethodGet, workflowPath(registry, api.TypeContinuousPatchV1)+"/images", q, nil, &images); err != nil {
 		return nil, err
 	}
 	return images, nil
@@ -75,7 +70,7 @@ func (c *Client) Images(ctx context.Context, registry, status string) ([]workflo
 
 // CancelRuns cancels the workflow's queued, started and running task runs.
 func (c *Client) CancelRuns(ctx context.Context, registry, typ string) (int, error) {
-	var resp server.CancelResponse
+	var resp api.CancelResponse
 	if err := c.do(ctx, http.MethodPost, workflowPath(registry, typ)+"/cancel", nil, nil, &resp); err != nil {
 		return 0, err
 	}
@@ -83,7 +78,7 @@ func (c *Client) CancelRuns(ctx context.Context, registry, typ string) (int, err
 }
 
 // Runs lists task runs, newest first.
-func (c *Client) Runs(ctx context.Context, f workflow.RunFilter) ([]workflow.Run, error) {
+func (c *Client) Runs(ctx context.Context, f api.RunFilter) ([]api.Run, error) {
 	q := url.Values{}
 	for k, v := range map[string]string{"registry": f.Registry, "task": f.Task, "status": string(f.Status)} {
 		if v != "" {
@@ -93,7 +88,7 @@ func (c *Client) Runs(ctx context.Context, f workflow.RunFilter) ([]workflow.Run
 	if f.Top > 0 {
 		q.Set("top", strconv.Itoa(f.Top))
 	}
-	var runs []workflow.Run
+	var runs []api.Run
 	if err := c.do(ctx, http.MethodGet, "/v1/runs", q, nil, &runs); err != nil {
 		return nil, err
 	}
@@ -111,13 +106,4 @@ func (c *Client) RunLog(ctx context.Context, id string) (string, error) {
 
 func workflowPath(registry, typ string) string {
 	return "/v1/workflows/" + escape(registry) + "/" + escape(typ)
-}
-
-// withSchedule fills the Schedule the wire format leaves out (it carries
-// ScheduleText only).
-func withSchedule(wf *workflow.Workflow) *workflow.Workflow {
-	if s, err := schedule.Parse(wf.ScheduleText); err == nil {
-		wf.Schedule = s
-	}
-	return wf
 }

@@ -1,5 +1,5 @@
 // Package dashboard is Patchloop's web dashboard: server-rendered pages over
-// a workflow.Service showing every workflow, the scan and patch status of
+// a api.Service showing every workflow, the scan and patch status of
 // each image, the runs with their logs, and the two actions (run now,
 // cancel the running cycle).
 //
@@ -20,7 +20,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/patchloop/patchloop/internal/workflow"
+	"github.com/patchloop/patchloop/internal/api"
 )
 
 //go:embed templates/*.html
@@ -55,7 +55,7 @@ const QueuePath = "/river"
 
 // Dashboard serves the web pages. Mount it at "/" beside the API.
 type Dashboard struct {
-	svc   workflow.Service
+	svc   api.Service
 	token []byte
 	opts  Options
 	pages map[string]*template.Template
@@ -63,7 +63,7 @@ type Dashboard struct {
 }
 
 // New returns a Dashboard over svc for users who know token, the API token.
-func New(svc workflow.Service, token string, opts Options) (*Dashboard, error) {
+func New(svc api.Service, token string, opts Options) (*Dashboard, error) {
 	if svc == nil {
 		return nil, errors.New("dashboard: no workflow service")
 	}
@@ -163,9 +163,9 @@ func (d *Dashboard) renderError(w http.ResponseWriter, r *http.Request, status i
 func (d *Dashboard) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusInternalServerError
 	switch {
-	case errors.Is(err, workflow.ErrNotFound), errors.Is(err, workflow.ErrRunNotFound):
+	case errors.Is(err, api.ErrNotFound), errors.Is(err, api.ErrRunNotFound):
 		status = http.StatusNotFound
-	case errors.Is(err, workflow.ErrInvalidInput):
+	case errors.Is(err, api.ErrInvalidInput):
 		status = http.StatusBadRequest
 	default:
 		d.opts.Logger.ErrorContext(r.Context(), "dashboard request failed", "path", r.URL.Path, "err", err)

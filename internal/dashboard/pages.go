@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/patchloop/patchloop/internal/api"
 	"github.com/patchloop/patchloop/internal/vulndb"
-	"github.com/patchloop/patchloop/internal/workflow"
 )
 
 // pageData is what the layout needs on every page.
@@ -67,21 +67,21 @@ func counts(m map[string]int) Counts {
 
 // imageRow is one image of a workflow.
 type imageRow struct {
-	workflow.ImageStatus
+	api.ImageStatus
 	Before, After Counts
 	// Why says why the latest run failed, or why the patch was skipped.
 	Why string
 }
 
-func newImageRow(st workflow.ImageStatus) imageRow {
+func newImageRow(st api.ImageStatus) imageRow {
 	row := imageRow{ImageStatus: st}
 	scan, patch := st.Scan, st.Patch
 	switch {
-	case patch != nil && patch.Status == workflow.StatusSucceeded:
+	case patch != nil && patch.Status == api.StatusSucceeded:
 		row.Before, row.After = counts(patch.Result.Severities), counts(patch.Result.SeveritiesAfter)
 	case scan != nil:
 		row.Before = counts(scan.Result.Severities)
-		if st.SkippedReason != "" && (patch == nil || patch.Status == workflow.StatusSkipped) {
+		if st.SkippedReason != "" && (patch == nil || patch.Status == api.StatusSkipped) {
 			row.After = row.Before // nothing was patched: what was found is what is left
 		}
 	}
@@ -98,9 +98,9 @@ func newImageRow(st workflow.ImageStatus) imageRow {
 
 // workflowView is one workflow with its images and latest cycle.
 type workflowView struct {
-	workflow.Workflow
+	api.Workflow
 	ConfigText string
-	Trigger    *workflow.Run // the latest cycle's trigger run
+	Trigger    *api.Run // the latest cycle's trigger run
 	Images     []imageRow
 	Error      string // why the images could not be listed
 }
@@ -150,7 +150,7 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request) {
 	for _, wf := range wfs {
 		v := workflowView{Workflow: wf, ConfigText: indentJSON(wf.Config)}
 		page.Live = page.Live || !wf.NextRunAt.After(d.opts.Now()) // a cycle is due: it starts soon
-		triggers, err := d.svc.Runs(ctx, workflow.RunFilter{Registry: wf.Registry, Task: workflow.TaskTrigger, Top: 1})
+		triggers, err := d.svc.Runs(ctx, api.RunFilter{Registry: wf.Registry, Task: api.TaskTrigger, Top: 1})
 		if err == nil && len(triggers) > 0 {
 			v.Trigger = &triggers[0]
 			page.Live = page.Live || open(v.Trigger)
@@ -169,8 +169,8 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request) {
 }
 
 // open reports whether a run is still queued or running.
-func open(r *workflow.Run) bool {
-	return r != nil && slices.Contains([]workflow.RunStatus{workflow.StatusQueued, workflow.StatusStarted, workflow.StatusRunning}, r.Status)
+func open(r *api.Run) bool {
+	return r != nil && slices.Contains([]api.RunStatus{api.StatusQueued, api.StatusStarted, api.StatusRunning}, r.Status)
 }
 
 func indentJSON(raw json.RawMessage) string {
@@ -185,10 +185,10 @@ func indentJSON(raw json.RawMessage) string {
 type runsPage struct {
 	pageData
 	Registries []string
-	Filter     workflow.RunFilter
+	Filter     api.RunFilter
 	Tasks      []string
-	Statuses   []workflow.RunStatus
-	Runs       []workflow.Run
+	Statuses   []api.RunStatus
+	Runs       []api.Run
 }
 
 func (d *Dashboard) runs(w http.ResponseWriter, r *http.Request) {
@@ -201,10 +201,10 @@ func (d *Dashboard) runs(w http.ResponseWriter, r *http.Request) {
 	}
 	page := runsPage{
 		pageData: d.pageData(r, "Runs"),
-		Filter:   workflow.RunFilter{Registry: q.Get("registry"), Task: q.Get("task"), Status: workflow.RunStatus(q.Get("status")), Top: 200},
-		Tasks:    []string{workflow.TaskTrigger, workflow.TaskScan, workflow.TaskPatch},
-		Statuses: []workflow.RunStatus{workflow.StatusQueued, workflow.StatusStarted, workflow.StatusRunning,
-			workflow.StatusSucceeded, workflow.StatusFailed, workflow.StatusCanceled, workflow.StatusSkipped},
+		Filter:   api.RunFilter{Registry: q.Get("registry"), Task: q.Get("task"), Status: api.RunStatus(q.Get("status")), Top: 200},
+		Tasks:    []string{api.TaskTrigger, api.TaskScan, api.TaskPatch},
+		Statuses: []api.RunStatus{api.StatusQueued, api.StatusStarted, api.StatusRunning,
+			api.StatusSucceeded, api.StatusFailed, api.StatusCanceled, api.StatusSkipped},
 	}
 	for _, wf := range wfs {
 		if !slices.Contains(page.Registries, wf.Registry) {
@@ -225,7 +225,7 @@ func (d *Dashboard) runs(w http.ResponseWriter, r *http.Request) {
 		}
 		page.Runs = append(page.Runs, runs...)
 	}
-	slices.SortStableFunc(page.Runs, func(a, b workflow.Run) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	slices.SortStableFunc(page.Runs, func(a, b api.Run) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	for i := range page.Runs {
 		page.Live = page.Live || open(&page.Runs[i])
 	}
@@ -236,7 +236,7 @@ func (d *Dashboard) runs(w http.ResponseWriter, r *http.Request) {
 type runPage struct {
 	pageData
 	ID  string
-	Run *workflow.Run // nil when the registry is not known
+	Run *api.Run // nil when the registry is not known
 	Log string
 }
 
@@ -250,7 +250,7 @@ func (d *Dashboard) run(w http.ResponseWriter, r *http.Request) {
 	}
 	page := runPage{pageData: d.pageData(r, "Run "+id), ID: id, Log: log}
 	if reg := r.URL.Query().Get("registry"); reg != "" {
-		runs, err := d.svc.Runs(ctx, workflow.RunFilter{Registry: reg})
+		runs, err := d.svc.Runs(ctx, api.RunFilter{Registry: reg})
 		if err == nil {
 			for i := range runs {
 				if runs[i].ID == id {
@@ -268,12 +268,12 @@ func (d *Dashboard) run(w http.ResponseWriter, r *http.Request) {
 func (d *Dashboard) runNow(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	reg := r.PathValue("registry")
-	wf, err := d.svc.Get(ctx, reg, workflow.TypeContinuousPatchV1)
+	wf, err := d.svc.Get(ctx, reg, api.TypeContinuousPatchV1)
 	if err != nil {
 		d.fail(w, r, err)
 		return
 	}
-	if _, err := d.svc.Update(ctx, workflow.UpdateRequest{Registry: reg, Type: wf.Type, Schedule: wf.ScheduleText,
+	if _, err := d.svc.Update(ctx, api.UpdateRequest{Registry: reg, Type: wf.Type, Schedule: wf.ScheduleText,
 		RunImmediately: true, By: "dashboard"}); err != nil {
 		d.fail(w, r, err)
 		return
@@ -283,7 +283,7 @@ func (d *Dashboard) runNow(w http.ResponseWriter, r *http.Request) {
 
 func (d *Dashboard) cancel(w http.ResponseWriter, r *http.Request) {
 	reg := r.PathValue("registry")
-	n, err := d.svc.CancelRuns(r.Context(), reg, workflow.TypeContinuousPatchV1)
+	n, err := d.svc.CancelRuns(r.Context(), reg, api.TypeContinuousPatchV1)
 	if err != nil {
 		d.fail(w, r, err)
 		return
@@ -312,16 +312,16 @@ var funcs = template.FuncMap{
 		}
 		return "—"
 	},
-	"duration": func(r workflow.Run) string {
+	"duration": func(r api.Run) string {
 		if r.StartedAt == nil || r.FinishedAt == nil {
 			return "—"
 		}
 		return r.FinishedAt.Sub(*r.StartedAt).Round(time.Millisecond).String()
 	},
-	"statusClass": func(s workflow.RunStatus) string { return "st-" + strings.ToLower(string(s)) },
+	"statusClass": func(s api.RunStatus) string { return "st-" + strings.ToLower(string(s)) },
 	"sevClass":    func(s string) string { return "sev-" + strings.ToLower(s) },
 	"short":       func(s string) string { return strings.TrimPrefix(s, "cssc-") },
-	"runURL": func(r workflow.Run) string {
+	"runURL": func(r api.Run) string {
 		return "/runs/" + url.PathEscape(r.ID) + "?registry=" + url.QueryEscape(r.Registry)
 	},
 	"workflowURL": func(registry, action string) string {

@@ -74,7 +74,7 @@ func check(ctx context.Context, svc workflow.Service, o ReadyOptions) Readiness 
 		return notReady("the service's database does not answer: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(o.VulnDBDir, vulndb.DBFile)); errors.Is(err, fs.ErrNotExist) {
-		return notReady("no vulnerability database in %s: run `patchloop db update` with serve's --data-dir, restart serve without --skip-db-update, or give serve --db DIR", o.VulnDBDir)
+		return notReady("no vulnerability database in %s: run `patchloop db update` (offline: `patchloop db import FILE`) with serve's --data-dir, restart serve without --skip-db-update, or give serve --db DIR", o.VulnDBDir)
 	} else if err != nil {
 		return notReady("vulnerability database: %v", err)
 	}

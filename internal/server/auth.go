@@ -4,6 +4,8 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strings"
+
+	"github.com/patchloop/patchloop/internal/api"
 )
 
 // authenticate lets a request through only with the bearer token.
@@ -13,7 +15,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if !ok || !strings.EqualFold(scheme, "Bearer") ||
 			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), s.token) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="patchloop"`)
-			writeError(w, http.StatusUnauthorized, CodeUnauthorized,
+			writeError(w, http.StatusUnauthorized, api.CodeUnauthorized,
 				"missing or wrong API token: send the token of the Patchloop service as \"Authorization: Bearer <token>\"")
 			return
 		}

@@ -8,27 +8,15 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/patchloop/patchloop/internal/workflow"
+	"github.com/patchloop/patchloop/internal/api"
 )
 
-// CancelResponse is the body of POST …/cancel.
-type CancelResponse struct {
-	// Canceled is how many queued, started or running task runs were
-	// canceled.
-	Canceled int `json:"canceled"`
-}
-
-// Health is the body of GET /healthz.
-type Health struct {
-	Status string `json:"status"` // "ok"
-}
-
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, Health{Status: "ok"})
+	writeJSON(w, http.StatusOK, api.Health{Status: "ok"})
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	writeError(w, http.StatusNotFound, "route_not_found", fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path))
+	writeError(w, http.StatusNotFound, api.CodeRouteNotFound, fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path))
 }
 
 func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request) {
@@ -38,13 +26,13 @@ func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if wfs == nil {
-		wfs = []workflow.Workflow{}
+		wfs = []api.Workflow{}
 	}
 	writeJSON(w, http.StatusOK, wfs)
 }
 
 func (s *Server) createWorkflow(w http.ResponseWriter, r *http.Request) {
-	var req workflow.CreateRequest
+	var req api.CreateRequest
 	if err := decode(w, r, &req); err != nil {
 		s.fail(w, r, err)
 		return
@@ -58,7 +46,7 @@ func (s *Server) createWorkflow(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) updateWorkflow(w http.ResponseWriter, r *http.Request) {
-	var req workflow.UpdateRequest
+	var req api.UpdateRequest
 	if err := decode(w, r, &req); err != nil {
 		s.fail(w, r, err)
 		return
@@ -92,8 +80,8 @@ func (s *Server) deleteWorkflow(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listImages(w http.ResponseWriter, r *http.Request) {
-	if typ := r.PathValue("type"); typ != workflow.TypeContinuousPatchV1 {
-		s.fail(w, r, fmt.Errorf("workflow type %q: the only type is %s: %w", typ, workflow.TypeContinuousPatchV1, workflow.ErrInvalidInput))
+	if typ := r.PathValue("type"); typ != api.TypeContinuousPatchV1 {
+		s.fail(w, r, fmt.Errorf("workflow type %q: the only type is %s: %w", typ, api.TypeContinuousPatchV1, api.ErrInvalidInput))
 		return
 	}
 	images, err := s.svc.Images(r.Context(), r.PathValue("registry"), r.URL.Query().Get("status"))
@@ -102,7 +90,7 @@ func (s *Server) listImages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if images == nil {
-		images = []workflow.ImageStatus{}
+		images = []api.ImageStatus{}
 	}
 	writeJSON(w, http.StatusOK, images)
 }
@@ -113,16 +101,16 @@ func (s *Server) cancelRuns(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, CancelResponse{Canceled: n})
+	writeJSON(w, http.StatusOK, api.CancelResponse{Canceled: n})
 }
 
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := workflow.RunFilter{Registry: q.Get("registry"), Task: q.Get("task"), Status: workflow.RunStatus(q.Get("status"))}
+	f := api.RunFilter{Registry: q.Get("registry"), Task: q.Get("task"), Status: api.RunStatus(q.Get("status"))}
 	if top := q.Get("top"); top != "" {
 		n, err := strconv.Atoi(top)
 		if err != nil || n < 0 {
-			s.fail(w, r, fmt.Errorf("top %q: want a whole number of runs, 0 or more: %w", top, workflow.ErrInvalidInput))
+			s.fail(w, r, fmt.Errorf("top %q: want a whole number of runs, 0 or more: %w", top, api.ErrInvalidInput))
 			return
 		}
 		f.Top = n
@@ -133,7 +121,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if runs == nil {
-		runs = []workflow.Run{}
+		runs = []api.Run{}
 	}
 	writeJSON(w, http.StatusOK, runs)
 }
@@ -158,7 +146,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		if errors.As(err, &tooLarge) {
 			return err
 		}
-		return fmt.Errorf("request body: %v: %w", err, workflow.ErrInvalidInput)
+		return fmt.Errorf("request body: %v: %w", err, api.ErrInvalidInput)
 	}
 	// One JSON value and nothing after it but white space.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
@@ -166,7 +154,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		if errors.As(err, &tooLarge) {
 			return err
 		}
-		return fmt.Errorf("request body: trailing data after the JSON value at byte %d: send one JSON object: %w", dec.InputOffset(), workflow.ErrInvalidInput)
+		return fmt.Errorf("request body: trailing data after the JSON value at byte %d: send one JSON object: %w", dec.InputOffset(), api.ErrInvalidInput)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-// Package server is Patchloop's HTTP JSON API: it exposes a workflow.Service
+// Package server is Patchloop's HTTP JSON API: it exposes a api.Service
 // to the CLI (through internal/client) behind a bearer token.
 //
 // Routes, all JSON except the run log and all under bearer-token auth except
@@ -14,17 +14,17 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/patchloop/patchloop/internal/api"
 	"github.com/patchloop/patchloop/internal/config"
-	"github.com/patchloop/patchloop/internal/workflow"
 )
 
 // MaxRequestBytes bounds a request body: a config of config.MaxSize bytes,
 // base64-encoded inside the JSON request, plus room for the other fields.
 const MaxRequestBytes = config.MaxSize/3*4 + 4 + 64<<10
 
-// Server serves the API over a workflow.Service.
+// Server serves the API over a api.Service.
 type Server struct {
-	svc   workflow.Service
+	svc   api.Service
 	token []byte
 	log   *slog.Logger
 	mux   *http.ServeMux
@@ -57,7 +57,7 @@ func WithHandler(pattern string, h http.Handler) Option {
 }
 
 // New returns a Server exposing svc to clients that present token.
-func New(svc workflow.Service, token string, opts ...Option) (*Server, error) {
+func New(svc api.Service, token string, opts ...Option) (*Server, error) {
 	if svc == nil {
 		return nil, errors.New("server: no workflow service")
 	}

@@ -12,34 +12,34 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/patchloop/patchloop/internal/workflow"
+	"github.com/patchloop/patchloop/internal/api"
 )
 
 const testToken = "test-token-0123456789-abcdefghijklmnop"
 
-// stub is a workflow.Service whose every call returns err (or nothing), for
+// stub is a api.Service whose every call returns err (or nothing), for
 // the HTTP mapping tests; internal/client tests the full round trip.
 type stub struct {
-	workflow.Service // nil: calls not overridden here are not used
-	err              error
-	gotCreate        workflow.CreateRequest
+	api.Service // nil: calls not overridden here are not used
+	err         error
+	gotCreate   api.CreateRequest
 }
 
-func (s *stub) Create(_ context.Context, req workflow.CreateRequest) (*workflow.Workflow, error) {
+func (s *stub) Create(_ context.Context, req api.CreateRequest) (*api.Workflow, error) {
 	s.gotCreate = req
 	if s.err != nil {
 		return nil, s.err
 	}
-	return &workflow.Workflow{Registry: req.Registry, Type: req.Type}, nil
+	return &api.Workflow{Registry: req.Registry, Type: req.Type}, nil
 }
 
-func (s *stub) Get(context.Context, string, string) (*workflow.Workflow, error) {
+func (s *stub) Get(context.Context, string, string) (*api.Workflow, error) {
 	return nil, s.err
 }
 
 func (s *stub) RunLog(context.Context, string) (string, error) { return "line 1\n", s.err }
 
-func newTestServer(t *testing.T, svc workflow.Service) (*httptest.Server, *strings.Builder) {
+func newTestServer(t *testing.T, svc api.Service) (*httptest.Server, *strings.Builder) {
 	t.Helper()
 	var logs strings.Builder
 	srv, err := New(svc, testToken, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
@@ -51,7 +51,7 @@ func newTestServer(t *testing.T, svc workflow.Service) (*httptest.Server, *strin
 	return hs, &logs
 }
 
-func call(t *testing.T, method, url, token, body string) (int, ErrorResponse, http.Header) {
+func call(t *testing.T, method, url, token, body string) (int, api.ErrorResponse, http.Header) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
@@ -66,7 +66,7 @@ func call(t *testing.T, method, url, token, body string) (int, ErrorResponse, ht
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
-	var e ErrorResponse
+	var e api.ErrorResponse
 	if resp.StatusCode >= 400 {
 		if err := json.Unmarshal(data, &e); err != nil {
 			t.Fatalf("%s %s: error body is not JSON: %q", method, url, data)
@@ -79,7 +79,7 @@ func TestAuth(t *testing.T) {
 	hs, logs := newTestServer(t, &stub{})
 	for _, tok := range []string{"", "wrong-token-0123456789", testToken + "x", strings.ToUpper(testToken)} {
 		code, e, h := call(t, "GET", hs.URL+"/v1/workflows/localhost:5000/continuouspatchv1", tok, "")
-		if code != http.StatusUnauthorized || e.Code != CodeUnauthorized || !strings.Contains(e.Error, "API token") {
+		if code != http.StatusUnauthorized || e.Code != api.CodeUnauthorized || !strings.Contains(e.Error, "API token") {
 			t.Errorf("token %q: %d %+v", tok, code, e)
 		}
 		if h.Get("WWW-Authenticate") == "" {
@@ -107,12 +107,12 @@ func TestErrorMapping(t *testing.T) {
 		status int
 		code   string
 	}{
-		{fmt.Errorf("workflow continuouspatchv1 in r: %w", workflow.ErrNotFound), 404, CodeNotFound},
-		{fmt.Errorf("run ab12: %w", workflow.ErrRunNotFound), 404, CodeRunNotFound},
-		{fmt.Errorf("r: %w", workflow.ErrExists), 409, CodeExists},
-		{fmt.Errorf("c.json:3:5: repositories[0].tags: empty: %w", workflow.ErrInvalidInput), 400, CodeInvalidInput},
-		{fmt.Errorf("1200 images: %w", workflow.ErrTooManyImages), 400, CodeTooManyImages},
-		{fmt.Errorf("database is locked"), 500, CodeInternal},
+		{fmt.Errorf("workflow continuouspatchv1 in r: %w", api.ErrNotFound), 404, api.CodeNotFound},
+		{fmt.Errorf("run ab12: %w", api.ErrRunNotFound), 404, api.CodeRunNotFound},
+		{fmt.Errorf("r: %w", api.ErrExists), 409, api.CodeExists},
+		{fmt.Errorf("c.json:3:5: repositories[0].tags: empty: %w", api.ErrInvalidInput), 400, api.CodeInvalidInput},
+		{fmt.Errorf("1200 images: %w", api.ErrTooManyImages), 400, api.CodeTooManyImages},
+		{fmt.Errorf("database is locked"), 500, api.CodeInternal},
 	}
 	for _, c := range cases {
 		hs, logs := newTestServer(t, &stub{err: c.err})
@@ -123,7 +123,7 @@ func TestErrorMapping(t *testing.T) {
 		if logged := strings.Contains(logs.String(), "api request failed"); logged != (c.status == 500) {
 			t.Errorf("%v: logged=%v:\n%s", c.err, logged, logs)
 		}
-		if got := Sentinel(c.code); c.status != 500 && (got == nil || !errors.Is(c.err, got)) {
+		if got := api.Sentinel(c.code); c.status != 500 && (got == nil || !errors.Is(c.err, got)) {
 			t.Errorf("Sentinel(%q) = %v", c.code, got)
 		}
 	}
@@ -133,11 +133,11 @@ func TestBodies(t *testing.T) {
 	svc := &stub{}
 	hs, _ := newTestServer(t, svc)
 	url := hs.URL + "/v1/workflows"
-	if code, e, _ := call(t, "POST", url, testToken, "{not json"); code != 400 || e.Code != CodeInvalidInput {
+	if code, e, _ := call(t, "POST", url, testToken, "{not json"); code != 400 || e.Code != api.CodeInvalidInput {
 		t.Errorf("bad JSON: %d %+v", code, e)
 	}
 	for _, trailing := range []string{`{"registry":"r"} {"registry":"s"}`, `{"registry":"r"}x`, `{"registry":"r"}]`, `{} {`} {
-		if code, e, _ := call(t, "POST", url, testToken, trailing); code != 400 || e.Code != CodeInvalidInput || !strings.Contains(e.Error, "trailing data") {
+		if code, e, _ := call(t, "POST", url, testToken, trailing); code != 400 || e.Code != api.CodeInvalidInput || !strings.Contains(e.Error, "trailing data") {
 			t.Errorf("trailing data %q: %d %+v", trailing, code, e)
 		}
 	}
@@ -145,12 +145,12 @@ func TestBodies(t *testing.T) {
 		t.Errorf("trailing white space: %d %+v", code, e)
 	}
 	big := `{"config":"` + strings.Repeat("A", MaxRequestBytes) + `"}`
-	if code, e, _ := call(t, "POST", url, testToken, big); code != http.StatusRequestEntityTooLarge || e.Code != CodeTooLarge {
+	if code, e, _ := call(t, "POST", url, testToken, big); code != http.StatusRequestEntityTooLarge || e.Code != api.CodeTooLarge {
 		t.Errorf("big body: %d %+v", code, e)
 	}
 	// A 10 MiB config fits once base64-encoded.
 	cfg := strings.Repeat("x", 10<<20)
-	body, _ := json.Marshal(workflow.CreateRequest{Registry: "r", Type: "continuouspatchv1", Config: []byte(cfg)})
+	body, _ := json.Marshal(api.CreateRequest{Registry: "r", Type: "continuouspatchv1", Config: []byte(cfg)})
 	if code, e, _ := call(t, "POST", url, testToken, string(body)); code != http.StatusCreated {
 		t.Fatalf("10 MiB config: %d %+v", code, e)
 	}

@@ -11,10 +11,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/patchloop/patchloop/internal/api"
 )
 
 // TokenFile is the name of the API token's file in the data directory.
-const TokenFile = "token"
+const TokenFile = api.TokenFile
 
 // A token must be at least minTokenLen characters with at least
 // minTokenDistinct different ones, so that it cannot be guessed: 32 hex

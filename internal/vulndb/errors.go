@@ -10,4 +10,4 @@ var ErrNoDatabase = errors.New("no usable vulnerability database")
 var ErrNotFound = errors.New("not found in vulnerability database")
 
 // hint tells the user how to get a usable database.
-const hint = "run `patchloop db update` to download it, or pass --db with a directory holding trivy.db and metadata.json"
+const hint = "run `patchloop db update` to download it, `patchloop db import FILE` to load a copy, or pass --db with a directory holding trivy.db and metadata.json"

@@ -2,12 +2,16 @@ package vulndb
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strconv"
 	"strings"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/patchloop/patchloop/internal/registry"
@@ -66,35 +70,67 @@ func (f fetcher) fetch(ctx context.Context, repo, dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("read database artifact %s: %w", ref, err)
 	}
+	f.log.InfoContext(ctx, "downloading vulnerability database", "repository", ref.String(), "digest", desc.Digest.String())
+	if err := extractArtifact(ctx, img, ref.String(), dir, f.maxDBSize, f.log); err != nil {
+		return "", err
+	}
+	return desc.Digest.String(), nil
+}
+
+// extractArtifact checks that img is Trivy's database artifact (one layer
+// of LayerMediaType) and extracts its layer into the empty directory dir,
+// checking the layer's bytes against its digest; what names the artifact
+// in errors.
+func extractArtifact(ctx context.Context, img v1.Image, what, dir string, maxDBSize int64, log *slog.Logger) error {
 	m, err := img.Manifest()
 	if err != nil {
-		return "", fmt.Errorf("read database manifest %s: %w", ref, err)
+		return fmt.Errorf("read database manifest %s: %w", what, err)
 	}
 	if len(m.Layers) != 1 {
-		return "", fmt.Errorf("database artifact %s has %d layers, want 1", ref, len(m.Layers))
+		return fmt.Errorf("database artifact %s has %d layers, want 1", what, len(m.Layers))
 	}
-	if mt := m.Layers[0].MediaType; mt != LayerMediaType {
-		return "", fmt.Errorf("database artifact %s has a %s layer, want %s", ref, mt, LayerMediaType)
+	desc := m.Layers[0]
+	if desc.MediaType != LayerMediaType {
+		return fmt.Errorf("database artifact %s has a %s layer, want %s", what, desc.MediaType, LayerMediaType)
 	}
-	layer, err := img.LayerByDigest(m.Layers[0].Digest)
+	layer, err := img.LayerByDigest(desc.Digest)
 	if err != nil {
-		return "", fmt.Errorf("database layer of %s: %w", ref, err)
+		return fmt.Errorf("database layer of %s: %w", what, err)
 	}
 	rc, err := layer.Compressed()
 	if err != nil {
-		return "", fmt.Errorf("download database layer of %s: %w", ref, err)
+		return fmt.Errorf("read database layer of %s: %w", what, err)
 	}
 	defer func() { _ = rc.Close() }()
+	h := sha256.New()
+	counted := &countingReader{r: io.TeeReader(rc, h)}
+	if err := extractDB(ctx, counted, dir, maxDBSize, log); err != nil {
+		return fmt.Errorf("database artifact %s: %w", what, err)
+	}
+	// Read what is left (tar padding, gzip trailer) so that the digest
+	// covers every byte of the layer.
+	if _, err := io.Copy(io.Discard, counted); err != nil {
+		return fmt.Errorf("verify database layer of %s: %w", what, err)
+	}
+	got := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}
+	if desc.Digest.Algorithm != "sha256" || got != desc.Digest || counted.n != desc.Size {
+		return fmt.Errorf("%w: database layer of %s is %s (%d bytes), but its manifest names %s (%d bytes)",
+			errDigestMismatch, what, got, counted.n, desc.Digest, desc.Size)
+	}
+	return nil
+}
 
-	f.log.InfoContext(ctx, "downloading vulnerability database", "repository", ref.String(),
-		"digest", desc.Digest.String(), "size", m.Layers[0].Size)
-	if err := extractDB(ctx, rc, dir, f.maxDBSize, f.log); err != nil {
-		return "", fmt.Errorf("database artifact %s: %w", ref, err)
-	}
-	// Read what is left (tar padding, gzip trailer) so the registry client
-	// checks the layer's digest, which it does on reaching the end.
-	if _, err := io.Copy(io.Discard, rc); err != nil {
-		return "", fmt.Errorf("verify database layer of %s: %w", ref, err)
-	}
-	return desc.Digest.String(), nil
+// errDigestMismatch marks content that is not what its digest names.
+var errDigestMismatch = errors.New("digest mismatch")
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }

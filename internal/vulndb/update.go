@@ -101,6 +101,11 @@ func Update(ctx context.Context, dir string, opts UpdateOptions) (UpdateResult, 
 	for _, repo := range repos {
 		res, err := download(ctx, f, repo, dir, now)
 		if err == nil {
+			// The repositories that failed before this one are reported
+			// here, once; when all fail, the error returned tells it all.
+			for i, err := range errs {
+				log.WarnContext(ctx, "vulnerability database download failed; the next repository served it", "repository", repos[i], "err", err)
+			}
 			log.InfoContext(ctx, "vulnerability database updated", "dir", dir,
 				"repository", repo, "digest", res.Source.Digest, "updated_at", res.Metadata.UpdatedAt)
 			return res, nil
@@ -108,11 +113,16 @@ func Update(ctx context.Context, dir string, opts UpdateOptions) (UpdateResult, 
 		if ctx.Err() != nil {
 			return UpdateResult{}, fmt.Errorf("update vulnerability database: %w", err)
 		}
-		log.WarnContext(ctx, "vulnerability database download failed", "repository", repo, "err", err)
+		log.DebugContext(ctx, "vulnerability database download failed", "repository", repo, "err", err)
 		errs = append(errs, err)
 	}
-	return UpdateResult{}, fmt.Errorf("update vulnerability database in %s: every repository failed: %w", dir, errors.Join(errs...))
+	return UpdateResult{}, fmt.Errorf("update vulnerability database in %s: every repository failed (%s): %w",
+		dir, offlineHint, errors.Join(errs...))
 }
+
+// offlineHint says what to do without access to the default repositories.
+const offlineHint = "without internet access, mirror the artifact into your registry and pass --db-repository, " +
+	"or load a copy with `patchloop db import FILE`"
 
 // freshness reports whether the database in dir needs no download at now,
 // and why.

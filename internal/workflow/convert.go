@@ -54,9 +54,8 @@ func toWorkflow(w *store.Workflow) (*Workflow, error) {
 	return &Workflow{
 		Registry:      w.Registry,
 		Type:          w.Type,
-		Schedule:      sched,
 		ScheduleText:  sched.String(),
-		TagConvention: cfg.TagConvention,
+		TagConvention: string(cfg.TagConvention),
 		Config:        json.RawMessage(w.Config),
 		ConfigDigest:  w.ConfigDigest,
 		CreatedAt:     w.CreatedAt,

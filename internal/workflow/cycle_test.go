@@ -32,7 +32,7 @@ func TestCycle(t *testing.T) {
 	e := f.start(t)
 	ctx := context.Background()
 	w := f.create(t, e, configOf("incremental", "app", "clean", "noos", "broken", "full", "old"), false)
-	if !w.NextRunAt.Equal(t0.Add(day)) || w.ScheduleText != "1d" || w.TagConvention != tags.Incremental {
+	if !w.NextRunAt.Equal(t0.Add(day)) || w.ScheduleText != "1d" || w.TagConvention != string(tags.Incremental) {
 		t.Fatalf("workflow = %+v", w)
 	}
 	if got := f.tags(t, PolicyRepository); len(got) != 1 || got[0] != ConfigTag {

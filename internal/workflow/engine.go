@@ -91,7 +91,7 @@ func (e *Engine) openDeps(ctx context.Context) error {
 		e.scanCache = c
 	}
 	if _, err := vulndb.ReadMetadata(e.opts.VulnDBDir); err != nil {
-		e.log.WarnContext(ctx, "no usable vulnerability database yet: scans fail until `patchloop db update` installs one", "dir", e.opts.VulnDBDir, "err", err)
+		e.log.WarnContext(ctx, "no usable vulnerability database yet: scans fail until `patchloop db update`, or `patchloop db import FILE` offline, installs one", "dir", e.opts.VulnDBDir, "err", err)
 	}
 	return nil
 }

@@ -95,7 +95,7 @@ func TestUpdateAndDelete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w3.TagConvention != tags.Floating || w3.ConfigDigest == w2.ConfigDigest || !w3.NextRunAt.Equal(w2.NextRunAt.Add(7*day)) {
+	if w3.TagConvention != string(tags.Floating) || w3.ConfigDigest == w2.ConfigDigest || !w3.NextRunAt.Equal(w2.NextRunAt.Add(7*day)) {
 		t.Fatalf("after config update: %+v", w3)
 	}
 	if d := f.digest(t, PolicyRepository, ConfigTag); d != w3.ConfigDigest {

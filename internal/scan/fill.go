@@ -68,6 +68,9 @@ func finding(m match, d driver, os ospkg.OS, vuln *vulndb.Vulnerability) Detecte
 	if d.vendorIDs {
 		f.VendorIDs = m.adv.VendorIDs
 	}
+	if d.redHat {
+		redHatFinding(&f, m, vuln)
+	}
 	if d.noPkgID {
 		f.PkgID = ""
 	}

@@ -68,9 +68,6 @@ func finding(m match, d driver, os ospkg.OS, vuln *vulndb.Vulnerability) Detecte
 	if d.vendorIDs {
 		f.VendorIDs = m.adv.VendorIDs
 	}
-	if d.redHat {
-		redHatFinding(&f, m, vuln)
-	}
 	if d.noPkgID {
 		f.PkgID = ""
 	}
@@ -88,6 +85,9 @@ func finding(m match, d driver, os ospkg.OS, vuln *vulndb.Vulnerability) Detecte
 		for src, s := range a.VendorSeverity {
 			f.VendorSeverity[src] = int(s)
 		}
+	}
+	if d.redHat {
+		redHatFinding(&f, m, vuln)
 	}
 	return f
 }

@@ -364,10 +364,16 @@ func cutUnquoted(w string, sep byte) (before, after string, ok bool) {
 	return w, "", false
 }
 
+// maxExpandDepth bounds nested ${NAME:-…} defaults, so that a crafted
+// Dockerfile cannot make expansion recurse once per byte.
+const maxExpandDepth = 8
+
 // expandWord removes the quotes of a shell-style word and substitutes
 // $NAME, ${NAME}, ${NAME:-default} and ${NAME:+alternative} from env
 // outside single quotes (unknown names are empty).
-func expandWord(w string, env map[string]string) string {
+func expandWord(w string, env map[string]string) string { return expandDepth(w, env, 0) }
+
+func expandDepth(w string, env map[string]string, depth int) string {
 	var (
 		out   strings.Builder
 		quote byte
@@ -388,7 +394,7 @@ func expandWord(w string, env map[string]string) string {
 		case c == quote:
 			quote = 0
 		case c == '$' && quote != '\'' && env != nil:
-			v, n := expandVar(w[i+1:], env)
+			v, n := expandVar(w[i+1:], env, depth)
 			out.WriteString(v)
 			i += n
 		default:
@@ -400,25 +406,31 @@ func expandWord(w string, env map[string]string) string {
 
 // expandVar expands the variable reference at the start of s (after the
 // "$"); it returns the value and how many bytes of s it used.
-func expandVar(s string, env map[string]string) (string, int) {
+func expandVar(s string, env map[string]string, depth int) (string, int) {
 	isName := func(c byte) bool {
 		return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 	}
 	if strings.HasPrefix(s, "{") {
-		end := strings.IndexByte(s, '}')
+		end := closingBrace(s)
 		if end < 0 {
 			return "$", 0
 		}
 		ref := s[1:end]
+		nested := func(w string) string {
+			if depth >= maxExpandDepth {
+				return w
+			}
+			return expandDepth(w, env, depth+1)
+		}
 		if name, def, ok := strings.Cut(ref, ":-"); ok {
 			if v := env[name]; v != "" {
 				return v, end + 1
 			}
-			return expandWord(def, env), end + 1
+			return nested(def), end + 1
 		}
 		if name, alt, ok := strings.Cut(ref, ":+"); ok {
 			if env[name] != "" {
-				return expandWord(alt, env), end + 1
+				return nested(alt), end + 1
 			}
 			return "", end + 1
 		}
@@ -432,4 +444,21 @@ func expandVar(s string, env map[string]string) (string, int) {
 		return "$", 0
 	}
 	return env[s[:n]], n
+}
+
+// closingBrace returns the index of the "}" that closes the "{" at the
+// start of s, counting nested braces; -1 when there is none.
+func closingBrace(s string) int {
+	open := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '{':
+			open++
+		case '}':
+			if open--; open == 0 {
+				return i
+			}
+		}
+	}
+	return -1
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // ubi8Dockerfile is shaped like the build Dockerfile Red Hat leaves in
@@ -53,6 +54,22 @@ func TestParseBuildDockerfile(t *testing.T) {
 	}
 }
 
+// TestExpandNestedDefaults: nested defaults expand, but a crafted
+// Dockerfile nesting them per byte neither recurses without bound nor
+// takes quadratic time.
+func TestExpandNestedDefaults(t *testing.T) {
+	if got := expandWord(`"${A:-${B:-x}}-$C"`, map[string]string{"C": "c"}); got != "x-c" {
+		t.Errorf("got %q", got)
+	}
+	const n = 100_000
+	deep := "FROM x\nLABEL architecture=a com.redhat.component=" + strings.Repeat("${a:-", n) + "v" + strings.Repeat("}", n) + "\n"
+	start := time.Now()
+	_, _, err := parseBuildDockerfile("root/buildinfo/Dockerfile-a-1-2", []byte(deep))
+	if !errors.Is(err, ErrTooLarge) || time.Since(start) > 5*time.Second {
+		t.Errorf("deep nesting: %v after %s, want ErrTooLarge at once", err, time.Since(start))
+	}
+}
+
 func TestNVRVersion(t *testing.T) {
 	for in, want := range map[string]string{
 		"root/buildinfo/Dockerfile-ubi8-8.0-126":                 "8.0-126",
@@ -92,4 +109,21 @@ func TestLookupBuildInfo(t *testing.T) {
 	if got := lookupBuildInfo(0, map[int]*BuildInfo{2: base}); got != nil {
 		t.Errorf("bottom layer takes only the layer above it, got %v", got)
 	}
+}
+
+// FuzzBuildDockerfile checks that the build Dockerfile parser never
+// panics, and that what it accepts has a component and an architecture.
+func FuzzBuildDockerfile(f *testing.F) {
+	f.Add("root/buildinfo/Dockerfile-ubi8-8.0-126", []byte(ubi8Dockerfile))
+	f.Add("root/buildinfo/Dockerfile", []byte("FROM x\nLABEL a=${B:-${C}} \\\n\n# c\n b=\"\\\"\" c='$'\nENV X\n"))
+	f.Add("-", []byte("FROM\nLABEL ${\nLABEL \\"))
+	f.Fuzz(func(t *testing.T, path string, data []byte) {
+		nvr, arch, err := parseBuildDockerfile(path, data)
+		if err != nil {
+			return
+		}
+		if arch == "" || !strings.Contains(nvr, "-") {
+			t.Fatalf("accepted %q %q", nvr, arch)
+		}
+	})
 }

@@ -383,3 +383,14 @@ func ubi8Image(t testing.TB) v1.Image {
 		"var/lib/rpm/rpmdb.sqlite": redHatRPMDB(t, "el8-modular.sqlite"),
 	}))
 }
+
+// centos8Image is a CentOS 8 image with the EL8 modular nodejs; CentOS goes
+// through Red Hat's detector with the default content sets.
+func centos8Image(t testing.TB) v1.Image {
+	t.Helper()
+	return imagetest.Image(t, imagetest.FilesLayer(t, map[string]string{
+		"etc/os-release":           "NAME=\"CentOS Linux\"\nID=\"centos\"\nVERSION_ID=\"8\"\n",
+		"etc/centos-release":       "CentOS Linux release 8.4.2105\n",
+		"var/lib/rpm/rpmdb.sqlite": redHatRPMDB(t, "el8-modular.sqlite"),
+	}))
+}

@@ -82,12 +82,7 @@ func TestRedHatModularStream(t *testing.T) {
 	wantLines(t, runScan(t, ubi8Image(t), db, scan.Options{IncludeUnfixed: true}), want)
 
 	// CentOS goes through the same detector.
-	centos := imagetest.Image(t, imagetest.FilesLayer(t, map[string]string{
-		"etc/os-release":           "NAME=\"CentOS Linux\"\nID=\"centos\"\nVERSION_ID=\"8\"\n",
-		"etc/centos-release":       "CentOS Linux release 8.4.2105\n",
-		"var/lib/rpm/rpmdb.sqlite": redHatRPMDB(t, "el8-modular.sqlite"),
-	}))
-	rep := runScan(t, centos, db, scan.Options{IncludeUnfixed: true})
+	rep := runScan(t, centos8Image(t), db, scan.Options{IncludeUnfixed: true})
 	wantLines(t, rep, want)
 	if rep.Results[0].Type != "centos" {
 		t.Errorf("type %q", rep.Results[0].Type)

@@ -54,6 +54,7 @@ func TestSameFindingsAsTrivy(t *testing.T) {
 		"ubi9:9.4":         ubi9Image(t),
 		"ubi9-minimal:9.4": ubi9MinimalImage(t),
 		"ubi8:8.9":         ubi8Image(t),
+		"centos:8":         centos8Image(t),
 	}
 	for name, img := range images {
 		t.Run(name, func(t *testing.T) {

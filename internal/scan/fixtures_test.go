@@ -247,7 +247,10 @@ func rockyImage(t testing.TB) v1.Image {
 
 // redHatData is the Red Hat part of the test database. CPE indices: 0
 // RHEL 9 BaseOS, 1 RHEL 9 AppStream, 2 RHEL 8 BaseOS, 3 RHEL 8 AppStream,
-// 4 RHEL 9.2 extended support AppStream.
+// 4 RHEL 9.2 extended support AppStream, 5 a product only the UBI 9
+// minimal build maps to. The UBI 9 manifest names BaseOS only and the
+// minimal build maps to 0, 1 and 5, so that neither gives the findings of
+// the default content sets (0 and 1).
 func redHatData() *vulndbtest.RedHat {
 	type cve = vulndbtest.RedHatCVE
 	type entry = vulndbtest.RedHatEntry
@@ -260,11 +263,11 @@ func redHatData() *vulndbtest.RedHat {
 			"rhel-8-for-x86_64-appstream-rpms":              {3},
 			"rhel-9-for-x86_64-appstream-eus-rpms__9_DOT_2": {4},
 		},
-		NVRs: map[string][]int{"ubi9-minimal-container-9.4-949-x86_64": {0, 1}},
+		NVRs: map[string][]int{"ubi9-minimal-container-9.4-949-x86_64": {0, 1, 5}},
 		CPEs: []string{
 			"cpe:/o:redhat:enterprise_linux:9::baseos", "cpe:/a:redhat:enterprise_linux:9::appstream",
 			"cpe:/o:redhat:enterprise_linux:8::baseos", "cpe:/a:redhat:enterprise_linux:8::appstream",
-			"cpe:/a:redhat:rhel_eus:9.2::appstream",
+			"cpe:/a:redhat:rhel_eus:9.2::appstream", "cpe:/a:redhat:ubi_minimal:9",
 		},
 		Packages: map[string][]vulndbtest.RedHatAdvisory{
 			"openssl-libs": {
@@ -285,6 +288,10 @@ func redHatData() *vulndbtest.RedHat {
 				{Key: "RHSA-2024:5000", Entries: []entry{
 					{FixedVersion: "1:3.0.7-28.el9_2", CPEs: []int{4}, CVEs: []cve{{ID: "CVE-2024-5535", Severity: vulndb.SeverityHigh}}},
 				}},
+				// Only for the UBI 9 minimal build.
+				{Key: "RHSA-2024:7000", Entries: []entry{
+					{FixedVersion: "1:3.0.7-30.el9", CPEs: []int{5}, CVEs: []cve{{ID: "CVE-2024-7777", Severity: vulndb.SeverityLow}}},
+				}},
 				// Only for another architecture.
 				{Key: "RHSA-2024:6000", Entries: []entry{
 					{FixedVersion: "1:3.0.7-29.el9", CPEs: []int{0}, Arches: []string{"s390x"}, CVEs: []cve{{ID: "CVE-2024-6119", Severity: vulndb.SeverityHigh}}},
@@ -294,6 +301,7 @@ func redHatData() *vulndbtest.RedHat {
 				{Key: "CVE-2022-3715", Entries: []entry{{Status: vulndb.FixStatusWillNotFix, CPEs: []int{0}, CVEs: []cve{{Severity: vulndb.SeverityLow}}}}},
 				{Key: "CVE-2024-2511", Entries: []entry{{Status: vulndb.FixStatusFixDeferred, CPEs: []int{1, 0}, CVEs: []cve{{Severity: vulndb.SeverityMedium}}}}},
 				{Key: "CVE-2024-3000", Entries: []entry{{Status: vulndb.FixStatusAffected, CPEs: []int{0}, CVEs: []cve{{}}}}},
+				{Key: "CVE-2024-3002", Entries: []entry{{Status: vulndb.FixStatusUnderInvestigation, CPEs: []int{1}, CVEs: []cve{{Severity: vulndb.SeverityHigh}}}}},
 				{Key: "CVE-2024-3001", Entries: []entry{{Status: vulndb.FixStatusUnderInvestigation, CPEs: []int{2}, CVEs: []cve{{Severity: vulndb.SeverityHigh}}}}},
 			},
 			"tzdata": {
@@ -329,7 +337,7 @@ const (
 	// ubi9Manifest names its content sets with the "__9" suffix Red Hat's
 	// build system adds.
 	ubi9Manifest = `{"metadata":{"icm_version":1,"image_layer_index":0},` +
-		`"content_sets":["rhel-9-for-x86_64-baseos-rpms__9","rhel-9-for-x86_64-appstream-rpms__9"],"image_contents":[]}`
+		`"content_sets":["rhel-9-for-x86_64-baseos-rpms__9"],"image_contents":[]}`
 	ubi9MinimalDockerfile = "FROM koji/image-build\n" +
 		"LABEL com.redhat.component=\"ubi9-minimal-container\" \\\n      name=\"ubi9-minimal\" \\\n      version=\"9.4\"\n" +
 		"LABEL \"release\"=\"949\" \"architecture\"=\"x86_64\" \"vendor\"=\"Red Hat, Inc.\"\n"

@@ -19,7 +19,7 @@ import (
 // inventoryVersion changes whenever Inspect would build a different
 // inventory from the same layers, or the key changes shape, so that old
 // cache entries stop matching.
-const inventoryVersion = "ospkg-inventory-v2"
+const inventoryVersion = "ospkg-inventory-v3"
 
 // CacheEntry is what a Cache stores for one image: an inventory, or the
 // reason the image is unsupported.

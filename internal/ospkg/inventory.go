@@ -67,6 +67,11 @@ func buildInventory(ctx context.Context, res *imagefs.Result) (*Inventory, error
 		}
 		inv.Packages = append(inv.Packages, pkgs...)
 	}
+	if usesBuildInfo(o.Family) {
+		if err := assignBuildInfo(inv.Packages, layerBuildInfo(ctx, res)); err != nil {
+			return nil, err
+		}
+	}
 	sortPackages(inv.Packages)
 	inv.Packages = slices.CompactFunc(inv.Packages, func(a, b Package) bool {
 		return a.Type == b.Type && a.ID == b.ID && a.Arch == b.Arch

@@ -22,6 +22,10 @@ const (
 	// MaxStatusDFileSize caps one file of var/lib/dpkg/status.d (one
 	// package's paragraph, a few KB).
 	MaxStatusDFileSize = 1 << 20
+	// MaxBuildInfoFileSize caps one file of root/buildinfo,
+	// root/buildinfo/content_manifests and usr/share/buildinfo (Red Hat's
+	// content manifests and build Dockerfiles take a few KB).
+	MaxBuildInfoFileSize = 4 << 20
 	// MaxRPMDBSize caps an rpm database (a RHEL or Fedora image with a
 	// thousand packages has 50–100 MB).
 	MaxRPMDBSize = 192 << 20

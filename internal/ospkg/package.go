@@ -38,6 +38,10 @@ type Package struct {
 	SrcEpoch int `json:"srcEpoch,omitempty"`
 	// Modularitylabel is the RHEL module label of an rpm, if any.
 	Modularitylabel string `json:"modularitylabel,omitempty"`
+	// BuildInfo is the Red Hat build information that applies to an rpm
+	// package of a Red Hat or CentOS image (see BuildInfo); nil when the
+	// image has none.
+	BuildInfo *BuildInfo `json:"buildInfo,omitempty"`
 	// Vendor is the rpm VENDOR tag ("Rocky Enterprise Software
 	// Foundation"); empty for other formats.
 	Vendor string `json:"vendor,omitempty"`

@@ -22,6 +22,9 @@ func request() imagefs.Request {
 		apkRepositoriesFile: MaxReleaseFileSize,
 		dpkgStatusGlob:      MaxStatusDFileSize,
 	}
+	for _, g := range buildInfoGlobs {
+		sizes[g] = MaxBuildInfoFileSize
+	}
 	for _, s := range osSources {
 		files = append(files, s.path)
 		sizes[s.path] = MaxReleaseFileSize
@@ -33,7 +36,7 @@ func request() imagefs.Request {
 	}
 	return imagefs.Request{
 		Files:        files,
-		Globs:        []string{dpkgStatusGlob},
+		Globs:        append([]string{dpkgStatusGlob}, buildInfoGlobs...),
 		Stat:         windowsMarkers,
 		MaxFileSize:  MaxReleaseFileSize, // every path above has its own cap
 		MaxFileSizes: sizes,
@@ -80,6 +83,13 @@ func enough(r *imagefs.Result) bool {
 	case Apk:
 		return r.Settled(apkInstalledFile)
 	case RPM:
+		if usesBuildInfo(family) {
+			for _, g := range buildInfoGlobs {
+				if !r.Settled(g) {
+					return false
+				}
+			}
+		}
 		for _, p := range rpmDBPaths {
 			if r.Files[p].Kind == imagefs.KindRegular {
 				return true

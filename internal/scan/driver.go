@@ -45,6 +45,9 @@ type driver struct {
 	skipEmptyInstalled bool
 	// strict makes unparsable versions an error instead of a skip (Echo).
 	strict bool
+	// redHat matches by CPE, as Trivy's Red Hat detector does (see
+	// matchRedHat); the platform is then the major release.
+	redHat bool
 }
 
 // Version and key accessors shared by the drivers.
@@ -105,9 +108,11 @@ var apkLike = driver{
 }
 
 // drivers maps the OS families Patchloop can match to their detector.
-// Red Hat, CentOS, CentOS Stream, Fedora and CoreOS are missing: their
-// advisories are not keyed by platform bucket and package in the database.
+// CentOS Stream, Fedora and CoreOS are missing: the database has no
+// advisories for them. Red Hat and CentOS are matched by CPE.
 var drivers = map[ospkg.Family]driver{
+	ospkg.RedHat: redHatDriver,
+	ospkg.CentOS: redHatDriver,
 	ospkg.Debian: with(debianLike, func(d *driver) {
 		d.status, d.pkgSeverity, d.pkgSeveritySource, d.vendorIDs = true, true, "debian", true
 	}),

@@ -86,6 +86,9 @@ func finding(m match, d driver, os ospkg.OS, vuln *vulndb.Vulnerability) Detecte
 			f.VendorSeverity[src] = int(s)
 		}
 	}
+	if d.redHat {
+		redHatFinding(&f, m, vuln)
+	}
 	return f
 }
 

@@ -141,7 +141,13 @@ func database() vulndbtest.Database {
 				},
 			},
 		},
+		RedHat: redHatData(),
 		Vulnerabilities: []vulndb.Vulnerability{
+			{ID: "CVE-2022-3715", Title: "bash: a heap-buffer-overflow in valid_parameter_transform",
+				VendorSeverity: map[string]vulndb.Severity{"nvd": vulndb.SeverityHigh, "redhat": vulndb.SeverityLow},
+				References:     []string{"https://access.redhat.com/security/cve/CVE-2022-3715"}},
+			{ID: "CVE-2024-9998", Title: "tzdata: stale zone", Severity: vulndb.SeverityLow},
+			{ID: "CVE-2023-46809", Title: "nodejs: Marvin attack", VendorSeverity: map[string]vulndb.Severity{"nvd": vulndb.SeverityHigh}},
 			{
 				ID: "CVE-2024-0727", Title: "openssl: denial of service via null dereference",
 				Description:    "Processing a maliciously formatted PKCS12 file may lead OpenSSL to crash.",
@@ -236,5 +242,163 @@ func rockyImage(t testing.TB) v1.Image {
 		"etc/rocky-release":        "Rocky Linux release 9.3 (Blue Onyx)\n",
 		"etc/redhat-release":       "Rocky Linux release 9.3 (Blue Onyx)\n",
 		"var/lib/rpm/rpmdb.sqlite": rpmdb(t),
+	}))
+}
+
+// redHatData is the Red Hat part of the test database. CPE indices: 0
+// RHEL 9 BaseOS, 1 RHEL 9 AppStream, 2 RHEL 8 BaseOS, 3 RHEL 8 AppStream,
+// 4 RHEL 9.2 extended support AppStream, 5 a product only the UBI 9
+// minimal build maps to. The UBI 9 manifest names BaseOS only and the
+// minimal build maps to 0, 1 and 5, so that neither gives the findings of
+// the default content sets (0 and 1).
+func redHatData() *vulndbtest.RedHat {
+	type cve = vulndbtest.RedHatCVE
+	type entry = vulndbtest.RedHatEntry
+	return &vulndbtest.RedHat{
+		DataSource: vulndb.DataSource{ID: "redhat-csaf-vex", Name: "Red Hat CSAF VEX", URL: "https://access.redhat.com/security/data/csaf/v2/vex/"},
+		Repositories: map[string][]int{
+			"rhel-9-for-x86_64-baseos-rpms":                 {0},
+			"rhel-9-for-x86_64-appstream-rpms":              {1},
+			"rhel-8-for-x86_64-baseos-rpms":                 {2},
+			"rhel-8-for-x86_64-appstream-rpms":              {3},
+			"rhel-9-for-x86_64-appstream-eus-rpms__9_DOT_2": {4},
+		},
+		NVRs: map[string][]int{"ubi9-minimal-container-9.4-949-x86_64": {0, 1, 5}},
+		CPEs: []string{
+			"cpe:/o:redhat:enterprise_linux:9::baseos", "cpe:/a:redhat:enterprise_linux:9::appstream",
+			"cpe:/o:redhat:enterprise_linux:8::baseos", "cpe:/a:redhat:enterprise_linux:8::appstream",
+			"cpe:/a:redhat:rhel_eus:9.2::appstream", "cpe:/a:redhat:ubi_minimal:9",
+		},
+		Packages: map[string][]vulndbtest.RedHatAdvisory{
+			"openssl-libs": {
+				{Key: "RHSA-2024:2447", Entries: []entry{
+					{FixedVersion: "1:3.0.7-27.el9", CPEs: []int{0}, Arches: []string{"aarch64", "x86_64"},
+						CVEs: []cve{{ID: "CVE-2023-5678", Severity: vulndb.SeverityLow}, {ID: "CVE-2024-0727", Severity: vulndb.SeverityMedium}}},
+					{FixedVersion: "1:1.1.1k-12.el8_9", CPEs: []int{2}, CVEs: []cve{{ID: "CVE-2024-0727", Severity: vulndb.SeverityLow}}},
+				}},
+				// An older fix of the same CVE: the highest fixed version wins.
+				{Key: "RHSA-2024:1999", Entries: []entry{
+					{FixedVersion: "1:3.0.7-25.el9", CPEs: []int{0}, CVEs: []cve{{ID: "CVE-2024-0727", Severity: vulndb.SeverityMedium}}},
+				}},
+				// Already fixed in the installed version.
+				{Key: "RHSA-2023:1111", Entries: []entry{
+					{FixedVersion: "1:3.0.7-20.el9", CPEs: []int{0}, CVEs: []cve{{ID: "CVE-2023-0286", Severity: vulndb.SeverityHigh}}},
+				}},
+				// Only for extended support: the image's CPEs do not match.
+				{Key: "RHSA-2024:5000", Entries: []entry{
+					{FixedVersion: "1:3.0.7-28.el9_2", CPEs: []int{4}, CVEs: []cve{{ID: "CVE-2024-5535", Severity: vulndb.SeverityHigh}}},
+				}},
+				// Only for the UBI 9 minimal build.
+				{Key: "RHSA-2024:7000", Entries: []entry{
+					{FixedVersion: "1:3.0.7-30.el9", CPEs: []int{5}, CVEs: []cve{{ID: "CVE-2024-7777", Severity: vulndb.SeverityLow}}},
+				}},
+				// Only for another architecture.
+				{Key: "RHSA-2024:6000", Entries: []entry{
+					{FixedVersion: "1:3.0.7-29.el9", CPEs: []int{0}, Arches: []string{"s390x"}, CVEs: []cve{{ID: "CVE-2024-6119", Severity: vulndb.SeverityHigh}}},
+				}},
+			},
+			"bash": {
+				{Key: "CVE-2022-3715", Entries: []entry{{Status: vulndb.FixStatusWillNotFix, CPEs: []int{0}, CVEs: []cve{{Severity: vulndb.SeverityLow}}}}},
+				{Key: "CVE-2024-2511", Entries: []entry{{Status: vulndb.FixStatusFixDeferred, CPEs: []int{1, 0}, CVEs: []cve{{Severity: vulndb.SeverityMedium}}}}},
+				{Key: "CVE-2024-3000", Entries: []entry{{Status: vulndb.FixStatusAffected, CPEs: []int{0}, CVEs: []cve{{}}}}},
+				{Key: "CVE-2024-3002", Entries: []entry{{Status: vulndb.FixStatusUnderInvestigation, CPEs: []int{1}, CVEs: []cve{{Severity: vulndb.SeverityHigh}}}}},
+				{Key: "CVE-2024-3001", Entries: []entry{{Status: vulndb.FixStatusUnderInvestigation, CPEs: []int{2}, CVEs: []cve{{Severity: vulndb.SeverityHigh}}}}},
+			},
+			"tzdata": {
+				// A noarch package matches whatever the architectures.
+				{Key: "RHSA-2024:1234", Entries: []entry{
+					{FixedVersion: "2024b-1.el9", CPEs: []int{0}, Arches: []string{"aarch64", "x86_64"}, CVEs: []cve{{ID: "CVE-2024-9998", Severity: vulndb.SeverityLow}}},
+				}},
+			},
+			"nodejs:18::nodejs": {
+				{Key: "RHSA-2024:0001", Entries: []entry{
+					{FixedVersion: "1:18.19.0-1.module+el8.9.0+21000+aaaa0001", CPEs: []int{3}, Arches: []string{"x86_64"},
+						CVEs: []cve{{ID: "CVE-2023-46809", Severity: vulndb.SeverityMedium}}},
+				}},
+			},
+			"nodejs:20::nodejs": { // another stream
+				{Key: "RHSA-2024:0002", Entries: []entry{
+					{FixedVersion: "1:20.11.1-1.module+el8.9.0+21000+aaaa0002", CPEs: []int{3}, CVEs: []cve{{ID: "CVE-2024-22019", Severity: vulndb.SeverityHigh}}},
+				}},
+			},
+			"nodejs": { // the non-modular name
+				{Key: "RHSA-2024:0003", Entries: []entry{
+					{FixedVersion: "1:22.0.0-1.el8", CPEs: []int{3}, CVEs: []cve{{ID: "CVE-2024-27983", Severity: vulndb.SeverityHigh}}},
+				}},
+			},
+		},
+	}
+}
+
+// Red Hat release files and build information.
+const (
+	rhel9OSRelease = "NAME=\"Red Hat Enterprise Linux\"\nID=\"rhel\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"9.4\"\n"
+	rhel9Release   = "Red Hat Enterprise Linux release 9.4 (Plow)\n"
+	// ubi9Manifest names its content sets with the "__9" suffix Red Hat's
+	// build system adds.
+	ubi9Manifest = `{"metadata":{"icm_version":1,"image_layer_index":0},` +
+		`"content_sets":["rhel-9-for-x86_64-baseos-rpms__9"],"image_contents":[]}`
+	ubi9MinimalDockerfile = "FROM koji/image-build\n" +
+		"LABEL com.redhat.component=\"ubi9-minimal-container\" \\\n      name=\"ubi9-minimal\" \\\n      version=\"9.4\"\n" +
+		"LABEL \"release\"=\"949\" \"architecture\"=\"x86_64\" \"vendor\"=\"Red Hat, Inc.\"\n"
+)
+
+// redHatRPMDB reads a Red Hat rpm database fixture of ospkg (see its
+// testdata/redhat/README.md).
+func redHatRPMDB(t testing.TB, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("../ospkg/testdata/redhat/" + name)
+	if err != nil {
+		t.Skipf("rpm fixture missing: %v", err)
+	}
+	return string(b)
+}
+
+// ubi9Image is a UBI 9-like image: a base layer with a content manifest
+// and the rpm database (openssl-libs, bash, tzdata), and a user layer.
+func ubi9Image(t testing.TB) v1.Image {
+	t.Helper()
+	return imagetest.Image(t,
+		imagetest.FilesLayer(t, map[string]string{
+			"etc/os-release":           rhel9OSRelease,
+			"etc/redhat-release":       rhel9Release,
+			"var/lib/rpm/rpmdb.sqlite": redHatRPMDB(t, "rpmdb.sqlite"),
+			"root/buildinfo/content_manifests/ubi9-container-9.4-1123.json": ubi9Manifest,
+		}),
+		imagetest.FilesLayer(t, map[string]string{"app/run": "#!/bin/sh\n"}),
+	)
+}
+
+// ubi9MinimalImage is a UBI 9 minimal-like image without content
+// manifest: its build Dockerfile's labels give the build NVR.
+func ubi9MinimalImage(t testing.TB) v1.Image {
+	t.Helper()
+	return imagetest.Image(t, imagetest.FilesLayer(t, map[string]string{
+		"etc/os-release":           rhel9OSRelease,
+		"etc/redhat-release":       rhel9Release,
+		"var/lib/rpm/rpmdb.sqlite": redHatRPMDB(t, "rpmdb.sqlite"),
+		"root/buildinfo/Dockerfile-ubi9-minimal-container-9.4-949": ubi9MinimalDockerfile,
+	}))
+}
+
+// ubi8Image is an EL8-style image without build information, whose
+// nodejs comes from the nodejs:18 module stream.
+func ubi8Image(t testing.TB) v1.Image {
+	t.Helper()
+	return imagetest.Image(t, imagetest.FilesLayer(t, map[string]string{
+		"etc/os-release":           "NAME=\"Red Hat Enterprise Linux\"\nID=\"rhel\"\nVERSION_ID=\"8.9\"\n",
+		"etc/redhat-release":       "Red Hat Enterprise Linux release 8.9 (Ootpa)\n",
+		"var/lib/rpm/rpmdb.sqlite": redHatRPMDB(t, "el8-modular.sqlite"),
+	}))
+}
+
+// centos8Image is a CentOS 8 image with the EL8 modular nodejs; CentOS goes
+// through Red Hat's detector with the default content sets.
+func centos8Image(t testing.TB) v1.Image {
+	t.Helper()
+	return imagetest.Image(t, imagetest.FilesLayer(t, map[string]string{
+		"etc/os-release":           "NAME=\"CentOS Linux\"\nID=\"centos\"\nVERSION_ID=\"8\"\n",
+		"etc/centos-release":       "CentOS Linux release 8.4.2105\n",
+		"var/lib/rpm/rpmdb.sqlite": redHatRPMDB(t, "el8-modular.sqlite"),
 	}))
 }

@@ -80,6 +80,9 @@ func (d driver) matchPackage(ctx context.Context, log *slog.Logger, src advisory
 	if d.skipEmptyInstalled && p.FullVersion() == "" {
 		return nil, nil
 	}
+	if d.redHat {
+		return d.matchRedHat(ctx, src, platform, p)
+	}
 	advs, err := src.Advisories(ctx, platform, key)
 	if err != nil {
 		return nil, fmt.Errorf("package %s: %w", p.Name, err)

@@ -220,7 +220,7 @@ type CVSS struct {
 type DetectedVulnerability struct {
 	// VulnerabilityID is the CVE or vendor ID.
 	VulnerabilityID string `json:",omitempty"`
-	// VendorIDs are the vendor's advisory IDs (Debian only, as Trivy).
+	// VendorIDs are the vendor's advisory IDs (Debian and Red Hat, as Trivy).
 	VendorIDs []string `json:",omitempty"`
 	// PkgID is "name@version" (rpm: "name@version-release.arch").
 	PkgID string `json:",omitempty"`

@@ -50,9 +50,8 @@ type Options struct {
 // Reasons a report gives for an image it could not scan, besides ospkg's
 // ReasonWindows and ReasonNoOS.
 const (
-	// ReasonNoAdvisories: the OS is known but the database does not key
-	// its advisories by release and package (Red Hat Enterprise Linux and
-	// CentOS use CPEs; Fedora and CoreOS have none).
+	// ReasonNoAdvisories: the OS is known but the database has no
+	// advisories for it (Fedora, CentOS Stream and CoreOS have none).
 	ReasonNoAdvisories = "the vulnerability database has no advisories keyed by package for this OS"
 )
 
@@ -71,6 +70,7 @@ func Scan(ctx context.Context, img v1.Image, db *vulndb.DB, opts Options) (*Repo
 type database interface {
 	advisorySource
 	vulnSource
+	redHatSource
 }
 
 func scan(ctx context.Context, img v1.Image, db database, opts Options) (*Report, error) {
@@ -121,6 +121,11 @@ func scan(ctx context.Context, img v1.Image, db database, opts Options) (*Report
 
 	d, ok := drivers[family]
 	bucket, hasBucket := vulndb.PlatformAt(string(family), releaseOf(inv), now())
+	if d.redHat {
+		// Red Hat advisories are chosen by CPE; the major release picks
+		// the content sets of packages without build information.
+		bucket, hasBucket = majorVersion(inv.OS.Name), inv.OS.Name != ""
+	}
 	if !ok || !hasBucket {
 		rep.Unsupported = fmt.Sprintf("%s (%s %s)", ReasonNoAdvisories, family, inv.OS.Name)
 		return rep, nil

@@ -219,9 +219,9 @@ func TestUnsupportedImages(t *testing.T) {
 	}{
 		"windows": {imagetest.WindowsImage(t, imagetest.FilesLayer(t, map[string]string{"Files/Windows/System32/config/SOFTWARE": "x"})), ospkg.ReasonWindows},
 		"no OS":   {imagetest.Image(t, imagetest.FilesLayer(t, map[string]string{"app/server": "binary"})), ospkg.ReasonNoOS},
-		"rhel": {imagetest.Image(t, imagetest.FilesLayer(t, map[string]string{
-			"etc/os-release": "ID=\"rhel\"\nVERSION_ID=\"9.3\"\n", "etc/redhat-release": "Red Hat Enterprise Linux release 9.3 (Plow)\n",
-		})), scan.ReasonNoAdvisories + " (redhat 9.3)"},
+		"fedora": {imagetest.Image(t, imagetest.FilesLayer(t, map[string]string{
+			"etc/os-release": "ID=fedora\nVERSION_ID=40\n", "etc/fedora-release": "Fedora release 40 (Forty)\n",
+		})), scan.ReasonNoAdvisories + " (fedora 40)"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			rep := runScan(t, tc.img, db, scan.Options{})

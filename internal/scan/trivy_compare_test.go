@@ -51,6 +51,10 @@ func TestSameFindingsAsTrivy(t *testing.T) {
 		"alpine:3.19":      alpineImage(t, "x86_64"),
 		"alpine-full:3.19": alpineWithOrigins(t),
 		"rocky:9.3":        rockyImage(t),
+		"ubi9:9.4":         ubi9Image(t),
+		"ubi9-minimal:9.4": ubi9MinimalImage(t),
+		"ubi8:8.9":         ubi8Image(t),
+		"centos:8":         centos8Image(t),
 	}
 	for name, img := range images {
 		t.Run(name, func(t *testing.T) {
@@ -95,8 +99,12 @@ func TestSameFindingsAsTrivy(t *testing.T) {
 func comparable(r *scan.Report) []string {
 	var out []string
 	for _, v := range r.Vulnerabilities() {
+		vendorIDs := v.VendorIDs
+		if len(vendorIDs) == 0 {
+			vendorIDs = nil
+		}
 		b, _ := json.Marshal([]any{v.VulnerabilityID, v.PkgID, v.PkgName, v.InstalledVersion, v.FixedVersion,
-			v.Status, v.Severity, v.SeveritySource, v.PrimaryURL, v.Title, v.VendorSeverity})
+			v.Status, v.Severity, v.SeveritySource, v.PrimaryURL, v.Title, v.VendorSeverity, vendorIDs})
 		out = append(out, string(b))
 	}
 	return out

@@ -130,3 +130,34 @@ func encodeVulnerability(v vulndb.Vulnerability) ([]byte, error) {
 func encodeDataSource(ds vulndb.DataSource) ([]byte, error) {
 	return json.Marshal(dataSourceJSON(ds))
 }
+
+// redHatAdvisoryJSON is a value of the "Red Hat" bucket; Affected holds
+// CPE indices.
+type redHatAdvisoryJSON struct {
+	Entries []redHatEntryJSON `json:",omitempty"`
+}
+
+type redHatEntryJSON struct {
+	FixedVersion string          `json:",omitempty"`
+	Cves         []redHatCVEJSON `json:"Cves"`
+	Arches       []string        `json:",omitempty"`
+	Status       int             `json:",omitempty"`
+	Affected     []int           `json:",omitempty"`
+}
+
+type redHatCVEJSON struct {
+	ID       string `json:",omitempty"`
+	Severity int    `json:",omitempty"`
+}
+
+func encodeRedHatAdvisory(a RedHatAdvisory) ([]byte, error) {
+	var v redHatAdvisoryJSON
+	for _, e := range a.Entries {
+		j := redHatEntryJSON{FixedVersion: e.FixedVersion, Arches: e.Arches, Status: int(e.Status), Affected: e.CPEs}
+		for _, c := range e.CVEs {
+			j.Cves = append(j.Cves, redHatCVEJSON{ID: c.ID, Severity: int(c.Severity)})
+		}
+		v.Entries = append(v.Entries, j)
+	}
+	return json.Marshal(v)
+}

@@ -17,6 +17,8 @@ type Database struct {
 	Platforms []Platform
 	// Vulnerabilities go to the vulnerability bucket, keyed by their ID.
 	Vulnerabilities []vulndb.Vulnerability
+	// RedHat, when set, writes the Red Hat buckets.
+	RedHat *RedHat
 }
 
 // Platform is one platform bucket and its data source.
@@ -30,4 +32,51 @@ type Platform struct {
 	// Ubuntu, the origin for Alpine) to its advisories. An advisory's
 	// DataSource is ignored: the platform's applies.
 	Packages map[string][]vulndb.Advisory
+}
+
+// RedHat is the Red Hat data of a database: the "Red Hat CPE" bucket
+// (content sets and image build NVRs mapped to CPE indices, and the CPE
+// names themselves) and the "Red Hat" bucket of CPE-keyed advisories.
+type RedHat struct {
+	// DataSource, when its ID is set, is recorded for the "Red Hat" bucket.
+	DataSource vulndb.DataSource
+	// Repositories maps a content set ("rhel-9-for-x86_64-baseos-rpms")
+	// to CPE indices.
+	Repositories map[string][]int
+	// NVRs maps an image build "name-version-release-arch" to CPE indices.
+	NVRs map[string][]int
+	// CPEs are the CPE names by index (Trivy writes them for debugging only).
+	CPEs []string
+	// Packages maps a package name ("module:stream::name" for modular
+	// packages) to its advisories.
+	Packages map[string][]RedHatAdvisory
+}
+
+// RedHatAdvisory is one value of the "Red Hat" bucket.
+type RedHatAdvisory struct {
+	// Key is the RHSA ID of a fixed vulnerability, or the CVE ID of an
+	// unfixed one.
+	Key string
+	// Entries are the statements per set of CPEs.
+	Entries []RedHatEntry
+}
+
+// RedHatEntry is one statement of a Red Hat advisory.
+type RedHatEntry struct {
+	// FixedVersion is empty for unfixed vulnerabilities.
+	FixedVersion string
+	// CVEs are the vulnerabilities resolved, with Red Hat's severity.
+	CVEs []RedHatCVE
+	// Arches limits the entry to these architectures; empty means all.
+	Arches []string
+	// Status is the state of an unfixed vulnerability.
+	Status vulndb.FixStatus
+	// CPEs are the indices of the CPEs the entry concerns.
+	CPEs []int
+}
+
+// RedHatCVE is one CVE of an entry.
+type RedHatCVE struct {
+	ID       string
+	Severity vulndb.Severity
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -80,6 +81,76 @@ func fill(tx *bolt.Tx, d Database) error {
 		}
 		if err := putPlatform(tx, p); err != nil {
 			return fmt.Errorf("platform %q: %w", p.Name, err)
+		}
+	}
+	if d.RedHat != nil {
+		if err := putRedHat(tx, sources, *d.RedHat); err != nil {
+			return fmt.Errorf("red hat: %w", err)
+		}
+	}
+	return nil
+}
+
+// putRedHat writes the "Red Hat CPE" bucket (repository, nvr and cpe
+// sub-buckets, values JSON) and the "Red Hat" bucket.
+func putRedHat(tx *bolt.Tx, sources *bolt.Bucket, r RedHat) error {
+	const advisories, cpes = "Red Hat", "Red Hat CPE"
+	if r.DataSource.ID != "" {
+		value, err := encodeDataSource(r.DataSource)
+		if err != nil {
+			return err
+		}
+		if err := sources.Put([]byte(advisories), value); err != nil {
+			return err
+		}
+	}
+	root, err := tx.CreateBucketIfNotExists([]byte(cpes))
+	if err != nil {
+		return err
+	}
+	put := func(bucket string, key string, v any) error {
+		b, err := root.CreateBucketIfNotExists([]byte(bucket))
+		if err != nil {
+			return err
+		}
+		value, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(key), value)
+	}
+	for repo, idx := range r.Repositories {
+		if err := put("repository", repo, idx); err != nil {
+			return fmt.Errorf("repository %s: %w", repo, err)
+		}
+	}
+	for nvr, idx := range r.NVRs {
+		if err := put("nvr", nvr, idx); err != nil {
+			return fmt.Errorf("nvr %s: %w", nvr, err)
+		}
+	}
+	for i, cpe := range r.CPEs {
+		if err := put("cpe", strconv.Itoa(i), cpe); err != nil {
+			return fmt.Errorf("cpe %d: %w", i, err)
+		}
+	}
+	adv, err := tx.CreateBucketIfNotExists([]byte(advisories))
+	if err != nil {
+		return err
+	}
+	for name, list := range r.Packages {
+		pkg, err := adv.CreateBucketIfNotExists([]byte(name))
+		if err != nil {
+			return fmt.Errorf("package %s: %w", name, err)
+		}
+		for _, a := range list {
+			value, err := encodeRedHatAdvisory(a)
+			if err != nil {
+				return fmt.Errorf("package %s, %s: %w", name, a.Key, err)
+			}
+			if err := pkg.Put([]byte(a.Key), value); err != nil {
+				return fmt.Errorf("package %s, %s: %w", name, a.Key, err)
+			}
 		}
 	}
 	return nil

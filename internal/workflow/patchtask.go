@@ -12,8 +12,11 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/patchloop/patchloop/internal/patch"
+	"github.com/patchloop/patchloop/internal/publish"
 	"github.com/patchloop/patchloop/internal/registry"
+	"github.com/patchloop/patchloop/internal/reportfmt"
 	"github.com/patchloop/patchloop/internal/scan"
+	"github.com/patchloop/patchloop/internal/sign"
 	"github.com/patchloop/patchloop/internal/tags"
 )
 
@@ -45,7 +48,17 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 	orig := a.Repository + ":" + a.Tag
 	res := RunResult{ScannedImage: a.ScannedImage}
 	if prev, ok, err := t.landedPush(ctx, a); err != nil || ok {
+		if err == nil {
+			err = t.signLanded(ctx, a, &prev)
+		}
 		return StatusSucceeded, prev, err
+	}
+	if reason, err := t.checkSignature(ctx, a); err != nil || reason != "" {
+		res.SkippedReason = reason
+		if reason != "" {
+			t.log.WarnContext(ctx, "patch skipped", "reason", reason)
+		}
+		return StatusSkipped, res, err
 	}
 	if err := t.checkPatchRoom(ctx, a); err != nil {
 		return "", res, err
@@ -61,10 +74,14 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 	}
 	defer vdb.Close()
 	var reports []*scan.Report // one per platform scanned, for the severity counts
+	byDigest := map[string]*scan.Report{}
 	scanner := func(ctx context.Context, img v1.Image, platform string) (*scan.Report, error) {
 		rep, err := scan.Scan(ctx, img, vdb, scan.Options{Cache: e.scanCache, ArtifactName: orig, Logger: t.log, Ignore: ignore})
 		if err == nil {
 			reports = append(reports, rep)
+			if d, err := img.Digest(); err == nil {
+				byDigest[d.String()] = rep
+			}
 		}
 		return rep, err
 	}
@@ -105,7 +122,86 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 	res.PatchedImage = a.Repository + ":" + out.Tag
 	res.PatchedDigest = out.Digest
 	t.log.InfoContext(ctx, "pushed patched image", "image", res.PatchedImage, "digest", out.Digest, "fixed", len(out.Fixed))
+	if len(e.opts.Signers) > 0 || e.opts.Attach {
+		after := func(ctx context.Context, img v1.Image, platform string) (*scan.Report, error) {
+			return scan.Scan(ctx, img, vdb, scan.Options{Cache: e.scanCache, ArtifactName: a.Repository + ":" + out.Tag, Logger: t.log, Ignore: ignore})
+		}
+		pub, err := publish.Run(ctx, out, publish.Options{
+			Client:  e.opts.Registry,
+			Signers: e.opts.Signers,
+			Attach:  e.opts.Attach,
+			Before:  func(d string) *scan.Report { return byDigest[d] },
+			Scan:    after,
+			Tool:    reportfmt.Tool{Name: "patchloop"},
+			Logger:  t.log,
+		})
+		if err != nil {
+			// The retry finds the push landed and signs it (signLanded).
+			return "", res, fmt.Errorf("signing the patched image %s: %w", res.PatchedImage, err)
+		}
+		res.Signed, res.Attachments = pub.Signed, len(pub.Attachments)
+	}
 	return StatusSucceeded, res, nil
+}
+
+// signLanded signs a patched image an earlier attempt pushed but did not
+// sign (its signing failed, or its worker died): the image only; its
+// attachments are not written again.
+func (t *task) signLanded(ctx context.Context, a PatchArgs, prev *RunResult) error {
+	e := t.e
+	if len(e.opts.Signers) == 0 || len(prev.Signed) > 0 || prev.PatchedDigest == "" {
+		return nil
+	}
+	repo, err := e.opts.Registry.Repository(a.Registry + "/" + a.Repository)
+	if err != nil {
+		return err
+	}
+	target, err := publish.Target(ctx, e.opts.Registry, repo, prev.PatchedDigest)
+	if err != nil {
+		return err
+	}
+	if err := sign.SignAll(ctx, e.opts.Signers, target); err != nil {
+		return err
+	}
+	for _, s := range e.opts.Signers {
+		prev.Signed = append(prev.Signed, s.Scheme())
+	}
+	t.log.InfoContext(ctx, "signed the patched image an earlier attempt pushed", "image", target.String(), "schemes", prev.Signed)
+	return nil
+}
+
+// checkSignature applies the verify-before-patch policy
+// (Options.RequireSignature): it returns why the original is not patched
+// when none of the trusted keys signed it, and "" when it may be.
+func (t *task) checkSignature(ctx context.Context, a PatchArgs) (string, error) {
+	e := t.e
+	if len(e.opts.RequireSignature) == 0 {
+		return "", nil
+	}
+	client := e.opts.Registry
+	orig := a.Registry + "/" + a.Repository + ":" + a.Tag
+	ref, err := client.ParseReference(orig)
+	if err != nil {
+		return "", permanent(err)
+	}
+	d, err := client.Resolve(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	target, err := publish.Target(ctx, client, ref.Context(), d.Digest.String())
+	if err != nil {
+		return "", err
+	}
+	err = sign.VerifyAny(ctx, e.opts.RequireSignature, target)
+	switch {
+	case err == nil:
+		t.log.InfoContext(ctx, "original's signature verified", "image", target.String())
+		return "", nil
+	case errors.Is(err, sign.ErrNotSigned) || errors.Is(err, sign.ErrBadSignature):
+		return fmt.Sprintf("the original %s is not signed by a trusted key (verify-before-patch policy): %v", a.Repository+":"+a.Tag, err), nil
+	default:
+		return "", err
+	}
 }
 
 // recordPush records, under the run's lease, the result of the push about

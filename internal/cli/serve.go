@@ -115,6 +115,7 @@ request needs one of its users; the service itself then logs in with
 	fl.StringVar(&f.logFormat, "log-format", "text", "format of the service's log on stderr: text or json")
 	fl.StringVar(&f.logLevel, "log-level", "info", "lowest level logged: debug, info, warn or error (River's own lines are debug)")
 	f.patch.reg.register(cmd)
+	f.patch.sign.register(cmd)
 	return cmd
 }
 
@@ -220,8 +221,17 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 		}
 		fmt.Fprintf(s.err, "Embedded registry listening on http://%s (content in %s; %s)\n", r.Addr, root, auth)
 	}
+	signers, err := f.patch.sign.signers()
+	if err != nil {
+		return err
+	}
+	required, err := f.patch.sign.verifiers()
+	if err != nil {
+		return err
+	}
 	vulnDBDir := cmp.Or(f.patch.db, dbDir(dataDir))
 	svc, closeEngine, err := startEngine(ctx, engineOptions{
+		Signers: signers, Attach: f.patch.sign.attach, RequireSignature: required,
 		DataDir: dataDir, VulnDBDir: vulnDBDir, DatabaseURL: f.databaseURL, Concurrency: f.concurrency, MaxImages: f.maxImages,
 		Registry: reg, Patch: patchCfg, Logger: log, HeartbeatInterval: f.heartbeat, LeaseTimeout: f.lease,
 		IgnoreFile: f.ignoreFile,

@@ -24,7 +24,6 @@ import (
 	"github.com/patchloop/patchloop/internal/registry"
 	"github.com/patchloop/patchloop/internal/reportfmt"
 	"github.com/patchloop/patchloop/internal/scan"
-	"github.com/patchloop/patchloop/internal/sign"
 	"github.com/patchloop/patchloop/internal/tags"
 	"github.com/patchloop/patchloop/internal/vulndb"
 )
@@ -238,9 +237,6 @@ func runPatch(cmd *cobra.Command, s *streams, f *patchFlags, arg string) error {
 	if err != nil {
 		return err
 	}
-	if err := checkOriginalSignature(ctx, client, arg, required); err != nil {
-		return err
-	}
 	patchers, err := patch.New(ctx, cfg)
 	if err != nil {
 		return err
@@ -252,6 +248,9 @@ func runPatch(cmd *cobra.Command, s *streams, f *patchFlags, arg string) error {
 		Tag:        tag,
 		DryRun:     f.dryRun,
 		Logger:     stderrLogger(s),
+	}
+	if len(required) > 0 {
+		opts.VerifyOriginal = publish.CheckOriginal(client, required, stderrLogger(s))
 	}
 	if f.report != "" {
 		reports, dir, err := readReports(f.report)
@@ -354,30 +353,6 @@ func writePublishText(w io.Writer, pub *publish.Result) {
 	for _, a := range pub.OriginalReferrers {
 		fmt.Fprintf(w, "Not copied from the original: %s %s\n", a.ArtifactType, a.Digest)
 	}
-}
-
-// checkOriginalSignature applies the verify-before-patch policy: with
-// trusted keys given, the image must be signed by one of them.
-func checkOriginalSignature(ctx context.Context, client *registry.Client, arg string, verifiers []sign.Verifier) error {
-	if len(verifiers) == 0 {
-		return nil
-	}
-	ref, err := client.ParseReference(arg)
-	if err != nil {
-		return err
-	}
-	d, err := client.Resolve(ctx, ref)
-	if err != nil {
-		return err
-	}
-	target, err := publish.Target(ctx, client, ref.Context(), d.Digest.String())
-	if err != nil {
-		return err
-	}
-	if err := sign.VerifyAny(ctx, verifiers, target); err != nil {
-		return fmt.Errorf("not patching %s: it is not signed by a trusted key (--require-signature-key/--require-signature-cert): %w", arg, err)
-	}
-	return nil
 }
 
 // tagFor is the tag --tag or --tag-suffix names for the image arg; empty

@@ -325,3 +325,27 @@ func (p *publisher) listOriginal(ctx context.Context, res *patch.Result) {
 		}
 	}
 }
+
+// ErrUntrusted is wrapped by the errors of CheckOriginal when the
+// original is not signed by a trusted key.
+var ErrUntrusted = errors.New("not signed by a trusted key")
+
+// CheckOriginal returns a patch.Options.VerifyOriginal hook applying the
+// verify-before-patch policy: the manifest about to be patched must carry
+// a signature that one of verifiers accepts. A missing or wrong signature
+// gives an error wrapping ErrUntrusted (and sign.ErrNotSigned or
+// sign.ErrBadSignature); a registry error is returned as it is.
+func CheckOriginal(client *registry.Client, verifiers []sign.Verifier, log *slog.Logger) func(context.Context, name.Reference, v1.Descriptor) error {
+	return func(ctx context.Context, ref name.Reference, desc v1.Descriptor) error {
+		t := sign.Target{Repo: ref.Context(), Descriptor: v1.Descriptor{MediaType: desc.MediaType, Size: desc.Size, Digest: desc.Digest}, Options: client.Options(ctx)}
+		err := sign.VerifyAny(ctx, verifiers, t)
+		switch {
+		case err == nil:
+			logctx.From(ctx, log).InfoContext(ctx, "original's signature verified", "image", t.String())
+			return nil
+		case errors.Is(err, sign.ErrNotSigned) || errors.Is(err, sign.ErrBadSignature):
+			return fmt.Errorf("%s: %w: %w", t, ErrUntrusted, err)
+		}
+		return err
+	}
+}

@@ -152,6 +152,9 @@ func Referrers(ctx context.Context, t Target, artifactType string) ([]v1.Descrip
 	if err != nil {
 		return nil, fmt.Errorf("list referrers of %s: %w", t, err)
 	}
+	if len(im.Manifests) > maxReferrers {
+		return nil, fmt.Errorf("list referrers of %s: %d referrers, over the limit of %d", t, len(im.Manifests), maxReferrers)
+	}
 	var out []v1.Descriptor
 	for _, d := range im.Manifests {
 		// The filter is a hint the registry may ignore.
@@ -161,6 +164,15 @@ func Referrers(ctx context.Context, t Target, artifactType string) ([]v1.Descrip
 	}
 	return out, nil
 }
+
+// maxReferrers bounds the referrers listed for one manifest; maxTries
+// the signatures of one scheme a verifier fetches and checks for it, so
+// that a registry (or anyone who can push) cannot make verification
+// unbounded.
+const (
+	maxReferrers = 4096
+	maxTries     = 32
+)
 
 // maxBlob bounds the blobs a verifier reads (signatures, bundles,
 // attachments).

@@ -361,8 +361,12 @@ func (v *CosignVerifier) Verify(ctx context.Context, t Target) error {
 	if err != nil {
 		return err
 	}
-	for _, d := range refs {
+	for i, d := range refs {
 		found = true
+		if i == maxTries {
+			reasons = append(reasons, fmt.Sprintf("%d more bundles not tried", len(refs)-i))
+			break
+		}
 		err := v.verifyBundleReferrer(ctx, t, d.Digest)
 		if err == nil {
 			return nil
@@ -375,6 +379,10 @@ func (v *CosignVerifier) Verify(ctx context.Context, t Target) error {
 	}
 	for i, b := range blobs {
 		found = true
+		if i == maxTries {
+			reasons = append(reasons, fmt.Sprintf("%d more .sig layers not tried", len(blobs)-i))
+			break
+		}
 		err := v.verifySimpleSigning(t, b)
 		if err == nil {
 			return nil

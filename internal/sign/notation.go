@@ -179,7 +179,11 @@ func (v *NotationVerifier) Verify(ctx context.Context, t Target) error {
 		return fmt.Errorf("%s: %w (no Notary Project signature)", t, ErrNotSigned)
 	}
 	var reasons []string
-	for _, d := range refs {
+	for i, d := range refs {
+		if i == maxTries {
+			reasons = append(reasons, fmt.Sprintf("%d more signatures not tried", len(refs)-i))
+			break
+		}
 		err := v.verifyOne(ctx, t, d.Digest)
 		if err == nil {
 			return nil

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/riverqueue/river"
 
@@ -53,16 +54,6 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 		}
 		return StatusSucceeded, prev, err
 	}
-	if reason, err := t.checkSignature(ctx, a); err != nil || reason != "" {
-		res.SkippedReason = reason
-		if reason != "" {
-			t.log.WarnContext(ctx, "patch skipped", "reason", reason)
-		}
-		return StatusSkipped, res, err
-	}
-	if err := t.checkPatchRoom(ctx, a); err != nil {
-		return "", res, err
-	}
 	t.log.InfoContext(ctx, "patching", "image", orig, "convention", a.Convention)
 	ignore, err := e.loadIgnore()
 	if err != nil {
@@ -85,18 +76,28 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 		}
 		return rep, err
 	}
+	var verifyOriginal func(context.Context, name.Reference, v1.Descriptor) error
+	if len(e.opts.RequireSignature) > 0 {
+		verifyOriginal = publish.CheckOriginal(e.opts.Registry, e.opts.RequireSignature, t.log)
+	}
 	out, err := patch.Run(ctx, a.Registry+"/"+orig, patch.Options{
-		Client:     e.opts.Registry,
-		Patchers:   e.patchers,
-		Scan:       scanner,
-		Convention: a.Convention,
-		WorkDir:    e.opts.WorkDir,
-		Logger:     t.log,
+		VerifyOriginal: verifyOriginal,
+		Client:         e.opts.Registry,
+		Patchers:       e.patchers,
+		Scan:           scanner,
+		Convention:     a.Convention,
+		WorkDir:        e.opts.WorkDir,
+		Logger:         t.log,
 		BeforePush: func(ctx context.Context, out *patch.Result) error {
 			return t.recordPush(ctx, a, res, out)
 		},
 	})
 	switch {
+	case errors.Is(err, publish.ErrUntrusted):
+		// The verify-before-patch policy: skipped, never patched.
+		res.SkippedReason = fmt.Sprintf("the original %s is %s (verify-before-patch policy): %v", orig, publish.ErrUntrusted, err)
+		t.log.WarnContext(ctx, "patch skipped", "reason", res.SkippedReason)
+		return StatusSkipped, res, nil
 	case err != nil && ctx.Err() == nil && permanentPatchError(err):
 		return "", res, permanent(err)
 	case err != nil:
@@ -168,40 +169,6 @@ func (t *task) signLanded(ctx context.Context, a PatchArgs, prev *RunResult) err
 	}
 	t.log.InfoContext(ctx, "signed the patched image an earlier attempt pushed", "image", target.String(), "schemes", prev.Signed)
 	return nil
-}
-
-// checkSignature applies the verify-before-patch policy
-// (Options.RequireSignature): it returns why the original is not patched
-// when none of the trusted keys signed it, and "" when it may be.
-func (t *task) checkSignature(ctx context.Context, a PatchArgs) (string, error) {
-	e := t.e
-	if len(e.opts.RequireSignature) == 0 {
-		return "", nil
-	}
-	client := e.opts.Registry
-	orig := a.Registry + "/" + a.Repository + ":" + a.Tag
-	ref, err := client.ParseReference(orig)
-	if err != nil {
-		return "", permanent(err)
-	}
-	d, err := client.Resolve(ctx, ref)
-	if err != nil {
-		return "", err
-	}
-	target, err := publish.Target(ctx, client, ref.Context(), d.Digest.String())
-	if err != nil {
-		return "", err
-	}
-	err = sign.VerifyAny(ctx, e.opts.RequireSignature, target)
-	switch {
-	case err == nil:
-		t.log.InfoContext(ctx, "original's signature verified", "image", target.String())
-		return "", nil
-	case errors.Is(err, sign.ErrNotSigned) || errors.Is(err, sign.ErrBadSignature):
-		return fmt.Sprintf("the original %s is not signed by a trusted key (verify-before-patch policy): %v", a.Repository+":"+a.Tag, err), nil
-	default:
-		return "", err
-	}
 }
 
 // recordPush records, under the run's lease, the result of the push about

@@ -54,6 +54,9 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 		}
 		return StatusSucceeded, prev, err
 	}
+	if err := t.checkPatchRoom(ctx, a); err != nil {
+		return "", res, err
+	}
 	t.log.InfoContext(ctx, "patching", "image", orig, "convention", a.Convention)
 	ignore, err := e.loadIgnore()
 	if err != nil {

@@ -33,7 +33,7 @@ import (
 
 // testCA makes a root CA and a code-signing leaf issued by it, as a
 // Notary Project signer needs them.
-func testCA(t *testing.T, cn string) (leafKey *ecdsa.PrivateKey, chain []*x509.Certificate) {
+func testCA(t testing.TB, cn string) (leafKey *ecdsa.PrivateKey, chain []*x509.Certificate) {
 	t.Helper()
 	rootKey := ecKey(t)
 	now := time.Now()

@@ -62,7 +62,7 @@ func (s stripSubject) Write(b []byte) (int, error) {
 
 // pushTarget pushes a random image to host/repo:tag and returns it as a
 // target.
-func pushTarget(t *testing.T, host, repo string) sign.Target {
+func pushTarget(t testing.TB, host, repo string) sign.Target {
 	t.Helper()
 	img, err := random.Image(128, 1)
 	if err != nil {
@@ -80,7 +80,7 @@ func pushTarget(t *testing.T, host, repo string) sign.Target {
 	return sign.Target{Repo: r, Descriptor: *d}
 }
 
-func ecKey(t *testing.T) *ecdsa.PrivateKey {
+func ecKey(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

@@ -141,3 +141,22 @@ func TestPatchSignAttachVerify(t *testing.T) {
 		t.Fatalf("no key: exit %d: %s", code, errOut)
 	}
 }
+
+// TestSignFlagErrors: bad signing flags stop patch and serve before any
+// work, naming the flag.
+func TestSignFlagErrors(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(envCosignPassword, "right")
+	key, _ := cosignKeyPair(t, dir, "right")
+	t.Setenv(envCosignPassword, "wrong")
+	for _, args := range [][]string{
+		{"serve", "--data-dir", dir, "--skip-db-update", "--addr", "127.0.0.1:0", "--cosign-key", key},
+		{"serve", "--data-dir", dir, "--skip-db-update", "--addr", "127.0.0.1:0", "--notation-key", key},
+		{"serve", "--data-dir", dir, "--skip-db-update", "--addr", "127.0.0.1:0", "--require-signature-key", filepath.Join(dir, "missing.pub")},
+	} {
+		code, _, errOut := run(t, "", args...)
+		if code != ExitUsage || !strings.Contains(errOut, args[len(args)-2]) {
+			t.Errorf("%v: exit %d: %s", args, code, errOut)
+		}
+	}
+}

@@ -86,13 +86,22 @@ JSON report per platform (any *.json in it): each platform is patched from
 the report whose Metadata.ImageConfig has its os and architecture, and a
 platform without one is left as it is. Vulnerability IDs listed in
 ./.trivyignore (or --ignorefile FILE, Trivy's format with exp: dates) are
-not fixed.`,
+not fixed.
+
+--cosign-key KEY (a cosign key, password in $COSIGN_PASSWORD, or a PKCS#8
+PEM key) and --notation-key KEY --notation-cert CHAIN sign the pushed image;
+--attach adds its OpenVEX document, SBOMs and scan reports as signed OCI
+referrers; --require-signature-key PUB refuses to patch an image no trusted
+key signed (docs/signing.md; check the result with patchloop verify).`,
 		Example: `  # Patch an image, scanning it first
   patchloop patch localhost:5000/app:1.0
 
   # Patch from a Trivy report, through a local Debian mirror, with an OpenVEX document
   patchloop patch localhost:5000/app:1.0 --report report.json \
       --apt-mirror http://mirror.local/debian --vex app.vex.json
+
+  # Sign the patched image and attach its VEX, SBOMs and scan reports
+  COSIGN_PASSWORD=… patchloop patch localhost:5000/app:1.0 --cosign-key cosign.key --attach
 
   # Show what would change
   patchloop patch localhost:5000/app:1.0 --dry-run

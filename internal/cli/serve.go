@@ -79,13 +79,23 @@ content in <data-dir>/registry. Without --embedded-registry-htpasswd anyone
 who reaches that address may push and delete images: keep it on loopback or
 a trusted network. With an htpasswd file (bcrypt entries, htpasswd -B) every
 request needs one of its users; the service itself then logs in with
---auth-registry, --username and --password-stdin (or the Docker config).`,
+--auth-registry, --username and --password-stdin (or the Docker config).
+
+With --cosign-key or --notation-key/--notation-cert every patched image is
+signed after its push, and with --attach its OpenVEX document, SBOMs and scan
+reports are pushed next to it as signed OCI referrers. With
+--require-signature-key (or --require-signature-cert) an original that no
+trusted key signed is skipped, never patched (docs/signing.md).`,
 		Example: `  # The service on 127.0.0.1:8080 with an embedded registry on localhost:5000
   patchloop serve --embedded-registry 127.0.0.1:5000
 
   # PostgreSQL, 8 tasks at once, a token chosen by you
   PATCHLOOP_TOKEN=$(cat token.txt) patchloop serve --addr 0.0.0.0:8080 \
-      --database-url postgres://patchloop@db/patchloop --concurrency 8`,
+      --database-url postgres://patchloop@db/patchloop --concurrency 8
+
+  # Sign what is pushed, attach VEX and SBOMs, patch only signed originals
+  COSIGN_PASSWORD=… patchloop serve --cosign-key cosign.key --attach \
+      --require-signature-key upstream.pub`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runServe(cmd, s, &f)

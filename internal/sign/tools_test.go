@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
+
 	"github.com/patchloop/patchloop/internal/sign"
 	"github.com/patchloop/patchloop/internal/testutil/registrytest"
 )
@@ -52,11 +54,48 @@ func TestCosignBinary(t *testing.T) {
 			if err != nil {
 				t.Errorf("referrers API %v, %s: cosign verify failed: %v\n%s", referrers, format, err, out)
 			}
+			t.Logf("referrers API %v, %s: %s", referrers, format, out)
 			cmd = exec.CommandContext(ctx, bin, append(args, unsigned.String())...)
 			cmd.Env = append(os.Environ(), "TUF_ROOT="+filepath.Join(dir, "tuf"))
-			if out, err := cmd.CombinedOutput(); err == nil {
+			out, err = cmd.CombinedOutput()
+			if err == nil {
 				t.Errorf("referrers API %v, %s: cosign verified an unsigned image:\n%s", referrers, format, out)
 			}
+			t.Logf("unsigned: %s", out)
+		}
+	}
+
+	// An image cosign signed (with a cosign key file) verifies with
+	// Patchloop's verifier, bundle and .sig tag alike.
+	host := registrytest.Start(t)
+	der8, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := encrypted.Encrypt(der8, []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "cosign.key")
+	if err := os.WriteFile(keyFile, pemBlock("ENCRYPTED SIGSTORE PRIVATE KEY", enc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := sign.NewCosignVerifier(key.Public())
+	for _, format := range []string{"--new-bundle-format=true", "--new-bundle-format=false"} {
+		target := pushTarget(t, host, "bycosign")
+		cmd := exec.CommandContext(ctx, bin, "sign", "--key", keyFile, "--tlog-upload=false", "--use-signing-config=false", "--yes",
+			"--allow-http-registry", "--allow-insecure-registry", format, target.String())
+		cmd.Env = append(os.Environ(), "TUF_ROOT="+filepath.Join(dir, "tuf"), "COSIGN_PASSWORD=pw")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("cosign sign %s: %v\n%s", format, err, out)
+		}
+		if err := v.Verify(ctx, target); err != nil {
+			t.Errorf("cosign sign %s: Patchloop's verifier: %v", format, err)
+		}
+		other, _ := sign.NewCosignVerifier(ecKey(t).Public())
+		if err := other.Verify(ctx, target); err == nil {
+			t.Errorf("cosign sign %s: verified with another key", format)
 		}
 	}
 }

@@ -172,11 +172,14 @@ func Referrers(ctx context.Context, t Target, artifactType string) ([]v1.Descrip
 const (
 	maxReferrers = 4096
 	maxTries     = 32
+	// maxSigLayers bounds the signatures of a .sig tag read (and kept
+	// when signing again).
+	maxSigLayers = 256
 )
 
-// maxBlob bounds the blobs a verifier reads (signatures, bundles,
-// attachments).
-const maxBlob = 64 << 20
+// maxBlob bounds the blobs a verifier reads: bundles, simple-signing
+// payloads, envelopes (attachments themselves are not read).
+const maxBlob = 4 << 20
 
 // fetchManifest reads an artifact manifest by digest (verified against
 // it by go-containerregistry).

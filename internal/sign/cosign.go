@@ -245,6 +245,9 @@ func existingSignatures(ctx context.Context, t Target, tag name.Tag) ([]Blob, er
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", tag, err)
 	}
+	if len(m.Layers) > maxSigLayers {
+		return nil, fmt.Errorf("read %s: %d signatures, over the limit of %d", tag, len(m.Layers), maxSigLayers)
+	}
 	var out []Blob
 	for _, l := range m.Layers {
 		if l.MediaType != SimpleSigningMediaType {

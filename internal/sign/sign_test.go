@@ -400,3 +400,26 @@ func TestCosignKeyTypes(t *testing.T) {
 		verifyWithSigstoreGo(t, bundleOf(t, target, refs[0].Digest), key.Public(), target.Descriptor.Digest)
 	}
 }
+
+// TestSigTagLimit: a .sig tag stuffed with signatures is refused rather
+// than read blob by blob.
+func TestSigTagLimit(t *testing.T) {
+	ctx := context.Background()
+	host := registrytest.Start(t)
+	target := pushTarget(t, host, "app")
+	var blobs []sign.Blob
+	for i := range 257 {
+		blobs = append(blobs, sign.Blob{MediaType: sign.SimpleSigningMediaType, Data: []byte(strings.Repeat("x", i+1))})
+	}
+	img, err := sign.Artifact{Blobs: blobs}.Image()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(sign.SigTag(target), img); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := sign.NewCosignVerifier(ecKey(t).Public())
+	if err := v.Verify(ctx, target); err == nil || !strings.Contains(err.Error(), "over the limit of 256") {
+		t.Fatalf("stuffed .sig tag: %v", err)
+	}
+}

@@ -5,8 +5,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -112,5 +114,62 @@ func TestSignedCycle(t *testing.T) {
 	}
 	if !strings.Contains(logs, "original's referrer not copied") || !strings.Contains(logs, sign.BundleMediaType) {
 		t.Errorf("patch log does not list the original's referrers:\n%s", logs)
+	}
+}
+
+// flakySigner fails its first Sign, as a registry refusing the signature
+// push would, then signs.
+type flakySigner struct {
+	sign.Signer
+	mu     sync.Mutex
+	failed bool
+}
+
+func (f *flakySigner) Sign(ctx context.Context, t sign.Target) error {
+	f.mu.Lock()
+	first := !f.failed
+	f.failed = true
+	f.mu.Unlock()
+	if first {
+		return errors.New("signature push refused")
+	}
+	return f.Signer.Sign(ctx, t)
+}
+
+// TestSignRetriedAfterPush: when signing fails after the push, the retry
+// finds the push landed, does not push again, and signs the image.
+func TestSignRetriedAfterPush(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.push(t, f.debian(t, "1.0-1"), "app", "1.0")
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	inner, _ := sign.NewCosignSigner(key)
+	verifier, _ := sign.NewCosignVerifier(key.Public())
+	e := f.start(t, func(o *Options) { o.Signers = []sign.Signer{&flakySigner{Signer: inner}} })
+	f.create(t, e, configOf("incremental", "app"), false)
+	f.runCycle(t, e, day)
+
+	app := imageStatuses(t, e, f.host, "")["app:1.0"]
+	if app.Patch == nil || app.Patch.Status != StatusSucceeded || !slices.Equal(app.Patch.Result.Signed, []string{"cosign"}) {
+		t.Fatalf("app = %s", show(app))
+	}
+	logs, err := e.RunLog(ctx, app.Patch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs, "signature push refused") || !strings.Contains(logs, "signed the patched image an earlier attempt pushed") {
+		t.Errorf("patch log:\n%s", logs)
+	}
+	tags := f.tags(t, "app")
+	if slices.Contains(tags, "1.0-2") {
+		t.Fatalf("pushed twice: %v", tags)
+	}
+	r, _ := name.NewRepository(f.host + "/app")
+	target, err := publish.Target(ctx, registry.New(), r, f.digest(t, "app", "1.0-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := verifier.Verify(ctx, target); err != nil {
+		t.Fatal(err)
 	}
 }

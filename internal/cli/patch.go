@@ -170,7 +170,7 @@ func (f *patchFlags) check() (outputFormat, tags.Convention, error) {
 	if f.vex != "" && f.dryRun {
 		return "", "", usagef("--vex has no effect with --dry-run, which pushes nothing")
 	}
-	if f.dryRun && (f.sign.cosignKey != "" || f.sign.notationKey != "" || f.sign.attach) {
+	if f.dryRun && (f.sign.cosignKey != "" || f.sign.notationKey != "" || f.sign.oidcTokenFile != "" || f.sign.attach) {
 		return "", "", usagef("--cosign-key, --notation-key and --attach have no effect with --dry-run, which pushes nothing")
 	}
 	for _, m := range f.mirrors {

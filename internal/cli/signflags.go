@@ -18,6 +18,10 @@ type signFlags struct {
 	notationKey  string
 	notationCert string
 	attach       bool
+	// Keyless (Fulcio/Rekor): configurable, not tested here.
+	oidcTokenFile string
+	fulcioURL     string
+	rekorURL      string
 	// The verify-before-patch policy.
 	requireKeys  []string
 	requireCerts []string
@@ -29,6 +33,9 @@ func (f *signFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.cosignKey, "cosign-key", "", "sign patched images with this key, cosign-compatible: a cosign key file (password from $"+envCosignPassword+") or a PKCS#8 PEM private key (ECDSA P-256/384/521, RSA, Ed25519)")
 	fl.StringVar(&f.notationKey, "notation-key", "", "sign patched images with Notary Project signatures: this PKCS#8 PEM private key (with --notation-cert)")
 	fl.StringVar(&f.notationCert, "notation-cert", "", "the PEM certificate chain of --notation-key, leaf first")
+	fl.StringVar(&f.oidcTokenFile, "cosign-oidc-token-file", "", "sign keyless instead: an ephemeral key certified by Fulcio for this OIDC token (read for every signature), logged in Rekor (untested here; see docs/signing.md)")
+	fl.StringVar(&f.fulcioURL, "fulcio-url", sign.DefaultFulcioURL, "Fulcio of keyless signing (--cosign-oidc-token-file)")
+	fl.StringVar(&f.rekorURL, "rekor-url", sign.DefaultRekorURL, "Rekor of keyless signing (--cosign-oidc-token-file)")
 	fl.BoolVar(&f.attach, "attach", false, "attach the OpenVEX document, SBOMs (SPDX, CycloneDX) and scan reports to every patched image as OCI referrers (signed when a key is given)")
 	fl.StringArrayVar(&f.requireKeys, "require-signature-key", nil, "verify-before-patch: patch only originals with a cosign signature by this public key (PEM; repeatable, any one suffices)")
 	fl.StringArrayVar(&f.requireCerts, "require-signature-cert", nil, "verify-before-patch: patch only originals with a Notary Project signature chaining to this root certificate (PEM; repeatable)")
@@ -45,6 +52,16 @@ func (f *signFlags) signers() ([]sign.Signer, error) {
 		s, err := sign.NewCosignSigner(key)
 		if err != nil {
 			return nil, usagef("--cosign-key %s: %v", f.cosignKey, err)
+		}
+		out = append(out, s)
+	}
+	if f.oidcTokenFile != "" {
+		if f.cosignKey != "" {
+			return nil, usagef("--cosign-key and --cosign-oidc-token-file are two ways of making cosign signatures: give one")
+		}
+		s, err := sign.NewKeylessSigner(sign.KeylessOptions{FulcioURL: f.fulcioURL, RekorURL: f.rekorURL, IDTokenFile: f.oidcTokenFile})
+		if err != nil {
+			return nil, usagef("--cosign-oidc-token-file: %v", err)
 		}
 		out = append(out, s)
 	}

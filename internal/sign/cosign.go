@@ -89,9 +89,19 @@ func (s *CosignSigner) Sign(ctx context.Context, t Target) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now
-	if s.Now != nil {
-		now = s.Now
+	if err := pushBundle(ctx, t, b, s.Now); err != nil {
+		return err
+	}
+	if s.BundleOnly {
+		return nil
+	}
+	return s.signTag(ctx, t)
+}
+
+// pushBundle pushes a bundle as cosign's referrer of t.
+func pushBundle(ctx context.Context, t Target, b []byte, now func() time.Time) error {
+	if now == nil {
+		now = time.Now
 	}
 	art := Artifact{
 		ArtifactType: BundleMediaType,
@@ -103,17 +113,20 @@ func (s *CosignSigner) Sign(ctx context.Context, t Target) error {
 		},
 		Subject: &v1.Descriptor{MediaType: t.Descriptor.MediaType, Size: t.Descriptor.Size, Digest: t.Descriptor.Digest},
 	}
-	if _, err := art.Push(ctx, t); err != nil {
-		return err
-	}
-	if s.BundleOnly {
-		return nil
-	}
-	return s.signTag(ctx, t)
+	_, err := art.Push(ctx, t)
+	return err
 }
 
 // Bundle returns the JSON sigstore bundle signing t's digest.
 func (s *CosignSigner) Bundle(ctx context.Context, t Target) ([]byte, error) {
+	return bundleFor(ctx, t, &keypair{key: s.key, alg: s.alg}, sgsign.BundleOptions{Context: ctx})
+}
+
+// bundleFor signs cosign's statement about t with kp.
+func bundleFor(ctx context.Context, t Target, kp sgsign.Keypair, opts sgsign.BundleOptions) ([]byte, error) {
+	if t.Descriptor.Digest.Algorithm != "sha256" {
+		return nil, fmt.Errorf("%s: only sha256 digests are signed", t)
+	}
 	stmt, err := json.Marshal(statement{
 		Type:          inTotoStatement,
 		Subject:       []statementSubject{{Name: t.Repo.Name(), Digest: map[string]string{"sha256": t.Descriptor.Digest.Hex}}},
@@ -123,10 +136,8 @@ func (s *CosignSigner) Bundle(ctx context.Context, t Target) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t.Descriptor.Digest.Algorithm != "sha256" {
-		return nil, fmt.Errorf("%s: only sha256 digests are signed", t)
-	}
-	pb, err := sgsign.Bundle(&sgsign.DSSEData{Data: stmt, PayloadType: inTotoPayloadType}, &keypair{key: s.key, alg: s.alg}, sgsign.BundleOptions{Context: ctx})
+	opts.Context = ctx
+	pb, err := sgsign.Bundle(&sgsign.DSSEData{Data: stmt, PayloadType: inTotoPayloadType}, kp, opts)
 	if err != nil {
 		return nil, fmt.Errorf("signing %s: %w", t, err)
 	}

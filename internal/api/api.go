@@ -130,6 +130,11 @@ type RunResult struct {
 	// SeveritiesAfter counts, by severity, the vulnerabilities the patched
 	// image still has: patch runs that pushed an image.
 	SeveritiesAfter map[string]int `json:"severitiesAfter,omitzero"`
+	// Signed lists the signature schemes ("cosign", "notation") the
+	// patched image was signed with after its push; empty when unsigned.
+	Signed []string `json:"signed,omitempty"`
+	// Attachments counts the referrers attached to the patched image.
+	Attachments int `json:"attachments,omitempty"`
 }
 
 // ImageStatus is one block of `workflow list`: the latest scan and patch

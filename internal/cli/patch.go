@@ -20,7 +20,9 @@ import (
 	"github.com/patchloop/patchloop/internal/ospkg"
 	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/platform"
+	"github.com/patchloop/patchloop/internal/publish"
 	"github.com/patchloop/patchloop/internal/registry"
+	"github.com/patchloop/patchloop/internal/reportfmt"
 	"github.com/patchloop/patchloop/internal/scan"
 	"github.com/patchloop/patchloop/internal/tags"
 	"github.com/patchloop/patchloop/internal/vulndb"
@@ -46,6 +48,7 @@ type patchFlags struct {
 	dryRun         bool
 	output         string
 	reg            registryFlags
+	sign           signFlags
 }
 
 // newPatchCommand builds `patchloop patch`.
@@ -83,13 +86,22 @@ JSON report per platform (any *.json in it): each platform is patched from
 the report whose Metadata.ImageConfig has its os and architecture, and a
 platform without one is left as it is. Vulnerability IDs listed in
 ./.trivyignore (or --ignorefile FILE, Trivy's format with exp: dates) are
-not fixed.`,
+not fixed.
+
+--cosign-key KEY (a cosign key, password in $COSIGN_PASSWORD, or a PKCS#8
+PEM key) and --notation-key KEY --notation-cert CHAIN sign the pushed image;
+--attach adds its OpenVEX document, SBOMs and scan reports as signed OCI
+referrers; --require-signature-key PUB refuses to patch an image no trusted
+key signed (docs/signing.md; check the result with patchloop verify).`,
 		Example: `  # Patch an image, scanning it first
   patchloop patch localhost:5000/app:1.0
 
   # Patch from a Trivy report, through a local Debian mirror, with an OpenVEX document
   patchloop patch localhost:5000/app:1.0 --report report.json \
       --apt-mirror http://mirror.local/debian --vex app.vex.json
+
+  # Sign the patched image and attach its VEX, SBOMs and scan reports
+  COSIGN_PASSWORD=… patchloop patch localhost:5000/app:1.0 --cosign-key cosign.key --attach
 
   # Show what would change
   patchloop patch localhost:5000/app:1.0 --dry-run
@@ -129,6 +141,7 @@ not fixed.`,
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the plan (package, from, to, why) without downloading or pushing")
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
 	f.reg.register(cmd)
+	f.sign.register(cmd)
 	return cmd
 }
 
@@ -156,6 +169,9 @@ func (f *patchFlags) check() (outputFormat, tags.Convention, error) {
 	}
 	if f.vex != "" && f.dryRun {
 		return "", "", usagef("--vex has no effect with --dry-run, which pushes nothing")
+	}
+	if f.dryRun && (f.sign.cosignKey != "" || f.sign.notationKey != "" || f.sign.oidcTokenFile != "" || f.sign.attach) {
+		return "", "", usagef("--cosign-key, --notation-key and --attach have no effect with --dry-run, which pushes nothing")
 	}
 	for _, m := range f.mirrors {
 		to := m
@@ -222,6 +238,14 @@ func runPatch(cmd *cobra.Command, s *streams, f *patchFlags, arg string) error {
 	if p := s.progress(); p.Enabled() {
 		cfg.HTTPClient = &http.Client{Transport: p.Transport(nil)}
 	}
+	signers, err := f.sign.signers()
+	if err != nil {
+		return err
+	}
+	required, err := f.sign.verifiers()
+	if err != nil {
+		return err
+	}
 	patchers, err := patch.New(ctx, cfg)
 	if err != nil {
 		return err
@@ -233,6 +257,9 @@ func runPatch(cmd *cobra.Command, s *streams, f *patchFlags, arg string) error {
 		Tag:        tag,
 		DryRun:     f.dryRun,
 		Logger:     stderrLogger(s),
+	}
+	if len(required) > 0 {
+		opts.VerifyOriginal = publish.CheckOriginal(client, required, stderrLogger(s))
 	}
 	if f.report != "" {
 		reports, dir, err := readReports(f.report)
@@ -255,6 +282,16 @@ func runPatch(cmd *cobra.Command, s *streams, f *patchFlags, arg string) error {
 		defer func() { _ = db.Close() }()
 		opts.Scan = scanner
 	}
+	before := map[string]*scan.Report{} // by original platform digest
+	if scanner := opts.Scan; scanner != nil {
+		opts.Scan = func(ctx context.Context, img v1.Image, platform string) (*scan.Report, error) {
+			rep, err := scanner(ctx, img, platform)
+			if d, derr := img.Digest(); err == nil && derr == nil {
+				before[d.String()] = rep
+			}
+			return rep, err
+		}
+	}
 	fmt.Fprintf(s.err, "Patching %s…\n", arg)
 	res, err := patch.Run(ctx, arg, opts)
 	if err != nil {
@@ -265,10 +302,66 @@ func runPatch(cmd *cobra.Command, s *streams, f *patchFlags, arg string) error {
 			return err
 		}
 	}
-	if format == outputJSON {
-		return writeJSON(s.out, res)
+	out := patchOutput{Result: res}
+	if res.Digest != "" && !res.DryRun && (len(signers) > 0 || f.sign.attach) {
+		pub, err := publish.Run(ctx, res, publish.Options{
+			Client:  client,
+			Signers: signers,
+			Attach:  f.sign.attach,
+			Before: func(d string) *scan.Report {
+				if r, ok := before[d]; ok {
+					return r
+				}
+				for _, pr := range res.Platforms {
+					if pr.Original == d && opts.Report != nil {
+						return opts.Report
+					}
+					if pr.Original == d && len(opts.PlatformReports) > 0 {
+						return patch.ReportForPlatform(opts.PlatformReports, pr.Platform)
+					}
+				}
+				return nil
+			},
+			Scan:   opts.Scan,
+			Tool:   reportfmt.Tool{Name: "patchloop", Version: buildVersion().Version},
+			Logger: stderrLogger(s),
+		})
+		if err != nil {
+			return fmt.Errorf("%s@%s was pushed, but: %w", res.Reference, res.Digest, err)
+		}
+		out.Published = pub
 	}
-	return writePatchText(s.out, res)
+	if format == outputJSON {
+		return writeJSON(s.out, out)
+	}
+	if err := writePatchText(s.out, res); err != nil {
+		return err
+	}
+	writePublishText(s.out, out.Published)
+	return nil
+}
+
+// patchOutput is the JSON output of patch: the patch's result, and what
+// was signed and attached after the push.
+type patchOutput struct {
+	*patch.Result
+	Published *publish.Result `json:"published,omitempty"`
+}
+
+// writePublishText prints the signatures and attachments of a push.
+func writePublishText(w io.Writer, pub *publish.Result) {
+	if pub == nil {
+		return
+	}
+	if len(pub.Signed) > 0 {
+		fmt.Fprintf(w, "Signed: %s\n", strings.Join(pub.Signed, ", "))
+	}
+	for _, a := range pub.Attachments {
+		fmt.Fprintf(w, "Attached: %s %s%s\n", a.Kind, a.Digest, inParens(a.Platform))
+	}
+	for _, a := range pub.OriginalReferrers {
+		fmt.Fprintf(w, "Not copied from the original: %s %s\n", a.ArtifactType, a.Digest)
+	}
 }
 
 // tagFor is the tag --tag or --tag-suffix names for the image arg; empty

@@ -79,13 +79,23 @@ content in <data-dir>/registry. Without --embedded-registry-htpasswd anyone
 who reaches that address may push and delete images: keep it on loopback or
 a trusted network. With an htpasswd file (bcrypt entries, htpasswd -B) every
 request needs one of its users; the service itself then logs in with
---auth-registry, --username and --password-stdin (or the Docker config).`,
+--auth-registry, --username and --password-stdin (or the Docker config).
+
+With --cosign-key or --notation-key/--notation-cert every patched image is
+signed after its push, and with --attach its OpenVEX document, SBOMs and scan
+reports are pushed next to it as signed OCI referrers. With
+--require-signature-key (or --require-signature-cert) an original that no
+trusted key signed is skipped, never patched (docs/signing.md).`,
 		Example: `  # The service on 127.0.0.1:8080 with an embedded registry on localhost:5000
   patchloop serve --embedded-registry 127.0.0.1:5000
 
   # PostgreSQL, 8 tasks at once, a token chosen by you
   PATCHLOOP_TOKEN=$(cat token.txt) patchloop serve --addr 0.0.0.0:8080 \
-      --database-url postgres://patchloop@db/patchloop --concurrency 8`,
+      --database-url postgres://patchloop@db/patchloop --concurrency 8
+
+  # Sign what is pushed, attach VEX and SBOMs, patch only signed originals
+  COSIGN_PASSWORD=… patchloop serve --cosign-key cosign.key --attach \
+      --require-signature-key upstream.pub`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runServe(cmd, s, &f)
@@ -115,6 +125,7 @@ request needs one of its users; the service itself then logs in with
 	fl.StringVar(&f.logFormat, "log-format", "text", "format of the service's log on stderr: text or json")
 	fl.StringVar(&f.logLevel, "log-level", "info", "lowest level logged: debug, info, warn or error (River's own lines are debug)")
 	f.patch.reg.register(cmd)
+	f.patch.sign.register(cmd)
 	return cmd
 }
 
@@ -220,8 +231,17 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 		}
 		fmt.Fprintf(s.err, "Embedded registry listening on http://%s (content in %s; %s)\n", r.Addr, root, auth)
 	}
+	signers, err := f.patch.sign.signers()
+	if err != nil {
+		return err
+	}
+	required, err := f.patch.sign.verifiers()
+	if err != nil {
+		return err
+	}
 	vulnDBDir := cmp.Or(f.patch.db, dbDir(dataDir))
 	svc, closeEngine, err := startEngine(ctx, engineOptions{
+		Signers: signers, Attach: f.patch.sign.attach, RequireSignature: required,
 		DataDir: dataDir, VulnDBDir: vulnDBDir, DatabaseURL: f.databaseURL, Concurrency: f.concurrency, MaxImages: f.maxImages,
 		Registry: reg, Patch: patchCfg, Logger: log, HeartbeatInterval: f.heartbeat, LeaseTimeout: f.lease,
 		IgnoreFile: f.ignoreFile,

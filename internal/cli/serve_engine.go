@@ -10,6 +10,7 @@ import (
 
 	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/registry"
+	"github.com/patchloop/patchloop/internal/sign"
 	"github.com/patchloop/patchloop/internal/workflow"
 )
 
@@ -30,6 +31,11 @@ type engineOptions struct {
 	// UpdateDB brings the vulnerability database in DataDir up to date
 	// (or does nothing with --skip-db-update).
 	UpdateDB func(context.Context) error
+	// Signers, Attach and RequireSignature are serve's signing flags
+	// (see workflow.Options).
+	Signers          []sign.Signer
+	Attach           bool
+	RequireSignature []sign.Verifier
 }
 
 // startEngine tries to update the vulnerability database, opens the workflow
@@ -59,6 +65,10 @@ func startEngine(ctx context.Context, o engineOptions) (workflow.Service, func(c
 		ScanWorkers:  o.Concurrency,
 		PatchWorkers: max(1, o.Concurrency/2),
 		Logger:       o.Logger,
+
+		Signers:          o.Signers,
+		Attach:           o.Attach,
+		RequireSignature: o.RequireSignature,
 
 		HeartbeatInterval: o.HeartbeatInterval,
 		LeaseTimeout:      o.LeaseTimeout,

@@ -301,3 +301,14 @@ func TestQueueViewBehindLogin(t *testing.T) {
 		t.Errorf("no queue view: %d\n%s", w.Code, w.Body)
 	}
 }
+
+func TestImageRowSigned(t *testing.T) {
+	st := workflow.ImageStatus{Image: "app:1.0", Patch: &workflow.Run{Status: workflow.StatusSucceeded, Result: workflow.RunResult{Signed: []string{"cosign", "notation"}}}}
+	if got := newImageRow(st).Signed; got != "cosign, notation" {
+		t.Errorf("signed = %q", got)
+	}
+	st.Patch.Status = workflow.StatusFailed
+	if got := newImageRow(st).Signed; got != "" {
+		t.Errorf("failed patch: signed = %q", got)
+	}
+}

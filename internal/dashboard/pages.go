@@ -71,6 +71,9 @@ type imageRow struct {
 	Before, After Counts
 	// Why says why the latest run failed, or why the patch was skipped.
 	Why string
+	// Signed lists the signature schemes of the latest patched image
+	// ("cosign, notation"); empty when it was not signed.
+	Signed string
 }
 
 func newImageRow(st api.ImageStatus) imageRow {
@@ -79,6 +82,7 @@ func newImageRow(st api.ImageStatus) imageRow {
 	switch {
 	case patch != nil && patch.Status == api.StatusSucceeded:
 		row.Before, row.After = counts(patch.Result.Severities), counts(patch.Result.SeveritiesAfter)
+		row.Signed = strings.Join(patch.Result.Signed, ", ")
 	case scan != nil:
 		row.Before = counts(scan.Result.Severities)
 		if st.SkippedReason != "" && (patch == nil || patch.Status == api.StatusSkipped) {

@@ -133,7 +133,9 @@ func expandRepo(ctx context.Context, c *registry.Client, host string, r config.R
 	var originals []string
 	if r.AllTags() {
 		for orig, l := range lineages {
-			if l.Present {
+			// Signature and referrer tags (sha256-<hex>.sig …) are
+			// not images to patch.
+			if l.Present && !tags.IsDigestTag(orig) {
 				originals = append(originals, orig)
 			}
 		}

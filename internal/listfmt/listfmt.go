@@ -77,6 +77,12 @@ func Block(st workflow.ImageStatus) string {
 	line("patch date", runDate(patch))
 	line("patch task ID", runID(patch))
 	line("last patched image", lastPatched(st, patchStatus))
+	// Patchloop's own line, only when the patch was signed (serve
+	// --cosign-key, --notation-key), so the block stays the reference's
+	// otherwise.
+	if patch != nil && len(patch.Result.Signed) > 0 {
+		line("signed", strings.Join(patch.Result.Signed, ", "))
+	}
 	typ := st.WorkflowType
 	if typ == "" {
 		typ = workflow.TypeContinuousPatchV1

@@ -176,6 +176,8 @@ func TestBeyondReference(t *testing.T) {
 	eosl.SkippedReason = "EOSL is true for image import:dotnetapp-manual"
 	eoslScan := status(scan(workflow.StatusSkipped), nil, "")
 	eoslScan.Scan.Result.SkippedReason = "EOSL is true for image import:dotnetapp-manual"
+	signedPatch := patch(workflow.StatusSucceeded)
+	signedPatch.Result.Signed = []string{"cosign", "notation"}
 	already := status(scan(workflow.StatusSucceeded), nil, "")
 	already.SkippedReason = "no vulnerability found in the image import:dotnetapp-manual image: "
 	cases := []struct {
@@ -188,6 +190,8 @@ func TestBeyondReference(t *testing.T) {
 		{"patch failure reason", status(scan(workflow.StatusSucceeded), failedPatch, ""), []string{
 			"        patch status: Failed\n        patch failure reason: no fixed version of openssl in the image's APT sources\n        patch date: 2024-09-13 21:07:32.841962+00:00\n",
 			"        last patched image: ---No patch image available---\n"}},
+		{"signed", status(scan(workflow.StatusSucceeded), signedPatch, patched), []string{
+			"        last patched image: " + patched + "\n        signed: cosign, notation\n        workflow type: "}},
 		{"started is running", status(scan(workflow.StatusSucceeded), startedPatch, ""), []string{"        patch status: Running\n"}},
 		{"skipped patch run", status(scan(workflow.StatusSucceeded), skippedRun, ""), []string{
 			"        patch status: Skipped\n", "        patch task ID: ---Not Available---\n"}},

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
@@ -56,6 +57,11 @@ type Options struct {
 	// The workflow records the push there, so that a retry can tell
 	// whether it landed.
 	BeforePush func(ctx context.Context, res *Result) error
+	// VerifyOriginal, when set, is called with the manifest the image
+	// reference resolved to, before anything is patched; an error stops
+	// the patch. Checking the digest actually patched (not the tag
+	// resolved earlier) leaves no window to swap the image.
+	VerifyOriginal func(ctx context.Context, ref name.Reference, desc v1.Descriptor) error
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives progress; nil means slog.Default().
@@ -153,6 +159,11 @@ func (r *runner) run(ctx context.Context, arg string) (*Result, error) {
 	desc, err := client.Get(ctx, ref)
 	if err != nil {
 		return nil, err
+	}
+	if r.opts.VerifyOriginal != nil {
+		if err := r.opts.VerifyOriginal(ctx, ref, desc.Descriptor); err != nil {
+			return nil, err
+		}
 	}
 	res := &Result{Image: arg, DryRun: r.opts.DryRun, Updates: []Update{}, Fixed: []string{}}
 	var out remote.Taggable

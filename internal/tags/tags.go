@@ -187,3 +187,31 @@ func (l *Lineage) Next(c Convention) (string, error) {
 	}
 	return l.Original + "-" + strconv.Itoa(next), nil
 }
+
+// IsDigestTag reports whether tag is a tag other tools derive from a
+// manifest digest to hold what refers to it: sha256-<hex> (the OCI
+// referrers tag schema) and cosign's sha256-<hex>.sig, .att and .sbom.
+// Such tags name signatures and attachments, never an original image.
+func IsDigestTag(tag string) bool {
+	rest, ok := strings.CutPrefix(tag, "sha256-")
+	if !ok {
+		return false
+	}
+	if i := strings.IndexByte(rest, '.'); i >= 0 {
+		switch rest[i:] {
+		case ".sig", ".att", ".sbom":
+			rest = rest[:i]
+		default:
+			return false
+		}
+	}
+	if len(rest) != 64 {
+		return false
+	}
+	for _, c := range rest {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}

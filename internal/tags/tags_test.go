@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -189,5 +190,24 @@ func TestPatchOfPatchNeverAnOriginal(t *testing.T) {
 	}
 	if got := g["e"].Latest(Floating); got != "e-patched" {
 		t.Errorf("latest floating of e = %q, want e-patched", got)
+	}
+}
+
+func TestIsDigestTag(t *testing.T) {
+	hex := strings.Repeat("ab12", 16)
+	for tag, want := range map[string]bool{
+		"sha256-" + hex:                  true,
+		"sha256-" + hex + ".sig":         true,
+		"sha256-" + hex + ".att":         true,
+		"sha256-" + hex + ".sbom":        true,
+		"sha256-" + hex + ".other":       false,
+		"sha256-" + hex[:63]:             false,
+		"sha256-" + strings.ToUpper(hex): false,
+		"1.0":                            false,
+		"sha256-1":                       false,
+	} {
+		if got := IsDigestTag(tag); got != want {
+			t.Errorf("IsDigestTag(%q) = %v, want %v", tag, got, want)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/redact"
 	"github.com/patchloop/patchloop/internal/registry"
+	"github.com/patchloop/patchloop/internal/sign"
 )
 
 // Defaults of Options.
@@ -107,6 +108,16 @@ type Options struct {
 	// itself, so that a run never has two live attempts (default 2 min;
 	// at least three heartbeats).
 	LeaseTimeout time.Duration
+	// Signers sign every patched image after its push, and its
+	// attachments (docs/signing.md); none leaves them unsigned.
+	Signers []sign.Signer
+	// Attach pushes the OpenVEX document, SBOMs and scan reports of
+	// every patched image as referrers of it (package publish).
+	Attach bool
+	// RequireSignature is the verify-before-patch policy: when set, an
+	// original that no verifier accepts is skipped with the reason, never
+	// patched.
+	RequireSignature []sign.Verifier
 	// Clock is the scheduler's clock (default SystemClock).
 	Clock Clock
 	// Name identifies this process in claimed cycles (default

@@ -8,12 +8,16 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/riverqueue/river"
 
 	"github.com/patchloop/patchloop/internal/patch"
+	"github.com/patchloop/patchloop/internal/publish"
 	"github.com/patchloop/patchloop/internal/registry"
+	"github.com/patchloop/patchloop/internal/reportfmt"
 	"github.com/patchloop/patchloop/internal/scan"
+	"github.com/patchloop/patchloop/internal/sign"
 	"github.com/patchloop/patchloop/internal/tags"
 )
 
@@ -45,6 +49,9 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 	orig := a.Repository + ":" + a.Tag
 	res := RunResult{ScannedImage: a.ScannedImage}
 	if prev, ok, err := t.landedPush(ctx, a); err != nil || ok {
+		if err == nil {
+			err = t.signLanded(ctx, a, &prev)
+		}
 		return StatusSucceeded, prev, err
 	}
 	if err := t.checkPatchRoom(ctx, a); err != nil {
@@ -61,25 +68,39 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 	}
 	defer vdb.Close()
 	var reports []*scan.Report // one per platform scanned, for the severity counts
+	byDigest := map[string]*scan.Report{}
 	scanner := func(ctx context.Context, img v1.Image, platform string) (*scan.Report, error) {
 		rep, err := scan.Scan(ctx, img, vdb, scan.Options{Cache: e.scanCache, ArtifactName: orig, Logger: t.log, Ignore: ignore})
 		if err == nil {
 			reports = append(reports, rep)
+			if d, err := img.Digest(); err == nil {
+				byDigest[d.String()] = rep
+			}
 		}
 		return rep, err
 	}
+	var verifyOriginal func(context.Context, name.Reference, v1.Descriptor) error
+	if len(e.opts.RequireSignature) > 0 {
+		verifyOriginal = publish.CheckOriginal(e.opts.Registry, e.opts.RequireSignature, t.log)
+	}
 	out, err := patch.Run(ctx, a.Registry+"/"+orig, patch.Options{
-		Client:     e.opts.Registry,
-		Patchers:   e.patchers,
-		Scan:       scanner,
-		Convention: a.Convention,
-		WorkDir:    e.opts.WorkDir,
-		Logger:     t.log,
+		VerifyOriginal: verifyOriginal,
+		Client:         e.opts.Registry,
+		Patchers:       e.patchers,
+		Scan:           scanner,
+		Convention:     a.Convention,
+		WorkDir:        e.opts.WorkDir,
+		Logger:         t.log,
 		BeforePush: func(ctx context.Context, out *patch.Result) error {
 			return t.recordPush(ctx, a, res, out)
 		},
 	})
 	switch {
+	case errors.Is(err, publish.ErrUntrusted):
+		// The verify-before-patch policy: skipped, never patched.
+		res.SkippedReason = fmt.Sprintf("the original %s is %s (verify-before-patch policy): %v", orig, publish.ErrUntrusted, err)
+		t.log.WarnContext(ctx, "patch skipped", "reason", res.SkippedReason)
+		return StatusSkipped, res, nil
 	case err != nil && ctx.Err() == nil && permanentPatchError(err):
 		return "", res, permanent(err)
 	case err != nil:
@@ -105,7 +126,52 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 	res.PatchedImage = a.Repository + ":" + out.Tag
 	res.PatchedDigest = out.Digest
 	t.log.InfoContext(ctx, "pushed patched image", "image", res.PatchedImage, "digest", out.Digest, "fixed", len(out.Fixed))
+	if len(e.opts.Signers) > 0 || e.opts.Attach {
+		after := func(ctx context.Context, img v1.Image, platform string) (*scan.Report, error) {
+			return scan.Scan(ctx, img, vdb, scan.Options{Cache: e.scanCache, ArtifactName: a.Repository + ":" + out.Tag, Logger: t.log, Ignore: ignore})
+		}
+		pub, err := publish.Run(ctx, out, publish.Options{
+			Client:  e.opts.Registry,
+			Signers: e.opts.Signers,
+			Attach:  e.opts.Attach,
+			Before:  func(d string) *scan.Report { return byDigest[d] },
+			Scan:    after,
+			Tool:    reportfmt.Tool{Name: "patchloop"},
+			Logger:  t.log,
+		})
+		if err != nil {
+			// The retry finds the push landed and signs it (signLanded).
+			return "", res, fmt.Errorf("signing the patched image %s: %w", res.PatchedImage, err)
+		}
+		res.Signed, res.Attachments = pub.Signed, len(pub.Attachments)
+	}
 	return StatusSucceeded, res, nil
+}
+
+// signLanded signs a patched image an earlier attempt pushed but did not
+// sign (its signing failed, or its worker died): the image only; its
+// attachments are not written again.
+func (t *task) signLanded(ctx context.Context, a PatchArgs, prev *RunResult) error {
+	e := t.e
+	if len(e.opts.Signers) == 0 || len(prev.Signed) > 0 || prev.PatchedDigest == "" {
+		return nil
+	}
+	repo, err := e.opts.Registry.Repository(a.Registry + "/" + a.Repository)
+	if err != nil {
+		return err
+	}
+	target, err := publish.Target(ctx, e.opts.Registry, repo, prev.PatchedDigest)
+	if err != nil {
+		return err
+	}
+	if err := sign.SignAll(ctx, e.opts.Signers, target); err != nil {
+		return err
+	}
+	for _, s := range e.opts.Signers {
+		prev.Signed = append(prev.Signed, s.Scheme())
+	}
+	t.log.InfoContext(ctx, "signed the patched image an earlier attempt pushed", "image", target.String(), "schemes", prev.Signed)
+	return nil
 }
 
 // recordPush records, under the run's lease, the result of the push about

@@ -1,0 +1,50 @@
+package rpm
+
+import (
+	"compress/bzip2"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
+	"github.com/ulikunitz/xz/lzma"
+)
+
+// Decompress returns a reader of the data r holds compressed with the
+// named compressor, as PAYLOADCOMPRESSOR names them ("gzip", "bzip2",
+// "xz", "lzma", "zstd"; "" or "identity" for none). The caller closes
+// the result.
+func Decompress(compressor string, r io.Reader) (io.ReadCloser, error) {
+	switch compressor {
+	case "", "identity":
+		return io.NopCloser(r), nil
+	case "gzip":
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		return zr, nil
+	case "bzip2":
+		return io.NopCloser(bzip2.NewReader(r)), nil
+	case "xz":
+		zr, err := xz.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("xz: %w", err)
+		}
+		return io.NopCloser(zr), nil
+	case "lzma":
+		zr, err := lzma.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("lzma: %w", err)
+		}
+		return io.NopCloser(zr), nil
+	case "zstd":
+		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(1<<30))
+		if err != nil {
+			return nil, fmt.Errorf("zstd: %w", err)
+		}
+		return zr.IOReadCloser(), nil
+	}
+	return nil, fmt.Errorf("compressor %q is not supported (want gzip, bzip2, xz, lzma or zstd)", compressor)
+}

@@ -1,0 +1,394 @@
+package rpmmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/patchloop/patchloop/internal/httpcache"
+	"github.com/patchloop/patchloop/internal/logctx"
+	"github.com/patchloop/patchloop/internal/rpm"
+)
+
+// Options configure a Client.
+type Options struct {
+	// CacheDir holds metadata and packages; required. Clients may share
+	// it.
+	CacheDir string
+	// HTTPClient makes the requests; nil means a default client.
+	HTTPClient *http.Client
+	// Logger receives progress at debug level and warnings; nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// Now is the clock for signature checks; nil means time.Now.
+	Now func() time.Time
+}
+
+// Client fetches and verifies rpm-md repository data. It is safe for
+// concurrent use.
+type Client struct {
+	http  *http.Client
+	cache *httpcache.Cache
+	dir   string
+	log   *slog.Logger
+	now   func() time.Time
+	files httpcache.Group[string]
+}
+
+// Cache subdirectories and limits.
+const (
+	metadataCacheDir = "rpmmd-metadata"
+	packageCacheDir  = "rpmmd-packages"
+	// maxPrimarySize bounds primary.xml as stored (compressed) when
+	// repomd gives no size.
+	maxPrimarySize = 1 << 30
+	// maxSignatureSize bounds repomd.xml.asc.
+	maxSignatureSize = 1 << 20
+	// maxPackageSize bounds a package file whose size primary omits.
+	maxPackageSize = 8 << 30
+)
+
+// NewClient returns a client caching under opts.CacheDir.
+func NewClient(opts Options) (*Client, error) {
+	if opts.CacheDir == "" {
+		return nil, errors.New("rpm-md client: no cache directory")
+	}
+	c := &Client{http: opts.HTTPClient, dir: filepath.Join(opts.CacheDir, packageCacheDir), log: opts.Logger, now: opts.Now}
+	if c.http == nil {
+		c.http = &http.Client{}
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("rpm-md client: %w", err)
+	}
+	cache, err := httpcache.New(filepath.Join(opts.CacheDir, metadataCacheDir), c.http, c.log)
+	if err != nil {
+		return nil, fmt.Errorf("rpm-md client: %w", err)
+	}
+	c.cache = cache
+	return c, nil
+}
+
+// Metadata is a repository's verified metadata.
+type Metadata struct {
+	Repo Repo
+	// BaseURL is the root that served it; packages are fetched from it.
+	BaseURL string
+	Repomd  *Repomd
+	// Signed says whether repomd.xml's signature was verified.
+	Signed bool
+	// Packages are primary's packages, in document order.
+	Packages []*Package
+}
+
+// PackageURL returns where a package file is.
+func (m *Metadata) PackageURL(p *Package) string {
+	base := m.BaseURL
+	if p.LocationBase != "" {
+		base = p.LocationBase
+	}
+	return strings.TrimSuffix(base, "/") + "/" + p.Location
+}
+
+// Errors of loading a repository; errors of this package wrap them.
+var (
+	// ErrUnsignedRepomd: repo_gpgcheck is on and repomd.xml has no
+	// signature.
+	ErrUnsignedRepomd = errors.New("repomd.xml is not signed but repo_gpgcheck=1")
+	// ErrNoBaseURL: the repository lists no reachable root.
+	ErrNoBaseURL = errors.New("no base URL")
+)
+
+// Load fetches a repository's repomd.xml (checked against the metalink
+// when the repository has one, and verified with repomd.xml.asc against
+// kr when repo_gpgcheck is on, or when the repository signs it and kr
+// holds the key) and its primary.xml (checked against repomd's checksum).
+// Base URLs are tried in order, then those of the mirrorlist or metalink;
+// the error of each failed one is kept in the returned error.
+func (c *Client) Load(ctx context.Context, r Repo, kr *rpm.Keyring) (*Metadata, error) {
+	bases := append([]string(nil), r.BaseURLs...)
+	var ml *Metalink
+	var errs []error
+	switch {
+	case r.Metalink != "":
+		m, err := c.metalink(ctx, r.Metalink)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			ml = m
+			bases = append(bases, m.BaseURLs...)
+		}
+	case r.Mirrorlist != "":
+		data, err := c.cache.Get(ctx, r.Mirrorlist, maxMirrorDoc)
+		if err == nil && IsMetalink(data) {
+			if ml, err = ParseMetalink(data); err == nil {
+				bases = append(bases, ml.BaseURLs...)
+			}
+		} else if err == nil {
+			var list []string
+			if list, err = ParseMirrorlist(data); err == nil {
+				bases = append(bases, list...)
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("mirrorlist %s: %w", r.Mirrorlist, err))
+		}
+	}
+	for _, b := range bases {
+		if !httpURL(b) {
+			errs = append(errs, fmt.Errorf("baseurl %q: only http(s) repositories can be read", b))
+			continue
+		}
+		md, err := c.loadFrom(ctx, r, b, ml, kr)
+		if err == nil {
+			return md, nil
+		}
+		errs = append(errs, err)
+		if ctx.Err() != nil {
+			break
+		}
+		logctx.From(ctx, c.log).WarnContext(ctx, "rpm-md: repository root failed", "repo", r.ID, "url", b, "err", err)
+	}
+	if len(bases) == 0 {
+		errs = append(errs, ErrNoBaseURL)
+	}
+	return nil, fmt.Errorf("repository %s (%s): %w", r.ID, r.File, errors.Join(errs...))
+}
+
+// metalink fetches and parses a metalink document.
+func (c *Client) metalink(ctx context.Context, u string) (*Metalink, error) {
+	data, err := c.cache.Get(ctx, u, maxMirrorDoc)
+	if err != nil {
+		return nil, fmt.Errorf("metalink: %w", err)
+	}
+	ml, err := ParseMetalink(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", u, err)
+	}
+	return ml, nil
+}
+
+// loadFrom loads the repository from one root.
+func (c *Client) loadFrom(ctx context.Context, r Repo, base string, ml *Metalink, kr *rpm.Keyring) (*Metadata, error) {
+	base = strings.TrimSuffix(base, "/") + "/"
+	mdURL := base + "repodata/repomd.xml"
+	data, err := c.cache.Get(ctx, mdURL, maxRepomdSize)
+	if err != nil {
+		return nil, err
+	}
+	if ml != nil {
+		if err := ml.Verify(data); err != nil {
+			return nil, fmt.Errorf("%s: %w", mdURL, err)
+		}
+	}
+	signed, err := c.checkRepomdSignature(ctx, r, mdURL, data, kr)
+	if err != nil {
+		return nil, err
+	}
+	rm, err := ParseRepomd(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", mdURL, err)
+	}
+	md := &Metadata{Repo: r, BaseURL: base, Repomd: rm, Signed: signed}
+	if err := c.loadPrimary(ctx, md); err != nil {
+		return nil, err
+	}
+	logctx.From(ctx, c.log).DebugContext(ctx, "rpm-md: loaded", "repo", r.ID, "url", base, "packages", len(md.Packages), "signed", signed)
+	return md, nil
+}
+
+// checkRepomdSignature verifies repomd.xml.asc. With repo_gpgcheck a
+// missing or failing signature is an error. Without it a signature is
+// still checked when kr holds its key: a signature that fails with a
+// trusted key means tampering; one by an unknown key is ignored, as dnf
+// ignores the signature then.
+func (c *Client) checkRepomdSignature(ctx context.Context, r Repo, mdURL string, data []byte, kr *rpm.Keyring) (bool, error) {
+	sig, err := c.cache.Get(ctx, mdURL+".asc", maxSignatureSize)
+	if httpcache.IsNotFound(err) {
+		if r.RepoGPGCheck {
+			return false, fmt.Errorf("%s: %w", mdURL, ErrUnsignedRepomd)
+		}
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	verr := kr.VerifyDetached(mdURL, data, sig, c.now())
+	if verr == nil {
+		return true, nil
+	}
+	if !r.RepoGPGCheck && errors.Is(verr, rpm.ErrUntrustedKey) {
+		logctx.From(ctx, c.log).DebugContext(ctx, "rpm-md: repomd.xml signed by an unknown key; repo_gpgcheck is off", "url", mdURL, "err", verr)
+		return false, nil
+	}
+	return false, verr
+}
+
+// loadPrimary fetches, checks and parses primary.xml.
+func (c *Client) loadPrimary(ctx context.Context, md *Metadata) error {
+	df := md.Repomd.Data["primary"]
+	u := md.BaseURL + df.Location
+	limit := int64(maxPrimarySize)
+	if df.Size > 0 {
+		limit = df.Size
+	}
+	data, err := c.cache.Get(ctx, u, limit)
+	if err != nil {
+		return err
+	}
+	if err := df.Checksum.Verify(data); err != nil {
+		return fmt.Errorf("%s: %w", u, err)
+	}
+	zr, err := rpm.Decompress(compressorOf(df.Location), bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("%s: %w", u, err)
+	}
+	defer zr.Close()
+	var rd io.Reader = zr
+	var oh interface {
+		io.Writer
+		Sum([]byte) []byte
+	}
+	if df.OpenChecksum.Hex != "" {
+		h, err := df.OpenChecksum.Hash()
+		if err == nil {
+			oh = h
+			rd = io.TeeReader(zr, h)
+		}
+	}
+	err = ParsePrimary(rd, func(p *Package) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		md.Packages = append(md.Packages, p)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", u, err)
+	}
+	if oh != nil {
+		if _, err := io.Copy(io.Discard, rd); err != nil {
+			return fmt.Errorf("%s: %w", u, err)
+		}
+		if got := hex.EncodeToString(oh.Sum(nil)); got != df.OpenChecksum.Hex {
+			return fmt.Errorf("%s: %w: uncompressed %s is %s, repomd says %s", u, ErrChecksum, df.OpenChecksum.Type, got, df.OpenChecksum.Hex)
+		}
+	}
+	return nil
+}
+
+// compressorOf names the compressor of a metadata file by its suffix.
+func compressorOf(loc string) string {
+	switch {
+	case strings.HasSuffix(loc, ".gz"):
+		return "gzip"
+	case strings.HasSuffix(loc, ".xz"):
+		return "xz"
+	case strings.HasSuffix(loc, ".zst"):
+		return "zstd"
+	case strings.HasSuffix(loc, ".bz2"):
+		return "bzip2"
+	}
+	return ""
+}
+
+// Fetch downloads a package file into the cache, or finds it there, and
+// returns its path. The file's checksum and size are checked against
+// primary while it streams (and again when a cached copy is reused); the
+// package's own signatures are the caller's to check (rpm.ReadPackage).
+func (c *Client) Fetch(ctx context.Context, md *Metadata, p *Package) (string, error) {
+	dest := filepath.Join(c.dir, p.Checksum.Type+"-"+p.Checksum.Hex+".rpm")
+	if err := verifyFile(dest, p); err == nil {
+		return dest, nil
+	}
+	_, err := c.files.Do(ctx, dest, func(ctx context.Context) (string, error) {
+		return dest, c.download(ctx, md, p, dest)
+	})
+	if err != nil {
+		return "", err
+	}
+	return dest, nil
+}
+
+// verifyFile checks a cached package file.
+func verifyFile(name string, p *Package) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = copyChecked(io.Discard, f, p)
+	return err
+}
+
+// copyChecked copies a package file, failing when it is longer than
+// primary's size, or when at the end its size or checksum differ.
+func copyChecked(w io.Writer, r io.Reader, p *Package) (int64, error) {
+	h, err := p.Checksum.Hash()
+	if err != nil {
+		return 0, err
+	}
+	limit := int64(maxPackageSize)
+	if p.Size > 0 {
+		limit = p.Size
+	}
+	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(r, limit+1))
+	if err != nil {
+		return n, err
+	}
+	if n > limit || (p.Size > 0 && n != p.Size) {
+		return n, fmt.Errorf("%w: %s is %d bytes, primary says %d", ErrChecksum, p.Location, n, p.Size)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != p.Checksum.Hex {
+		return n, fmt.Errorf("%w: %s %s is %s, primary says %s", ErrChecksum, p.Location, p.Checksum.Type, got, p.Checksum.Hex)
+	}
+	return n, nil
+}
+
+// download fetches a package into dest, verified.
+func (c *Client) download(ctx context.Context, md *Metadata, p *Package, dest string) error {
+	u := md.PackageURL(p)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", u, err)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return &httpcache.StatusError{URL: u, Code: resp.StatusCode}
+	}
+	tmp, err := os.CreateTemp(c.dir, filepath.Base(dest)+".*.partial")
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", u, err)
+	}
+	defer os.Remove(tmp.Name()) // No-op once renamed.
+	n, err := copyChecked(tmp, resp.Body, p)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("GET %s (%s): %w", u, p, err)
+	}
+	if err := os.Rename(tmp.Name(), dest); err != nil {
+		return fmt.Errorf("storing %s: %w", u, err)
+	}
+	logctx.From(ctx, c.log).InfoContext(ctx, "rpm-md: downloaded", "url", u, "bytes", n)
+	return nil
+}

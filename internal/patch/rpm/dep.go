@@ -2,98 +2,40 @@ package rpm
 
 import (
 	"fmt"
-	"strings"
+
+	"github.com/patchloop/patchloop/internal/rpm"
 )
 
-// Sense flags of a dependency (rpm's RPMSENSE_*), as the headers and
-// primary.xml ("LT", "GE", …) give them.
-const (
-	SenseLess    uint32 = 1 << 1
-	SenseGreater uint32 = 1 << 2
-	SenseEqual   uint32 = 1 << 3
-	senseMask           = SenseLess | SenseGreater | SenseEqual
-	// SenseRPMLib marks rpmlib(…) dependencies, met by rpm itself.
-	SenseRPMLib uint32 = 1 << 24
-)
-
-// Dep is one Requires, Provides, Conflicts or Obsoletes entry: a name
-// (or a rich dependency "(a or b)"), comparison flags and a version.
-type Dep struct {
-	Name  string
-	Flags uint32
-	EVR   string
-}
-
-// String prints the dependency as rpm -q --requires does.
-func (d Dep) String() string {
-	if d.Flags&senseMask == 0 || d.EVR == "" {
-		return d.Name
-	}
-	return d.Name + " " + senseString(d.Flags) + " " + d.EVR
-}
-
-// senseString spells comparison flags.
-func senseString(f uint32) string {
-	var s string
-	if f&SenseLess != 0 {
-		s += "<"
-	}
-	if f&SenseGreater != 0 {
-		s += ">"
-	}
-	if f&SenseEqual != 0 {
-		s += "="
-	}
-	return s
-}
-
-// FlagsOf returns the sense flags of a primary.xml comparison ("EQ",
-// "LT", "LE", "GT", "GE"); "" and unknown values are unversioned.
-func FlagsOf(s string) uint32 {
-	switch s {
-	case "EQ":
-		return SenseEqual
-	case "LT":
-		return SenseLess
-	case "LE":
-		return SenseLess | SenseEqual
-	case "GT":
-		return SenseGreater
-	case "GE":
-		return SenseGreater | SenseEqual
-	}
-	return 0
-}
+// Dep is one Requires, Provides, Conflicts or Obsoletes entry, as
+// package rpm reads it from headers and primary.xml.
+type Dep = rpm.Dep
 
 // versioned reports whether d compares versions.
-func (d Dep) versioned() bool { return d.Flags&senseMask != 0 && d.EVR != "" }
+func versioned(d Dep) bool { return d.Flags&rpm.SenseCompare != 0 && d.Version != "" }
 
-// Rich reports whether d is a rich (boolean) dependency.
-func (d Dep) Rich() bool { return strings.HasPrefix(d.Name, "(") }
-
-// Overlaps reports whether the provide p satisfies the requirement d
+// overlaps reports whether the provide p satisfies the requirement d
 // (same name assumed): either unversioned, or their version ranges
 // overlap, as rpm's rangesOverlap decides. A release missing on either
 // side is not compared.
-func (d Dep) Overlaps(p Dep) bool {
-	if !d.versioned() || !p.versioned() {
+func overlaps(d, p Dep) bool {
+	if !versioned(d) || !versioned(p) {
 		return true
 	}
-	c := ParseEVR(p.EVR).compareForDep(ParseEVR(d.EVR))
+	c := ParseEVR(p.Version).compareForDep(ParseEVR(d.Version))
 	switch {
 	case c < 0:
-		return p.Flags&SenseGreater != 0 || d.Flags&SenseLess != 0
+		return p.Flags&rpm.SenseGreater != 0 || d.Flags&rpm.SenseLess != 0
 	case c > 0:
-		return p.Flags&SenseLess != 0 || d.Flags&SenseGreater != 0
+		return p.Flags&rpm.SenseLess != 0 || d.Flags&rpm.SenseGreater != 0
 	default:
-		return (p.Flags&d.Flags)&senseMask != 0
+		return (p.Flags&d.Flags)&rpm.SenseCompare != 0
 	}
 }
 
-// MatchesEVR reports whether a package of version evr satisfies d by its
+// matchesEVR reports whether a package of version evr satisfies d by its
 // name (obsoletes and conflicts against a package's own version).
-func (d Dep) MatchesEVR(evr EVR) bool {
-	return d.Overlaps(Dep{Name: d.Name, Flags: SenseEqual, EVR: evr.String()})
+func matchesEVR(d Dep, evr EVR) bool {
+	return overlaps(d, Dep{Name: d.Name, Flags: rpm.SenseEqual, Version: evr.String()})
 }
 
 // richOp is a rich dependency operator.
@@ -247,15 +189,16 @@ func (p *richParser) term() (*richExpr, error) {
 	}
 	p.pos++
 	d := Dep{Name: t}
-	if f, ok := map[string]uint32{"<": SenseLess, ">": SenseGreater, "=": SenseEqual, "==": SenseEqual,
-		"<=": SenseLess | SenseEqual, ">=": SenseGreater | SenseEqual}[p.peek()]; ok {
+	if f, ok := map[string]rpm.Sense{"<": rpm.SenseLess, ">": rpm.SenseGreater, "=": rpm.SenseEqual, "==": rpm.SenseEqual,
+		"<=": rpm.SenseLess | rpm.SenseEqual, ">=": rpm.SenseGreater | rpm.SenseEqual}[p.peek()]; ok {
+		op := p.peek()
 		p.pos++
 		v := p.peek()
 		if v == "" || v == "(" || v == ")" {
-			return nil, fmt.Errorf("missing version after %s %s", t, senseString(f))
+			return nil, fmt.Errorf("missing version after %s %s", t, op)
 		}
 		p.pos++
-		d.Flags, d.EVR = f, v
+		d.Flags, d.Version = f, v
 	}
 	return &richExpr{op: opLeaf, leaf: d}, nil
 }

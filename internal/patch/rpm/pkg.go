@@ -1,6 +1,10 @@
 package rpm
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/patchloop/patchloop/internal/rpm"
+)
 
 // File flags of an rpm file list (rpm's RPMFILE_*).
 const (
@@ -84,9 +88,9 @@ func (p *Package) SourceName() string {
 // selfProvide is the "name = EVR" every package provides, and
 // "name(arch) = EVR" for arch-specific ones, as rpmbuild adds them.
 func (p *Package) selfProvides() []Dep {
-	out := []Dep{{Name: p.Name, Flags: SenseEqual, EVR: p.EVR.String()}}
+	out := []Dep{{Name: p.Name, Flags: rpm.SenseEqual, Version: p.EVR.String()}}
 	if p.Arch != "noarch" && p.Arch != "" {
-		out = append(out, Dep{Name: p.Name + "(" + isaOf(p.Arch) + ")", Flags: SenseEqual, EVR: p.EVR.String()})
+		out = append(out, Dep{Name: p.Name + "(" + isaOf(p.Arch) + ")", Flags: rpm.SenseEqual, Version: p.EVR.String()})
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/patchloop/patchloop/internal/patch"
+	"github.com/patchloop/patchloop/internal/rpm"
 )
 
 // Errors a plan can fail with; retrying does not help.
@@ -253,11 +254,11 @@ func (pv providers) add(p *Package) {
 
 // meets reports whether some package meets the leaf dependency d.
 func (pv providers) meets(d Dep) bool {
-	if d.Flags&SenseRPMLib != 0 || strings.HasPrefix(d.Name, "rpmlib(") {
+	if d.Flags&rpm.SenseRPMLib != 0 || strings.HasPrefix(d.Name, "rpmlib(") {
 		return true
 	}
 	for _, p := range pv[d.Name] {
-		if d.Overlaps(p.dep) {
+		if overlaps(d, p.dep) {
 			return true
 		}
 	}
@@ -348,7 +349,7 @@ func (pl *planner) obsolete() {
 				if m == n || m.removed() || m.changed() || m.inst == nil || m.inst.Name != o.Name || m.inst.Name == n.cand.Name {
 					continue
 				}
-				if o.MatchesEVR(m.inst.EVR) {
+				if matchesEVR(o, m.inst.EVR) {
 					m.obsoletedBy = n.cand.NEVRA()
 					pl.log.Info("rpm patcher: package obsoleted", "package", m.inst.NEVRA(), "by", m.obsoletedBy)
 				}
@@ -461,7 +462,7 @@ func (pl *planner) conflicts(now providers) (again bool, err error) {
 		}
 		for _, c := range n.pkg().Conflicts {
 			for _, pr := range now[c.Name] {
-				if pr.pkg == n.pkg() || !c.Overlaps(pr.dep) {
+				if pr.pkg == n.pkg() || !overlaps(c, pr.dep) {
 					continue
 				}
 				other := pl.slotOf(pr.pkg)

@@ -219,7 +219,7 @@ func TestDepOverlaps(t *testing.T) {
 		{"foo >= 1.0", "foo = 1.0^git1-1", true},
 	} {
 		r, p := parseDepString(c.req), parseDepString(c.prov)
-		if got := r.Overlaps(p); got != c.want {
+		if got := overlaps(r, p); got != c.want {
 			t.Errorf("%q provided by %q: %v, want %v", c.req, c.prov, got, c.want)
 		}
 	}

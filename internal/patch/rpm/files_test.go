@@ -1,0 +1,60 @@
+package rpm
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/patchloop/patchloop/internal/imagefs"
+)
+
+func TestDecideConfig(t *testing.T) {
+	sum := func(s string) string { return fileDigest(8, []byte(s)) }
+	file := func(path, body string, flags uint32) FileInfo {
+		return FileInfo{Path: path, Mode: 0o100644, Flags: flags, Digest: sum(body)}
+	}
+	onDisk := func(body string) imagefs.Node { return imagefs.Node{Kind: imagefs.KindRegular, Content: []byte(body)} }
+	noreplace := FileConfig | FileNoReplace
+	old := file("/etc/foo.conf", "old", noreplace)
+	for _, c := range []struct {
+		name string
+		s    configState
+		want fileDecision
+	}{
+		{"plain file", configState{newFile: file("/usr/bin/foo", "new", 0)}, fileDecision{act: actWrite}},
+		{"ghost", configState{newFile: file("/var/log/foo", "", FileGhost)}, fileDecision{act: actSkip}},
+		{"config not in image", configState{newFile: file("/etc/foo.conf", "new", noreplace), old: &old, cur: imagefs.Node{Kind: imagefs.KindAbsent}}, fileDecision{act: actWrite}},
+		{"unchanged by user", configState{newFile: file("/etc/foo.conf", "new", noreplace), old: &old, cur: onDisk("old")}, fileDecision{act: actWrite}},
+		{"already new", configState{newFile: file("/etc/foo.conf", "new", noreplace), old: &old, cur: onDisk("new")}, fileDecision{act: actWrite}},
+		{"unchanged by package", configState{newFile: file("/etc/foo.conf", "old", noreplace), old: &old, cur: onDisk("mine")}, fileDecision{act: actSkip}},
+		{"noreplace both changed", configState{newFile: file("/etc/foo.conf", "new", noreplace), old: &old, cur: onDisk("mine")}, fileDecision{act: actAltName}},
+		{"config both changed", configState{newFile: file("/etc/foo.conf", "new", FileConfig), old: &old, cur: onDisk("mine")}, fileDecision{act: actSave, saveAs: "etc/foo.conf.rpmsave"}},
+		{"config not owned before", configState{newFile: file("/etc/foo.conf", "new", FileConfig), cur: onDisk("mine")}, fileDecision{act: actSave, saveAs: "etc/foo.conf.rpmorig"}},
+	} {
+		c.s.newAlgo, c.s.oldAlgo = 8, 8
+		if got := decide(c.s); got != c.want {
+			t.Errorf("%s: %+v, want %+v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestRemovals(t *testing.T) {
+	oldFoo := &Package{Name: "foo", Arch: "x86_64", Files: []FileInfo{
+		{Path: "/usr/bin/foo", Mode: 0o100755},
+		{Path: "/usr/bin/foo-old", Mode: 0o100755},
+		{Path: "/usr/share/foo", Mode: 0o40755},
+		{Path: "/var/log/foo.log", Mode: 0o100644, Flags: FileGhost},
+		{Path: "/etc/foo.conf", Mode: 0o100644, Flags: FileConfig},
+		{Path: "/usr/lib/foo/moved", Mode: 0o100644},
+		{Path: "/bin/foo-compat", Mode: 0o100755},
+	}}
+	newFoo := &Package{Name: "foo", Arch: "x86_64", Files: []FileInfo{{Path: "/usr/bin/foo", Mode: 0o100755}}}
+	newDep := &Package{Name: "foo-libs", Arch: "x86_64", Files: []FileInfo{{Path: "/usr/lib/foo/moved", Mode: 0o100644}}}
+	other := &Package{Name: "compat", Arch: "x86_64", Files: []FileInfo{{Path: "/usr/bin/foo-compat", Mode: 0o100755}}}
+	var got []string
+	for _, r := range removals([]*Package{oldFoo}, []*Package{newFoo, newDep, other}) {
+		got = append(got, r.path)
+	}
+	if want := []string{"etc/foo.conf", "usr/bin/foo-old"}; !slices.Equal(got, want) {
+		t.Fatalf("removals %v, want %v", got, want)
+	}
+}

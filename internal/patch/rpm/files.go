@@ -12,6 +12,7 @@ import (
 
 	"github.com/patchloop/patchloop/internal/imagefs"
 	"github.com/patchloop/patchloop/internal/patch/layer"
+	"github.com/patchloop/patchloop/internal/rpm"
 )
 
 // fileDigest returns the hex digest of data in rpm's digest algorithm
@@ -83,9 +84,9 @@ type configState struct {
 func decide(s configState) fileDecision {
 	f := s.newFile
 	switch {
-	case f.Flags&FileGhost != 0:
+	case f.Flags&rpm.FileGhost != 0:
 		return fileDecision{act: actSkip}
-	case f.Flags&FileConfig == 0 || f.IsDir() || f.Mode&0o170000 != 0o100000:
+	case f.Flags&rpm.FileConfig == 0 || isDir(f) || !isRegular(f):
 		return fileDecision{act: actWrite}
 	case s.cur.Kind == imagefs.KindAbsent || s.cur.Kind == imagefs.KindUnknown || s.cur.Kind == imagefs.KindDir:
 		return fileDecision{act: actWrite}
@@ -101,7 +102,7 @@ func decide(s configState) fileDecision {
 			return fileDecision{act: actSkip} // the package did not change it
 		}
 	}
-	if f.Flags&FileNoReplace != 0 {
+	if f.Flags&rpm.FileNoReplace != 0 {
 		return fileDecision{act: actAltName}
 	}
 	if s.old == nil {
@@ -140,11 +141,11 @@ func removals(old []*Package, after []*Package) []removal {
 	for _, p := range old {
 		for _, f := range p.Files {
 			rp := relPath(f.Path)
-			if f.IsDir() || f.Flags&FileGhost != 0 || isOwned(rp) || seen[rp] {
+			if isDir(f) || f.Flags&rpm.FileGhost != 0 || isOwned(rp) || seen[rp] {
 				continue
 			}
 			seen[rp] = true
-			out = append(out, removal{path: rp, config: f.Flags&FileConfig != 0, old: f, algo: p.DigestAlgo, owner: p.NEVRA()})
+			out = append(out, removal{path: rp, config: f.Flags&rpm.FileConfig != 0, old: f, algo: p.DigestAlgo, owner: p.NEVRA()})
 		}
 	}
 	slices.SortFunc(out, func(a, b removal) int { return strings.Compare(a.path, b.path) })

@@ -5,15 +5,16 @@ import (
 	"testing"
 
 	"github.com/patchloop/patchloop/internal/imagefs"
+	"github.com/patchloop/patchloop/internal/rpm"
 )
 
 func TestDecideConfig(t *testing.T) {
 	sum := func(s string) string { return fileDigest(8, []byte(s)) }
-	file := func(path, body string, flags uint32) FileInfo {
+	file := func(path, body string, flags rpm.FileFlags) FileInfo {
 		return FileInfo{Path: path, Mode: 0o100644, Flags: flags, Digest: sum(body)}
 	}
 	onDisk := func(body string) imagefs.Node { return imagefs.Node{Kind: imagefs.KindRegular, Content: []byte(body)} }
-	noreplace := FileConfig | FileNoReplace
+	noreplace := rpm.FileConfig | rpm.FileNoReplace
 	old := file("/etc/foo.conf", "old", noreplace)
 	for _, c := range []struct {
 		name string
@@ -21,14 +22,14 @@ func TestDecideConfig(t *testing.T) {
 		want fileDecision
 	}{
 		{"plain file", configState{newFile: file("/usr/bin/foo", "new", 0)}, fileDecision{act: actWrite}},
-		{"ghost", configState{newFile: file("/var/log/foo", "", FileGhost)}, fileDecision{act: actSkip}},
+		{"ghost", configState{newFile: file("/var/log/foo", "", rpm.FileGhost)}, fileDecision{act: actSkip}},
 		{"config not in image", configState{newFile: file("/etc/foo.conf", "new", noreplace), old: &old, cur: imagefs.Node{Kind: imagefs.KindAbsent}}, fileDecision{act: actWrite}},
 		{"unchanged by user", configState{newFile: file("/etc/foo.conf", "new", noreplace), old: &old, cur: onDisk("old")}, fileDecision{act: actWrite}},
 		{"already new", configState{newFile: file("/etc/foo.conf", "new", noreplace), old: &old, cur: onDisk("new")}, fileDecision{act: actWrite}},
 		{"unchanged by package", configState{newFile: file("/etc/foo.conf", "old", noreplace), old: &old, cur: onDisk("mine")}, fileDecision{act: actSkip}},
 		{"noreplace both changed", configState{newFile: file("/etc/foo.conf", "new", noreplace), old: &old, cur: onDisk("mine")}, fileDecision{act: actAltName}},
-		{"config both changed", configState{newFile: file("/etc/foo.conf", "new", FileConfig), old: &old, cur: onDisk("mine")}, fileDecision{act: actSave, saveAs: "etc/foo.conf.rpmsave"}},
-		{"config not owned before", configState{newFile: file("/etc/foo.conf", "new", FileConfig), cur: onDisk("mine")}, fileDecision{act: actSave, saveAs: "etc/foo.conf.rpmorig"}},
+		{"config both changed", configState{newFile: file("/etc/foo.conf", "new", rpm.FileConfig), old: &old, cur: onDisk("mine")}, fileDecision{act: actSave, saveAs: "etc/foo.conf.rpmsave"}},
+		{"config not owned before", configState{newFile: file("/etc/foo.conf", "new", rpm.FileConfig), cur: onDisk("mine")}, fileDecision{act: actSave, saveAs: "etc/foo.conf.rpmorig"}},
 	} {
 		c.s.newAlgo, c.s.oldAlgo = 8, 8
 		if got := decide(c.s); got != c.want {
@@ -42,8 +43,8 @@ func TestRemovals(t *testing.T) {
 		{Path: "/usr/bin/foo", Mode: 0o100755},
 		{Path: "/usr/bin/foo-old", Mode: 0o100755},
 		{Path: "/usr/share/foo", Mode: 0o40755},
-		{Path: "/var/log/foo.log", Mode: 0o100644, Flags: FileGhost},
-		{Path: "/etc/foo.conf", Mode: 0o100644, Flags: FileConfig},
+		{Path: "/var/log/foo.log", Mode: 0o100644, Flags: rpm.FileGhost},
+		{Path: "/etc/foo.conf", Mode: 0o100644, Flags: rpm.FileConfig},
 		{Path: "/usr/lib/foo/moved", Mode: 0o100644},
 		{Path: "/bin/foo-compat", Mode: 0o100755},
 	}}

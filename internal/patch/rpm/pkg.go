@@ -6,32 +6,15 @@ import (
 	"github.com/patchloop/patchloop/internal/rpm"
 )
 
-// File flags of an rpm file list (rpm's RPMFILE_*).
-const (
-	FileConfig    uint32 = 1 << 0
-	FileDoc       uint32 = 1 << 1
-	FileMissingOK uint32 = 1 << 3
-	FileNoReplace uint32 = 1 << 4
-	FileGhost     uint32 = 1 << 6
-)
+// FileInfo is one entry of a package's file list, as package rpm reads
+// it from a header.
+type FileInfo = rpm.FileInfo
 
-// FileInfo is one entry of a package's file list.
-type FileInfo struct {
-	// Path is absolute, as rpm records it ("/usr/bin/bash").
-	Path string
-	// Mode is the st_mode rpm records (type bits included).
-	Mode uint32
-	// Flags are the RPMFILE_* flags.
-	Flags uint32
-	// Digest is the hex digest of a regular file's content ("" for other
-	// kinds), in the header's FILEDIGESTALGO.
-	Digest string
-	// LinkTo is a symlink's target.
-	LinkTo string
-}
+// isDir reports whether a file list entry is a directory.
+func isDir(f FileInfo) bool { return f.Mode&rpm.ModeType == rpm.ModeDir }
 
-// IsDir reports whether the entry is a directory.
-func (f FileInfo) IsDir() bool { return f.Mode&0o170000 == 0o040000 }
+// isRegular reports whether a file list entry is a regular file.
+func isRegular(f FileInfo) bool { return f.Mode&rpm.ModeType == rpm.ModeRegular }
 
 // Package is an installed package or a repository candidate: its
 // identity, dependencies and, for installed packages and read package

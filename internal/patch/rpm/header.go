@@ -40,7 +40,7 @@ func fromHeader(h *rpm.Header) (*Package, error) {
 		if err != nil {
 			return nil, fmt.Errorf("package %s: epoch: %w", p.Name, err)
 		}
-		p.EVR.Epoch = strconv.FormatInt(e, 10)
+		p.EVR.Epoch = normEpoch(strconv.FormatInt(e, 10))
 	}
 	for _, d := range []struct {
 		dst               *[]Dep

@@ -1,0 +1,343 @@
+package rpm
+
+import (
+	"archive/tar"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/patchloop/patchloop/internal/imagefs"
+	"github.com/patchloop/patchloop/internal/logctx"
+	"github.com/patchloop/patchloop/internal/patch"
+	"github.com/patchloop/patchloop/internal/patch/layer"
+	"github.com/patchloop/patchloop/internal/rpm"
+)
+
+// buildResult is the layer and the scriptlets not run.
+type buildResult struct {
+	layer   *layer.File
+	skipped []patch.SkippedScripts
+}
+
+// build downloads the planned packages and writes the patch layer: their
+// payloads, whiteouts for files nothing owns any more, %config files as
+// rpm treats them, and the rpm database.
+func (p *Patcher) build(ctx context.Context, st *imageState, pl *plan, repos *repoSet, workDir string) (*buildResult, error) {
+	log := logctx.From(ctx, p.log)
+	if st.dbFormat == formatBDB {
+		return nil, fmt.Errorf("/%s: %w; the image needs its rpm database converted (rpmdb --rebuilddb with sqlite) before Patchloop can patch it", st.dbPath, ErrBerkeleyDB)
+	}
+	sp, err := layer.NewSpool(workDir)
+	if err != nil {
+		return nil, err
+	}
+	defer sp.Close()
+	pkgs, err := p.fetchAll(ctx, pl.changes, sp)
+	if err != nil {
+		return nil, err
+	}
+	replaced := map[*Package]bool{}
+	var old []*Package
+	for _, n := range pl.changes {
+		if n.inst != nil {
+			old = append(old, n.inst)
+			replaced[n.inst] = true
+		}
+	}
+	for _, n := range pl.removals {
+		old = append(old, n.inst)
+		replaced[n.inst] = true
+	}
+	var after []*Package
+	for _, in := range st.packages {
+		if !replaced[in.pkg] {
+			after = append(after, in.pkg)
+		}
+	}
+	for _, fp := range pkgs {
+		after = append(after, fp.pkg)
+	}
+	rems := removals(old, after)
+
+	dirs, files, stats := pathsToLook(st, pkgs, rems)
+	look, err := layer.LookUp(ctx, st.view, slices.Concat(dirs, files), stats)
+	if err != nil {
+		return nil, fmt.Errorf("looking up package paths in the image: %w", err)
+	}
+	lay := layer.NewLayout(look)
+	b := layer.NewBuilder()
+	b.ModTime = time.Unix(0, 0)
+	for _, fp := range pkgs {
+		for _, f := range fp.pkg.Files {
+			if t := time.Unix(int64(f.MTime), 0); t.After(b.ModTime) {
+				b.ModTime = t
+			}
+		}
+	}
+	written := map[string]bool{}
+	for _, fp := range pkgs {
+		if err := p.addPackage(ctx, st, b, lay, look, fp, written); err != nil {
+			return nil, fmt.Errorf("package %s: %w", fp.pkg.NEVRA(), err)
+		}
+	}
+	if err := p.removeFiles(ctx, st, b, lay, look, rems, written); err != nil {
+		return nil, err
+	}
+	if err := b.CheckNoEntryUnderSymlink(); err != nil {
+		return nil, err
+	}
+	if err := p.writeDatabase(ctx, st, b, lay, pl, pkgs); err != nil {
+		return nil, err
+	}
+	res := &buildResult{skipped: skipped(pl, pkgs, st)}
+	for _, s := range res.skipped {
+		log.WarnContext(ctx, "rpm patcher: scriptlets not run", "package", s.Package, "scripts", strings.Join(s.Scripts, ","))
+	}
+	if res.layer, err = b.WriteFile(ctx, workDir, sp); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// pathsToLook returns what to ask the image: directories the packages
+// write into, %config files whose content matters, paths whose own kind
+// matters (symlinks, files to remove) and the database's directories.
+func pathsToLook(st *imageState, pkgs []*fetched, rems []removal) (dirs, files, stats []string) {
+	dirs = append(dirs, layer.Ancestors(st.dbPath)...)
+	stats = append(stats, st.dbPath)
+	for _, fp := range pkgs {
+		for _, e := range fp.entries {
+			dirs = append(dirs, layer.Ancestors(e.path)...)
+			switch e.file.Mode & rpm.ModeType {
+			case rpm.ModeDir:
+				dirs = append(dirs, e.path)
+			case rpm.ModeSymlink:
+				stats = append(stats, e.path)
+			case rpm.ModeRegular:
+				if e.file.Flags&rpm.FileConfig != 0 {
+					files = append(files, e.path)
+				}
+			}
+		}
+	}
+	for _, r := range rems {
+		stats = append(stats, r.path)
+		dirs = append(dirs, layer.Ancestors(r.path)...)
+		if r.config {
+			files = append(files, r.path)
+		}
+	}
+	return dirs, files, stats
+}
+
+// addPackage puts one package's payload into the layer.
+func (p *Patcher) addPackage(ctx context.Context, st *imageState, b *layer.Builder, lay *layer.Layout, look *layer.Lookup, fp *fetched, written map[string]bool) error {
+	log := logctx.From(ctx, p.log)
+	oldFiles := map[string]FileInfo{}
+	var oldAlgo uint32
+	if fp.n.inst != nil {
+		oldAlgo = fp.n.inst.DigestAlgo
+		for _, f := range fp.n.inst.Files {
+			oldFiles[relPath(f.Path)] = f
+		}
+	}
+	for _, e := range fp.entries {
+		if e.file.Mode&rpm.ModeType != rpm.ModeDir || lay.DirExists(e.path) {
+			continue // never replace a directory (or a symlink to one) of the image
+		}
+		rd, err := lay.RealDir(e.path)
+		if err != nil {
+			return err
+		}
+		if !b.Has(rd) {
+			hdr, err := st.tarHeader(ctx, p, e.file)
+			if err != nil {
+				return err
+			}
+			b.Put(rd, &layer.Entry{Header: hdr})
+		}
+	}
+	links := hardLinkTargets(fp)
+	for _, e := range fp.entries {
+		if e.file.Mode&rpm.ModeType == rpm.ModeDir {
+			continue
+		}
+		for _, a := range layer.Ancestors(e.path) {
+			if lay.DirExists(a) {
+				continue
+			}
+			rd, err := lay.RealDir(a)
+			if err != nil {
+				return err
+			}
+			if !b.Has(rd) {
+				b.Dir(rd)
+			}
+		}
+		if e.file.Mode&rpm.ModeType == rpm.ModeSymlink && lay.Stat(e.path).Kind == imagefs.KindDir {
+			log.WarnContext(ctx, "rpm patcher: keeping the image's directory where the package has a symlink", "path", "/"+e.path)
+			continue
+		}
+		rp, err := lay.Real(e.path)
+		if err != nil {
+			return err
+		}
+		var old *FileInfo
+		if f, ok := oldFiles[e.path]; ok {
+			old = &f
+		}
+		d := decide(configState{newFile: *e.file, newAlgo: fp.pkg.DigestAlgo, old: old, oldAlgo: oldAlgo, cur: look.Files[e.path]})
+		switch d.act {
+		case actSkip:
+			log.InfoContext(ctx, "rpm patcher: keeping the image's configuration file (the package did not change it)", "package", fp.pkg.Name, "path", "/"+e.path)
+			written[rp] = true
+			continue
+		case actAltName:
+			log.InfoContext(ctx, "rpm patcher: configuration file changed in the image; installing the new one as .rpmnew", "package", fp.pkg.Name, "path", "/"+e.path)
+			written[rp] = true
+			rp += ".rpmnew"
+		case actSave:
+			cur := look.Files[e.path]
+			saveReal, err := lay.Real(d.saveAs)
+			if err != nil {
+				return err
+			}
+			log.InfoContext(ctx, "rpm patcher: configuration file changed in the image; saving it and installing the new one", "package", fp.pkg.Name, "path", "/"+e.path, "saved", "/"+d.saveAs)
+			b.Put(saveReal, &layer.Entry{Header: tar.Header{Typeflag: tar.TypeReg, Mode: int64(cur.Mode.Perm()), Size: int64(len(cur.Content))}, Data: cur.Content})
+		}
+		if b.Has(rp) {
+			log.WarnContext(ctx, "rpm patcher: path shipped by two packages; keeping the first", "path", "/"+e.path, "package", fp.pkg.Name)
+			continue
+		}
+		written[rp] = true
+		hdr, err := st.tarHeader(ctx, p, e.file)
+		if err != nil {
+			return err
+		}
+		le := &layer.Entry{Header: hdr}
+		if target, ok := links[e.path]; ok && hdr.Typeflag == tar.TypeReg {
+			if le.Header.Linkname, err = lay.Real(target); err != nil {
+				return err
+			}
+			le.Header.Typeflag, le.Header.Size = tar.TypeLink, 0
+		} else if hdr.Typeflag == tar.TypeReg {
+			if !e.has && e.file.Size > 0 {
+				return fmt.Errorf("%s: no content in the payload", e.path)
+			}
+			le.Spooled, le.Off, le.Len = e.has, e.off, e.len
+			le.Header.Size = e.len
+		}
+		b.Put(rp, le)
+	}
+	for _, f := range fp.pkg.Files {
+		if f.Flags&rpm.FileGhost != 0 {
+			log.DebugContext(ctx, "rpm patcher: %ghost file not written", "package", fp.pkg.Name, "path", f.Path)
+		}
+	}
+	return nil
+}
+
+// removeFiles whites out the files nothing owns after the upgrade; a
+// %config file the user changed is kept as path.rpmsave first.
+func (p *Patcher) removeFiles(ctx context.Context, st *imageState, b *layer.Builder, lay *layer.Layout, look *layer.Lookup, rems []removal, written map[string]bool) error {
+	log := logctx.From(ctx, p.log)
+	for _, r := range rems {
+		n := look.Stats[r.path]
+		if n.Kind != imagefs.KindRegular && n.Kind != imagefs.KindSymlink && n.Kind != imagefs.KindOther {
+			continue
+		}
+		if written[n.RealPath] || b.Has(n.RealPath) {
+			continue
+		}
+		if cur := look.Files[r.path]; r.userChanged(cur) {
+			save, err := lay.Real(r.path + ".rpmsave")
+			if err != nil {
+				return err
+			}
+			log.InfoContext(ctx, "rpm patcher: saving a changed configuration file the new version dropped", "package", r.owner, "path", "/"+r.path, "saved", "/"+r.path+".rpmsave")
+			b.Put(save, &layer.Entry{Header: tar.Header{Typeflag: tar.TypeReg, Mode: int64(cur.Mode.Perm()), Size: int64(len(cur.Content))}, Data: cur.Content})
+		}
+		b.Whiteout(n.RealPath)
+		log.DebugContext(ctx, "rpm patcher: removing a file nothing owns after the upgrade", "package", r.owner, "path", "/"+r.path)
+	}
+	return nil
+}
+
+// tarHeader returns the layer header of a package file: type, mode,
+// owner (the names resolved through the image's etc/passwd and
+// etc/group, as rpm does; unknown names are root's), mtime, link target,
+// device and file capabilities.
+func (st *imageState) tarHeader(ctx context.Context, p *Patcher, f *FileInfo) (tar.Header, error) {
+	h := tar.Header{Mode: int64(f.Mode & 0o7777), Uname: f.User, Gname: f.Group, ModTime: time.Unix(int64(f.MTime), 0)}
+	var ok bool
+	if h.Uid, ok = st.users[f.User]; !ok && f.User != "" && f.User != "root" {
+		logctx.From(ctx, p.log).WarnContext(ctx, "rpm patcher: file owner not in the image's /etc/passwd; using root", "path", f.Path, "user", f.User)
+	}
+	if h.Gid, ok = st.groups[f.Group]; !ok && f.Group != "" && f.Group != "root" {
+		logctx.From(ctx, p.log).WarnContext(ctx, "rpm patcher: file group not in the image's /etc/group; using root", "path", f.Path, "group", f.Group)
+	}
+	switch f.Mode & rpm.ModeType {
+	case rpm.ModeRegular:
+		h.Typeflag, h.Size = tar.TypeReg, f.Size
+	case rpm.ModeDir:
+		h.Typeflag = tar.TypeDir
+	case rpm.ModeSymlink:
+		h.Typeflag, h.Linkname = tar.TypeSymlink, f.LinkTo
+	case 0o020000:
+		h.Typeflag = tar.TypeChar
+	case 0o060000:
+		h.Typeflag = tar.TypeBlock
+	case 0o010000:
+		h.Typeflag = tar.TypeFifo
+	default:
+		return h, fmt.Errorf("%s: file type %o not supported", f.Path, f.Mode&rpm.ModeType)
+	}
+	if h.Typeflag == tar.TypeChar || h.Typeflag == tar.TypeBlock {
+		h.Devmajor, h.Devminor = int64(f.Rdev>>8), int64(f.Rdev&0xff)
+	}
+	if f.Caps != "" {
+		c, err := encodeCaps(f.Caps)
+		if err != nil {
+			return h, fmt.Errorf("%s: %w", f.Path, err)
+		}
+		h.PAXRecords = map[string]string{"SCHILY.xattr." + capXattr: string(c)}
+	}
+	return h, nil
+}
+
+// skipped names, per package, the scriptlets and triggers rpm would have
+// run: the new version's, and the old version's %preun and %postun.
+func skipped(pl *plan, pkgs []*fetched, st *imageState) []patch.SkippedScripts {
+	oldHdr := map[*Package]*rpm.Header{}
+	for _, in := range st.packages {
+		oldHdr[in.pkg] = in.hdr
+	}
+	var out []patch.SkippedScripts
+	for _, fp := range pkgs {
+		names := scriptsOf(fp.file.Header)
+		if fp.n.inst != nil {
+			for _, s := range scriptsOf(oldHdr[fp.n.inst]) {
+				if s == "%preun" || s == "%postun" {
+					names = append(names, s+" (old version)")
+				}
+			}
+		}
+		if len(names) > 0 {
+			out = append(out, patch.SkippedScripts{Package: fp.pkg.Name, Scripts: names})
+		}
+	}
+	for _, n := range pl.removals {
+		var names []string
+		for _, s := range scriptsOf(oldHdr[n.inst]) {
+			if s == "%preun" || s == "%postun" {
+				names = append(names, s)
+			}
+		}
+		if len(names) > 0 {
+			out = append(out, patch.SkippedScripts{Package: n.inst.Name, Scripts: names})
+		}
+	}
+	return out
+}

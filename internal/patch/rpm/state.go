@@ -1,0 +1,322 @@
+package rpm
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/patchloop/patchloop/internal/imagefs"
+	"github.com/patchloop/patchloop/internal/ospkg"
+	"github.com/patchloop/patchloop/internal/patch"
+	"github.com/patchloop/patchloop/internal/rpm"
+	"github.com/patchloop/patchloop/internal/rpmmd"
+)
+
+// Image paths the patcher reads besides the repository configuration.
+const (
+	osReleaseFile  = "etc/os-release"
+	osReleaseFile2 = "usr/lib/os-release"
+	passwdFile     = "etc/passwd"
+	groupFile      = "etc/group"
+	modulesDir     = "etc/dnf/modules.d"
+)
+
+// ErrBerkeleyDB: the image keeps its rpm database in Berkeley DB
+// (Packages: EL8, Amazon Linux 2), which Patchloop reads but does not
+// write.
+var ErrBerkeleyDB = patch.Permanent(errors.New("rpmdb format BerkeleyDB is read-only in Patchloop"))
+
+// dbFormat is the format of an rpm database.
+type dbFormat string
+
+// rpm database formats.
+const (
+	formatSQLite dbFormat = "sqlite"
+	formatNDB    dbFormat = "ndb"
+	formatBDB    dbFormat = "bdb"
+)
+
+// installed is one installed package: its parsed form and its header as
+// the database stores it.
+type installed struct {
+	pkg  *Package
+	blob []byte
+	hdr  *rpm.Header
+}
+
+// imageState is what the patcher reads from an image before planning.
+type imageState struct {
+	view *imagefs.View
+	cfg  *v1.ConfigFile
+	// id and versionID are os-release's ID and VERSION_ID.
+	id, versionID string
+	// arch is the machine architecture as rpm names it (x86_64).
+	arch string
+	// dbPath and dbFormat say where and how the rpm database is kept;
+	// db is its content.
+	dbPath   string
+	dbFormat dbFormat
+	db       []byte
+	packages []*installed
+	// files holds the repository configuration (main files, .repo files,
+	// variable files) by image path.
+	files map[string][]byte
+	// streams are the enabled module streams.
+	streams map[string]string
+	// users and groups map names to ids (etc/passwd, etc/group).
+	users, groups map[string]int
+}
+
+// readImageState reads the release, the rpm database and the repository
+// configuration in one pass over the layers. The image is read again
+// when the layer is built, so each layer read is kept, verified and
+// uncompressed, in workDir until the state's view is closed.
+func readImageState(ctx context.Context, img v1.Image, workDir string) (_ *imageState, err error) {
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("reading image config: %w", err)
+	}
+	view, err := imagefs.Open(ctx, img, imagefs.WithSpool(workDir))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			_ = view.Close()
+		}
+	}()
+	dbPaths := ospkg.RPMDBPaths()
+	files := slices.Concat([]string{osReleaseFile, osReleaseFile2, passwdFile, groupFile}, dbPaths, rpmmd.MainFiles)
+	globs := append(rpmmd.ConfigGlobs(rpmmd.Main{}), modulesDir+"/*.module")
+	res, err := view.Resolve(ctx, imagefs.Request{Files: files, Globs: globs})
+	if err != nil {
+		return nil, fmt.Errorf("reading the rpm database and repository configuration: %w", err)
+	}
+	st := &imageState{view: view, cfg: cfg, files: map[string][]byte{}, streams: map[string]string{}}
+	content := map[string][]byte{}
+	for p, n := range res.Files {
+		if n.Kind == imagefs.KindRegular {
+			content[p] = n.Content
+		}
+	}
+	rel := content[osReleaseFile]
+	if rel == nil {
+		rel = content[osReleaseFile2]
+	}
+	kv := ospkg.ReleaseFields(rel)
+	st.id, st.versionID = kv["ID"], kv["VERSION_ID"]
+	st.users, st.groups = idsOf(content[passwdFile]), idsOf(content[groupFile])
+	for _, p := range dbPaths {
+		if data, ok := content[p]; ok {
+			st.dbPath, st.db = p, data
+			break
+		}
+	}
+	if st.dbPath == "" {
+		return nil, patch.Permanent(fmt.Errorf("no rpm database in the image (looked for /%s)", strings.Join(dbPaths, ", /")))
+	}
+	for _, f := range rpmmd.MainFiles {
+		if data, ok := content[f]; ok {
+			st.files[f] = data
+		}
+	}
+	var modules []imagefs.Node
+	for g, nodes := range res.Globs {
+		for _, n := range nodes {
+			if n.Kind != imagefs.KindRegular {
+				continue
+			}
+			if g == modulesDir+"/*.module" {
+				modules = append(modules, n)
+				continue
+			}
+			st.files[n.Path] = n.Content
+		}
+	}
+	if err := st.readReposDirs(ctx); err != nil {
+		return nil, err
+	}
+	if err := st.readDB(ctx); err != nil {
+		return nil, err
+	}
+	st.arch = st.machineArch()
+	for _, in := range st.packages {
+		if s := modularStream(in.pkg.ModularityLabel); s != "" {
+			name, stream, _ := strings.Cut(s, ":")
+			st.streams[name] = stream
+		}
+	}
+	for _, n := range modules {
+		name, stream, enabled := parseModuleState(n.Content)
+		if name != "" && enabled {
+			st.streams[name] = stream
+		}
+	}
+	return st, nil
+}
+
+// readReposDirs reads the .repo files of directories a main
+// configuration names (reposdir=) besides the defaults.
+func (st *imageState) readReposDirs(ctx context.Context) error {
+	m, err := rpmmd.MainOf(st.files)
+	if err != nil {
+		return patch.Permanent(err)
+	}
+	var extra []string
+	for _, g := range rpmmd.ConfigGlobs(m) {
+		if !slices.Contains(rpmmd.ConfigGlobs(rpmmd.Main{}), g) {
+			extra = append(extra, g)
+		}
+	}
+	if len(extra) == 0 {
+		return nil
+	}
+	res, err := st.view.Resolve(ctx, imagefs.Request{Globs: extra})
+	if err != nil {
+		return fmt.Errorf("reading repository files: %w", err)
+	}
+	for _, nodes := range res.Globs {
+		for _, n := range nodes {
+			if n.Kind == imagefs.KindRegular {
+				st.files[n.Path] = n.Content
+			}
+		}
+	}
+	return nil
+}
+
+// readDB parses the installed packages of the rpm database.
+func (st *imageState) readDB(ctx context.Context) error {
+	switch {
+	case bytes.HasPrefix(st.db, []byte("SQLite format 3\x00")):
+		st.dbFormat = formatSQLite
+	case bytes.HasPrefix(st.db, []byte("RpmP")):
+		st.dbFormat = formatNDB
+	default:
+		st.dbFormat = formatBDB
+	}
+	i := 0
+	err := ospkg.EachRPMHeaderBlob(ctx, st.db, func(b []byte) error {
+		i++
+		blob := bytes.Clone(b)
+		h, err := rpm.ParseBlob(blob)
+		if err != nil {
+			return fmt.Errorf("package record %d: %w", i, err)
+		}
+		p, err := fromHeader(h)
+		if err != nil {
+			return fmt.Errorf("package record %d: %w", i, err)
+		}
+		st.packages = append(st.packages, &installed{pkg: p, blob: blob, hdr: h})
+		return nil
+	})
+	if err != nil {
+		return patch.Permanent(fmt.Errorf("/%s: %w", st.dbPath, err))
+	}
+	return nil
+}
+
+// machineArch returns the image's architecture as rpm names it: the
+// architecture of the rpm package (else of the most packages), else the
+// image config's.
+func (st *imageState) machineArch() string {
+	count := map[string]int{}
+	for _, in := range st.packages {
+		a := in.pkg.Arch
+		if in.pkg.Name == "rpm" && a != "noarch" && a != "" {
+			return a
+		}
+		if a != "noarch" && a != "" && a != "(none)" {
+			count[a]++
+		}
+	}
+	best := ""
+	for _, a := range sortedKeys(count) {
+		if best == "" || count[a] > count[best] {
+			best = a
+		}
+	}
+	if best != "" {
+		return best
+	}
+	return rpmArch(st.cfg.Architecture)
+}
+
+// rpmArch maps an OCI platform architecture to rpm's.
+func rpmArch(arch string) string {
+	switch arch {
+	case "amd64":
+		return "x86_64"
+	case "arm64":
+		return "aarch64"
+	case "386":
+		return "i686"
+	case "arm":
+		return "armv7hl"
+	}
+	return arch
+}
+
+// parseModuleState reads a dnf module state file (etc/dnf/modules.d/
+// NAME.module): its section name, stream= and state=.
+func parseModuleState(data []byte) (name, stream string, enabled bool) {
+	for _, l := range strings.Split(string(data), "\n") {
+		l = strings.TrimSpace(l)
+		switch {
+		case strings.HasPrefix(l, "[") && strings.HasSuffix(l, "]"):
+			name = strings.TrimSpace(l[1 : len(l)-1])
+		case strings.HasPrefix(l, "stream"):
+			if _, v, ok := strings.Cut(l, "="); ok {
+				stream = strings.TrimSpace(v)
+			}
+		case strings.HasPrefix(l, "state"):
+			if _, v, ok := strings.Cut(l, "="); ok {
+				v = strings.TrimSpace(v)
+				enabled = v == "enabled" || v == "1"
+			}
+		}
+	}
+	return name, stream, enabled && stream != ""
+}
+
+// idsOf reads name:x:id lines (etc/passwd, etc/group).
+func idsOf(data []byte) map[string]int {
+	out := map[string]int{}
+	for _, l := range strings.Split(string(data), "\n") {
+		f := strings.Split(l, ":")
+		if len(f) < 3 {
+			continue
+		}
+		if id, err := strconv.Atoi(f[2]); err == nil && id >= 0 {
+			if _, dup := out[f[0]]; !dup {
+				out[f[0]] = id
+			}
+		}
+	}
+	return out
+}
+
+// keyFiles reads the key files repositories name, inside the image.
+func (st *imageState) keyFiles(ctx context.Context, paths []string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	if len(paths) == 0 {
+		return out, nil
+	}
+	res, err := st.view.Resolve(ctx, imagefs.Request{Files: paths})
+	if err != nil {
+		return nil, fmt.Errorf("reading repository keys: %w", err)
+	}
+	for p, n := range res.Files {
+		if n.Kind == imagefs.KindRegular {
+			out[path.Clean(p)] = n.Content
+		}
+	}
+	return out, nil
+}

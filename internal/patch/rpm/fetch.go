@@ -151,4 +151,3 @@ func hardLinkTargets(fp *fetched) map[string]string {
 	}
 	return out
 }
-

@@ -133,7 +133,7 @@ func (p *Patcher) patch(ctx context.Context, img v1.Image, req patch.Request) (*
 	if err != nil {
 		return nil, err
 	}
-	defer st.view.Close()
+	defer st.close()
 	repos, err := p.loadRepos(ctx, st)
 	if err != nil {
 		return nil, err

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"github.com/patchloop/patchloop/internal/ospkg"
 	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/rpm"
+	"github.com/patchloop/patchloop/internal/rpmdb"
 	"github.com/patchloop/patchloop/internal/rpmmd"
 )
 
@@ -47,7 +50,7 @@ const (
 // the database stores it.
 type installed struct {
 	pkg  *Package
-	blob []byte
+	hnum uint32
 	hdr  *rpm.Header
 }
 
@@ -63,7 +66,13 @@ type imageState struct {
 	// db is its content.
 	dbPath   string
 	dbFormat dbFormat
-	db       []byte
+	// dbFiles are the files of the database directory, by name.
+	dbFiles map[string][]byte
+	db      []byte
+	// rdb is a private copy of the database, open for changes (nil for
+	// Berkeley DB).
+	rdb      *rpmdb.DB
+	rdbDir   string
 	packages []*installed
 	// files holds the repository configuration (main files, .repo files,
 	// variable files) by image path.
@@ -87,19 +96,24 @@ func readImageState(ctx context.Context, img v1.Image, workDir string) (_ *image
 	if err != nil {
 		return nil, err
 	}
+	st := &imageState{view: view, cfg: cfg, files: map[string][]byte{}, streams: map[string]string{}}
 	defer func() {
 		if err != nil {
-			_ = view.Close()
+			st.close()
 		}
 	}()
 	dbPaths := ospkg.RPMDBPaths()
-	files := slices.Concat([]string{osReleaseFile, osReleaseFile2, passwdFile, groupFile}, dbPaths, rpmmd.MainFiles)
+	var dbCompanions []string
+	for _, p := range dbPaths {
+		d := path.Dir(p)
+		dbCompanions = append(dbCompanions, d+"/"+rpmdb.NDBIndex, d+"/"+rpmdb.SQLiteFile+"-wal", d+"/"+rpmdb.SQLiteFile+"-shm")
+	}
+	files := slices.Concat(dbCompanions, []string{osReleaseFile, osReleaseFile2, passwdFile, groupFile}, dbPaths, rpmmd.MainFiles)
 	globs := append(rpmmd.ConfigGlobs(rpmmd.Main{}), modulesDir+"/*.module")
 	res, err := view.Resolve(ctx, imagefs.Request{Files: files, Globs: globs})
 	if err != nil {
 		return nil, fmt.Errorf("reading the rpm database and repository configuration: %w", err)
 	}
-	st := &imageState{view: view, cfg: cfg, files: map[string][]byte{}, streams: map[string]string{}}
 	content := map[string][]byte{}
 	for p, n := range res.Files {
 		if n.Kind == imagefs.KindRegular {
@@ -122,6 +136,12 @@ func readImageState(ctx context.Context, img v1.Image, workDir string) (_ *image
 	if st.dbPath == "" {
 		return nil, patch.Permanent(fmt.Errorf("no rpm database in the image (looked for /%s)", strings.Join(dbPaths, ", /")))
 	}
+	st.dbFiles = map[string][]byte{}
+	for p, data := range content {
+		if path.Dir(p) == path.Dir(st.dbPath) {
+			st.dbFiles[path.Base(p)] = data
+		}
+	}
 	for _, f := range rpmmd.MainFiles {
 		if data, ok := content[f]; ok {
 			st.files[f] = data
@@ -143,7 +163,7 @@ func readImageState(ctx context.Context, img v1.Image, workDir string) (_ *image
 	if err := st.readReposDirs(ctx); err != nil {
 		return nil, err
 	}
-	if err := st.readDB(ctx); err != nil {
+	if err := st.readDB(ctx, workDir); err != nil {
 		return nil, err
 	}
 	st.arch = st.machineArch()
@@ -192,8 +212,10 @@ func (st *imageState) readReposDirs(ctx context.Context) error {
 	return nil
 }
 
-// readDB parses the installed packages of the rpm database.
-func (st *imageState) readDB(ctx context.Context) error {
+// readDB parses the installed packages of the rpm database. SQLite and
+// NDB databases are copied to a private directory and opened for the
+// changes the patch makes; Berkeley DB is only read.
+func (st *imageState) readDB(ctx context.Context, workDir string) error {
 	switch {
 	case bytes.HasPrefix(st.db, []byte("SQLite format 3\x00")):
 		st.dbFormat = formatSQLite
@@ -202,25 +224,60 @@ func (st *imageState) readDB(ctx context.Context) error {
 	default:
 		st.dbFormat = formatBDB
 	}
-	i := 0
-	err := ospkg.EachRPMHeaderBlob(ctx, st.db, func(b []byte) error {
-		i++
-		blob := bytes.Clone(b)
+	add := func(i int, hnum uint32, blob []byte) error {
 		h, err := rpm.ParseBlob(blob)
-		if err != nil {
-			return fmt.Errorf("package record %d: %w", i, err)
+		if err == nil {
+			var p *Package
+			if p, err = fromHeader(h); err == nil {
+				st.packages = append(st.packages, &installed{pkg: p, hnum: hnum, hdr: h})
+			}
 		}
-		p, err := fromHeader(h)
 		if err != nil {
-			return fmt.Errorf("package record %d: %w", i, err)
+			return patch.Permanent(fmt.Errorf("/%s: package record %d: %w", st.dbPath, i, err))
 		}
-		st.packages = append(st.packages, &installed{pkg: p, blob: blob, hdr: h})
 		return nil
-	})
+	}
+	if st.dbFormat == formatBDB {
+		i := 0
+		err := ospkg.EachRPMHeaderBlob(ctx, st.db, func(b []byte) error {
+			i++
+			return add(i, 0, bytes.Clone(b))
+		})
+		if err != nil {
+			return patch.Permanent(fmt.Errorf("/%s: %w", st.dbPath, err))
+		}
+		return nil
+	}
+	dir, err := os.MkdirTemp(workDir, "rpmdb-")
 	if err != nil {
+		return err
+	}
+	for name, data := range st.dbFiles {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			return err
+		}
+	}
+	st.rdbDir = dir
+	if st.rdb, err = rpmdb.Open(ctx, dir); err != nil {
 		return patch.Permanent(fmt.Errorf("/%s: %w", st.dbPath, err))
 	}
+	i := 0
+	err = st.rdb.Each(ctx, func(p rpmdb.Package) error {
+		i++
+		return add(i, p.HNum, p.Blob)
+	})
+	if err != nil {
+		return fmt.Errorf("/%s: %w", st.dbPath, err)
+	}
 	return nil
+}
+
+// close releases the image view and the database copy.
+func (st *imageState) close() {
+	_ = st.view.Close()
+	if st.rdb != nil {
+		_ = st.rdb.Close()
+	}
 }
 
 // machineArch returns the image's architecture as rpm names it: the

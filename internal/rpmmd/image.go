@@ -1,7 +1,6 @@
 package rpmmd
 
 import (
-	"fmt"
 	"path"
 	"slices"
 	"strings"
@@ -53,7 +52,8 @@ func MainOf(files map[string][]byte) (Main, error) {
 // built-in variables of arch and releasever overridden by the image's
 // variable files, as dnf does. Repositories come sorted by file and
 // section order; disabled ones and those of other types are included
-// (check Enabled and RPMMD). A repository ID defined twice is an error.
+// (check Enabled and RPMMD). A repository ID defined twice keeps its
+// first definition, as dnf does (with a warning there).
 func ImageRepos(files map[string][]byte, arch, releasever string) ([]Repo, Vars, error) {
 	m, err := MainOf(files)
 	if err != nil {
@@ -85,8 +85,8 @@ func ImageRepos(files map[string][]byte, arch, releasever string) ([]Repo, Vars,
 			return nil, nil, err
 		}
 		for _, r := range rs {
-			if prev, ok := seen[r.ID]; ok {
-				return nil, nil, fmt.Errorf("repository %s: defined in %s and in %s", r.ID, prev, p)
+			if _, ok := seen[r.ID]; ok {
+				continue
 			}
 			seen[r.ID] = p
 			repos = append(repos, r)

@@ -39,8 +39,8 @@ func run(t *testing.T, allowStderr bool, name string, args ...string) string {
 func hello(compressor string) Package {
 	return Package{
 		Name: "hello", Epoch: "1", Version: "2.0", Release: "3.el9", Compressor: compressor,
-		Provides: []rpm.Dep{{Name: "greeter", Flags: rpm.SenseEqual, Version: "2.0"}},
-		Requires: []rpm.Dep{{Name: "libc.so.6()(64bit)"}, {Name: "(bash or zsh)"}},
+		Provides:  []rpm.Dep{{Name: "greeter", Flags: rpm.SenseEqual, Version: "2.0"}},
+		Requires:  []rpm.Dep{{Name: "libc.so.6()(64bit)"}, {Name: "(bash or zsh)"}},
 		Conflicts: []rpm.Dep{{Name: "hello-old", Flags: rpm.SenseLess, Version: "1.0"}},
 		Obsoletes: []rpm.Dep{{Name: "hello-legacy", Flags: rpm.SenseLess | rpm.SenseEqual, Version: "1.9"}},
 		Files: []File{

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -30,8 +31,8 @@ var testSpecs = struct {
 }{
 	old: []rpmbuild.Spec{
 		{Name: "alpha", Version: "1.0", Group: "System/Base",
-			Provides: []string{"alpha-api = 1", "libalpha.so.1()(64bit)"},
-			Requires: []string{"beta >= 1", "(gamma if delta)", "(beta or (gamma and rpmlib(Foo) >= 1))"},
+			Provides:   []string{"alpha-api = 1", "libalpha.so.1()(64bit)"},
+			Requires:   []string{"beta >= 1", "(gamma if delta)", "(beta or (gamma and rpmlib(Foo) >= 1))"},
 			Recommends: []string{"gamma"}, Suggests: []string{"(delta if gamma else beta)"},
 			Files:  map[string]string{"/usr/bin/alpha": "a1\n", "/usr/share/alpha/old.txt": "old\n", "/etc/alpha.conf": "x=1\n"},
 			Config: []string{"/etc/alpha.conf"}, Dirs: []string{"/usr/share/alpha"}},
@@ -45,8 +46,8 @@ var testSpecs = struct {
 		{Name: "alpha", Version: "2.0", Group: "System/Base",
 			Provides: []string{"alpha-api = 2"},
 			Requires: []string{"beta >= 1", "(gamma or delta)", "(gamma if beta else delta)", "delta"},
-			Files:  map[string]string{"/usr/bin/alpha": "a2\n", "/usr/share/alpha/new.txt": "new\n", "/etc/alpha.conf": "x=2\n"},
-			Config: []string{"/etc/alpha.conf"}, Dirs: []string{"/usr/share/alpha"}},
+			Files:    map[string]string{"/usr/bin/alpha": "a2\n", "/usr/share/alpha/new.txt": "new\n", "/etc/alpha.conf": "x=2\n"},
+			Config:   []string{"/etc/alpha.conf"}, Dirs: []string{"/usr/share/alpha"}},
 		{Name: "delta", Version: "0.1", Files: map[string]string{"/usr/bin/delta": "d\n"}},
 	},
 }
@@ -302,5 +303,125 @@ func TestBerkeleyDBIsReadOnly(t *testing.T) {
 	}
 	if _, err := rpmdb.Open(context.Background(), t.TempDir()); !errors.Is(err, rpmdb.ErrNoDatabase) {
 		t.Fatalf("empty dir: %v", err)
+	}
+}
+
+// sqliteRoot returns a root whose sqlite database rpm filled with the old
+// packages.
+func sqliteRoot(t *testing.T) (root, dbdir string) {
+	t.Helper()
+	f := buildFixture(t)
+	root = filepath.Join(t.TempDir(), "root")
+	rpmbuild.InitDB(t, root)
+	rpmbuild.Install(t, root, f.old...)
+	return root, filepath.Join(root, "var/lib/rpm")
+}
+
+func TestSQLiteKeepsFileFormat(t *testing.T) {
+	_, dbdir := sqliteRoot(t)
+	path := filepath.Join(dbdir, rpmdb.SQLiteFile)
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	db, err := rpmdb.Open(ctx, dbdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Remove(ctx, 99); !errors.Is(err, rpmdb.ErrNoPackage) {
+		t.Errorf("Remove(99) = %v", err)
+	}
+	if err := db.Remove(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Page size, WAL mode (file format versions 2), reserved bytes and
+	// text encoding as rpm left them.
+	for _, r := range [][2]int{{16, 22}, {56, 60}} {
+		if !bytes.Equal(before[r[0]:r[1]], after[r[0]:r[1]]) {
+			t.Errorf("header bytes %d..%d: %x, rpm had %x", r[0], r[1], after[r[0]:r[1]], before[r[0]:r[1]])
+		}
+	}
+	stdout := rpmbuild.RPM(t, filepath.Dir(filepath.Dir(filepath.Dir(dbdir))), "-qa", "--qf", "%{NAME}\n")
+	if got := strings.Fields(stdout); len(got) != 2 || slices.Contains(got, "beta") {
+		t.Errorf("rpm -qa after removing beta: %q", got)
+	}
+}
+
+func TestSQLiteRefusesForeignSchema(t *testing.T) {
+	ctx := context.Background()
+	for name, stmt := range map[string]string{
+		"trigger": "CREATE TRIGGER t AFTER INSERT ON Packages BEGIN DELETE FROM Name; END",
+		"view":    "CREATE VIEW v AS SELECT 1",
+		"table":   "CREATE TABLE extra (x)",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, dbdir := sqliteRoot(t)
+			db, err := sql.Open("sqlite", filepath.Join(dbdir, rpmdb.SQLiteFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(stmt); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			if _, err := rpmdb.Open(ctx, dbdir); err == nil || !strings.Contains(err.Error(), "not an rpm database") {
+				t.Errorf("Open = %v", err)
+			}
+		})
+	}
+	t.Run("damaged", func(t *testing.T) {
+		_, dbdir := sqliteRoot(t)
+		path := filepath.Join(dbdir, rpmdb.SQLiteFile)
+		b, _ := os.ReadFile(path)
+		for i := 4096 + 100; i < 8192; i++ {
+			b[i] ^= 0x5a
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rpmdb.Open(ctx, dbdir); err == nil {
+			t.Error("damaged database opened")
+		}
+	})
+}
+
+func TestInstalledHeaderRefusesBadPackages(t *testing.T) {
+	f := buildFixture(t)
+	sig, main := readPackage(t, f.old[0])
+	h, err := rpmdb.InstalledHeader(sig, main, time.Unix(1, 0), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rpmdb.InstalledHeader(sig, h, time.Unix(1, 0), 7); !errors.Is(err, rpmdb.ErrBadPackage) {
+		t.Errorf("header merged twice: %v", err)
+	}
+	legacy := rpm.NewHeader(0)
+	legacy.Set(rpm.StringEntry(rpm.TagName, "x"))
+	b, _ := legacy.Blob()
+	legacyParsed, _ := rpm.ParseBlob(b)
+	if _, err := rpmdb.InstalledHeader(sig, legacyParsed, time.Unix(1, 0), 7); !errors.Is(err, rpmdb.ErrBadPackage) {
+		t.Errorf("v3 header: %v", err)
+	}
+	badSig := rpm.NewHeader(rpm.TagHeaderSignatures)
+	badSig.Set(rpm.StringEntry(rpm.SigTagMD5, "not binary"))
+	sb, _ := badSig.Blob()
+	badSigParsed, _ := rpm.ParseBlob(sb)
+	if _, err := rpmdb.InstalledHeader(badSigParsed, main, time.Unix(1, 0), 7); !errors.Is(err, rpmdb.ErrBadPackage) {
+		t.Errorf("MD5 of the wrong type: %v", err)
+	}
+	// Deterministic, and main is left alone.
+	h2, _ := rpmdb.InstalledHeader(sig, main, time.Unix(1, 0), 7)
+	b1, _ := h.Blob()
+	b2, _ := h2.Blob()
+	if !bytes.Equal(b1, b2) || main.Has(rpm.TagInstallTime) {
+		t.Error("InstalledHeader is not a pure function of its inputs")
 	}
 }

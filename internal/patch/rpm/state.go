@@ -109,7 +109,7 @@ func readImageState(ctx context.Context, img v1.Image, workDir string) (_ *image
 		dbCompanions = append(dbCompanions, d+"/"+rpmdb.NDBIndex, d+"/"+rpmdb.SQLiteFile+"-wal", d+"/"+rpmdb.SQLiteFile+"-shm")
 	}
 	files := slices.Concat(dbCompanions, []string{osReleaseFile, osReleaseFile2, passwdFile, groupFile}, dbPaths, rpmmd.MainFiles)
-	globs := append(rpmmd.ConfigGlobs(rpmmd.Main{}), modulesDir+"/*.module")
+	globs := append(dirGlobs(rpmmd.ConfigGlobs(rpmmd.Main{})), modulesDir+"/*")
 	res, err := view.Resolve(ctx, imagefs.Request{Files: files, Globs: globs})
 	if err != nil {
 		return nil, fmt.Errorf("reading the rpm database and repository configuration: %w", err)
@@ -153,8 +153,10 @@ func readImageState(ctx context.Context, img v1.Image, workDir string) (_ *image
 			if n.Kind != imagefs.KindRegular {
 				continue
 			}
-			if g == modulesDir+"/*.module" {
-				modules = append(modules, n)
+			if g == modulesDir+"/*" {
+				if strings.HasSuffix(n.Path, ".module") {
+					modules = append(modules, n)
+				}
 				continue
 			}
 			st.files[n.Path] = n.Content
@@ -190,8 +192,8 @@ func (st *imageState) readReposDirs(ctx context.Context) error {
 		return patch.Permanent(err)
 	}
 	var extra []string
-	for _, g := range rpmmd.ConfigGlobs(m) {
-		if !slices.Contains(rpmmd.ConfigGlobs(rpmmd.Main{}), g) {
+	for _, g := range dirGlobs(rpmmd.ConfigGlobs(m)) {
+		if !slices.Contains(dirGlobs(rpmmd.ConfigGlobs(rpmmd.Main{})), g) {
 			extra = append(extra, g)
 		}
 	}
@@ -210,6 +212,18 @@ func (st *imageState) readReposDirs(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// dirGlobs turns "dir/*.ext" globs into the "dir/*" ones imagefs
+// resolves (ImageRepos picks the files it wants by name).
+func dirGlobs(globs []string) []string {
+	var out []string
+	for _, g := range globs {
+		if d := path.Dir(g) + "/*"; !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // readDB parses the installed packages of the rpm database. SQLite and

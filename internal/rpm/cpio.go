@@ -70,7 +70,7 @@ func (a *Archive) skip(n int64) error {
 	m, err := io.CopyN(io.Discard, a.r, n)
 	a.off += m
 	if err != nil {
-		return a.wrap(fmt.Errorf("truncated payload: %w", err))
+		return a.wrap(fmt.Errorf("truncated payload: %w", unexpected(err)))
 	}
 	return nil
 }
@@ -102,7 +102,7 @@ func (a *Archive) Next() (*ArchiveEntry, error) {
 	}
 	magic := make([]byte, 6)
 	if _, err := io.ReadFull(a.r, magic); err != nil {
-		return nil, a.wrap(fmt.Errorf("truncated payload: %w", err))
+		return nil, a.wrap(fmt.Errorf("truncated payload: %w", unexpected(err)))
 	}
 	a.off += 6
 	switch string(magic) {
@@ -118,7 +118,7 @@ func (a *Archive) Next() (*ArchiveEntry, error) {
 func (a *Archive) hexFields(n int) ([]uint32, error) {
 	buf := make([]byte, 8*n)
 	if _, err := io.ReadFull(a.r, buf); err != nil {
-		return nil, a.wrap(fmt.Errorf("truncated cpio header: %w", err))
+		return nil, a.wrap(fmt.Errorf("truncated cpio header: %w", unexpected(err)))
 	}
 	a.off += int64(len(buf))
 	out := make([]uint32, n)
@@ -144,7 +144,7 @@ func (a *Archive) nextNewc() (*ArchiveEntry, error) {
 	}
 	name := make([]byte, namesize)
 	if _, err := io.ReadFull(a.r, name); err != nil {
-		return nil, a.wrap(fmt.Errorf("truncated cpio name: %w", err))
+		return nil, a.wrap(fmt.Errorf("truncated cpio name: %w", unexpected(err)))
 	}
 	a.off += int64(namesize)
 	if name[len(name)-1] != 0 {
@@ -224,11 +224,17 @@ func (a *Archive) claim(i int, size int64) error {
 	return nil
 }
 
-// finish reads the rest of the payload so that its digests are checked.
+// finish reads the rest of the payload so that its digests are checked,
+// and checks that every file but ghosts was in it.
 func (a *Archive) finish() error {
 	a.done = true
 	if _, err := io.Copy(io.Discard, a.r); err != nil {
-		return a.wrap(err)
+		return a.wrap(unexpected(err))
+	}
+	for i, f := range a.files {
+		if !a.seen[i] && f.Flags&FileGhost == 0 {
+			return a.wrap(fmt.Errorf("file %s is not in the payload", f.Path))
+		}
 	}
 	if err := a.verify.drain(); err != nil {
 		return err
@@ -254,9 +260,18 @@ func (a *Archive) Read(b []byte) (int, error) {
 		return n, a.wrap(io.ErrUnexpectedEOF)
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
-		return n, a.wrap(err)
+		return n, a.wrap(unexpected(err))
 	}
 	return n, nil
+}
+
+// unexpected turns an end of input inside the archive into
+// io.ErrUnexpectedEOF, so that no caller takes it for the archive's end.
+func unexpected(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // cleanArchivePath turns a cpio name ("./usr/bin/foo") into a clean

@@ -134,8 +134,15 @@ type VerifyOptions struct {
 	// Keyring holds the trusted keys.
 	Keyring *Keyring
 	// RequireSignature refuses a package without an OpenPGP signature
-	// (gpgcheck=1). A signature that is present is always checked.
+	// (gpgcheck=1), and one whose payload the signature does not cover
+	// (neither PAYLOADDIGEST in the signed header nor a legacy
+	// header+payload signature). Without it, a signature that is present
+	// is still checked.
 	RequireSignature bool
+	// NoSignature skips OpenPGP signatures altogether, as gpgcheck=0 has
+	// dnf do; the digests are still checked. It overrides
+	// RequireSignature.
+	NoSignature bool
 	// Now is the time for key validity; zero means time.Now().
 	Now time.Time
 }
@@ -163,10 +170,10 @@ func (p *Package) Verify(opts VerifyOptions) (string, error) {
 			return "", fmt.Errorf("%s: %w: header SHA-1 is %s, the signature header says %s", p.Name, ErrDigest, got, want)
 		}
 	}
-	subject := "package " + p.Name
-	if nevra, err := p.NEVRA(); err == nil {
-		subject = "package " + nevra + " (" + p.Name + ")"
+	if opts.NoSignature {
+		return "", nil
 	}
+	subject := p.subject()
 	for _, t := range []Tag{TagOpenPGP, TagRSAHeader, TagDSAHeader} {
 		e, ok := p.Signature.Get(t)
 		if !ok {
@@ -191,6 +198,14 @@ func (p *Package) Verify(opts VerifyOptions) (string, error) {
 		return "", &SignatureError{Subject: subject, Err: ErrNoSignature}
 	}
 	return "", nil
+}
+
+// subject names the package in signature errors.
+func (p *Package) subject() string {
+	if nevra, err := p.NEVRA(); err == nil {
+		return "package " + nevra + " (" + p.Name + ")"
+	}
+	return "package " + p.Name
 }
 
 // NEVRA returns name-[epoch:]version-release.arch of the main header.
@@ -247,12 +262,15 @@ func (p *Package) Payload(opts VerifyOptions) (*Archive, error) {
 		v.digests = append(v.digests, payloadDigest{h: h, want: hex.EncodeToString(md), what: "header+payload MD5"})
 	}
 	for _, t := range []Tag{SigTagPGP, SigTagGPG} {
-		if sig, err := p.Signature.Bytes(t); err == nil && !p.Signature.Has(TagRSAHeader) && !p.Signature.Has(TagDSAHeader) {
+		if sig, err := p.Signature.Bytes(t); err == nil && !opts.NoSignature && !p.Signature.Has(TagRSAHeader) && !p.Signature.Has(TagDSAHeader) {
 			v.legacySig = sig
 			v.legacyBuf = &bytes.Buffer{}
 			v.legacyBuf.Write(p.HeaderRaw)
 			break
 		}
+	}
+	if opts.RequireSignature && !opts.NoSignature && !p.Header.Has(TagPayloadDigest) && v.legacySig == nil {
+		return nil, &SignatureError{Subject: p.subject(), Err: fmt.Errorf("%w: the payload has no digest in the signed header", ErrNoSignature)}
 	}
 	if size, err := p.Signature.Int(TagLongSigSize); err == nil {
 		v.size = size
@@ -335,7 +353,7 @@ func (v *verifier) check() error {
 		}
 	}
 	if v.legacySig != nil {
-		if err := v.opts.Keyring.VerifyReader("package "+v.p.Name, bytes.NewReader(v.legacyBuf.Bytes()), v.legacySig, v.opts.Now); err != nil {
+		if err := v.opts.Keyring.VerifyReader(v.p.subject(), bytes.NewReader(v.legacyBuf.Bytes()), v.legacySig, v.opts.Now); err != nil {
 			return err
 		}
 	}

@@ -162,6 +162,48 @@ func TestVerifyRefusesTampering(t *testing.T) {
 	if _, err := readAll(t, noSig.Data, rpm.VerifyOptions{Keyring: kr}); err != nil {
 		t.Errorf("unsigned package without gpgcheck: %v", err)
 	}
+	if _, err := readAll(t, byStranger.Data, rpm.VerifyOptions{Keyring: kr, NoSignature: true}); err != nil {
+		t.Errorf("package of a foreign key with gpgcheck=0: %v", err)
+	}
+	if _, err := readAll(t, flip(int64(len(good.Data))-10), rpm.VerifyOptions{Keyring: kr, NoSignature: true}); !errors.Is(err, rpm.ErrDigest) {
+		t.Errorf("tampered payload with gpgcheck=0: %v, want ErrDigest", err)
+	}
+}
+
+func TestLegacySignatures(t *testing.T) {
+	kr := trusted(t)
+	legacy := testPackage("gzip")
+	legacy.LegacySignature, legacy.NoPayloadDigest = true, true
+	b, err := rpmrepo.Build(legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := rpm.VerifyOptions{Keyring: kr, RequireSignature: true}
+	if _, err := readAll(t, b.Data, opts); err != nil {
+		t.Fatalf("header+payload signature: %v", err)
+	}
+	d := bytes.Clone(b.Data)
+	d[len(d)-10] ^= 1
+	if _, err := readAll(t, d, opts); err == nil {
+		t.Fatal("tampered payload under a header+payload signature accepted")
+	}
+	stranger := legacy
+	stranger.Key = rpmrepo.StrangerKey()
+	if b, err = rpmrepo.Build(stranger); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readAll(t, b.Data, opts); !errors.Is(err, rpm.ErrUntrustedKey) {
+		t.Fatalf("header+payload signature by a foreign key: %v", err)
+	}
+	// Signed header without a payload digest: the payload is not covered.
+	uncovered := testPackage("gzip")
+	uncovered.NoPayloadDigest = true
+	if b, err = rpmrepo.Build(uncovered); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readAll(t, b.Data, opts); !errors.Is(err, rpm.ErrNoSignature) {
+		t.Fatalf("payload not covered by the signature: %v, want ErrNoSignature", err)
+	}
 }
 
 func TestOpenFileVerifiesBeforeStreaming(t *testing.T) {

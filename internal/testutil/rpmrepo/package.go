@@ -70,6 +70,11 @@ type Package struct {
 	// out.
 	Key      *Key
 	Unsigned bool
+	// LegacySignature signs header and payload together (the PGP tag of
+	// rpm before 4.1) instead of the header alone (RSAHEADER).
+	LegacySignature bool
+	// NoPayloadDigest leaves PAYLOADDIGEST out, as rpm before 4.14 did.
+	NoPayloadDigest bool
 }
 
 // defaultBuildTime is 2024-06-01.
@@ -293,8 +298,10 @@ func Build(p Package) (*Built, error) {
 	set(rpm.StringEntry(rpm.TagPayloadFormat, "cpio"))
 	set(rpm.StringEntry(rpm.TagPayloadCompressor, p.Compressor))
 	set(rpm.StringEntry(rpm.TagPayloadFlags, "9"))
-	set(rpm.StringsEntry(rpm.TagPayloadDigest, []string{hex.EncodeToString(paySum[:])}))
-	set(rpm.Int32Entry(rpm.TagPayloadDigestAlgo, 8))
+	if !p.NoPayloadDigest {
+		set(rpm.StringsEntry(rpm.TagPayloadDigest, []string{hex.EncodeToString(paySum[:])}))
+		set(rpm.Int32Entry(rpm.TagPayloadDigestAlgo, 8))
+	}
 	set(rpm.StringEntry(rpm.TagEncoding, "utf-8"))
 	if n > 0 {
 		set(rpm.StringsEntry(rpm.TagBasenames, bases))
@@ -369,7 +376,11 @@ func Build(p Package) (*Built, error) {
 	sig.Set(rpm.Int32Entry(rpm.SigTagSize, int32(len(main)+len(payload))))
 	sig.Set(rpm.BinEntry(rpm.SigTagMD5, m5.Sum(nil)))
 	sig.Set(rpm.Int32Entry(rpm.SigTagPayloadSize, int32(archiveSize)))
-	if !p.Unsigned {
+	switch {
+	case p.Unsigned:
+	case p.LegacySignature:
+		sig.Set(rpm.BinEntry(rpm.SigTagPGP, p.Key.Sign(append(bytes.Clone(main), payload...))))
+	default:
 		sig.Set(rpm.BinEntry(rpm.TagRSAHeader, p.Key.Sign(main)))
 	}
 	sigData, err := sig.Marshal()

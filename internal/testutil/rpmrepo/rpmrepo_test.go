@@ -109,3 +109,29 @@ func TestBuiltPackageJudgedByRPM(t *testing.T) {
 		})
 	}
 }
+
+func TestLegacySignatureJudgedByRPM(t *testing.T) {
+	need(t, "rpmkeys")
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "RPM-GPG-KEY-test")
+	if err := os.WriteFile(keyFile, RepoKey().PublicArmored(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "db")
+	run(t, false, "rpmkeys", "--dbpath", db, "--import", keyFile)
+	p := hello("gzip")
+	p.LegacySignature, p.NoPayloadDigest = true, true
+	b, err := Build(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(dir, p.FileName())
+	if err := os.WriteFile(f, b.Data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := run(t, false, "rpmkeys", "--dbpath", db, "-Kv", f)
+	want := "V4 RSA/SHA256 Signature, key ID " + strings.ToLower(RepoKey().KeyID()[8:]) + ": OK"
+	if !strings.Contains(out, want) || strings.Contains(out, "Payload") {
+		t.Errorf("rpmkeys -Kv: want %q and no payload digest:\n%s", want, out)
+	}
+}

@@ -57,8 +57,8 @@ func (p *Patcher) fetchAll(ctx context.Context, changes []*node, sp *layer.Spool
 	return out, nil
 }
 
-// readPackage verifies a downloaded package (its header digests, and its
-// OpenPGP signature unless the repository has gpgcheck=0), checks that
+// readPackage verifies a downloaded package (its header digests always,
+// its OpenPGP signature unless the repository has gpgcheck=0), checks that
 // it is the planned package, and streams its payload into the spool,
 // verified as it streams: a payload that fails its digest fails here.
 func (p *Patcher) readPackage(n *node, r *ref, path string, sp *layer.Spool) (*fetched, error) {
@@ -71,11 +71,10 @@ func (p *Patcher) readPackage(n *node, r *ref, path string, sp *layer.Spool) (*f
 	if err != nil {
 		return nil, err
 	}
-	opts := rpm.VerifyOptions{Keyring: r.repo.keys, RequireSignature: r.repo.repo.GPGCheck, Now: p.opts.Now()}
-	if r.repo.repo.GPGCheck {
-		if _, err := pf.Verify(opts); err != nil {
-			return nil, err
-		}
+	gpg := r.repo.repo.GPGCheck
+	opts := rpm.VerifyOptions{Keyring: r.repo.keys, RequireSignature: gpg, NoSignature: !gpg, Now: p.opts.Now()}
+	if _, err := pf.Verify(opts); err != nil {
+		return nil, err
 	}
 	pkg, err := fromHeader(pf.Header)
 	if err != nil {

@@ -144,19 +144,15 @@ func (p *Patcher) addPackage(ctx context.Context, st *imageState, b *layer.Build
 		}
 	}
 	for _, e := range fp.entries {
-		if e.file.Mode&rpm.ModeType != rpm.ModeDir || lay.DirExists(e.path) {
-			continue // never replace a directory (or a symlink to one) of the image
+		if e.file.Mode&rpm.ModeType != rpm.ModeDir {
+			continue
 		}
-		rd, err := lay.RealDir(e.path)
+		hdr, err := st.tarHeader(ctx, p, e.file)
 		if err != nil {
 			return err
 		}
-		if !b.Has(rd) {
-			hdr, err := st.tarHeader(ctx, p, e.file)
-			if err != nil {
-				return err
-			}
-			b.Put(rd, &layer.Entry{Header: hdr})
+		if err := b.PutDir(lay, e.path, hdr); err != nil {
+			return err
 		}
 	}
 	links := hardLinkTargets(fp)
@@ -164,17 +160,8 @@ func (p *Patcher) addPackage(ctx context.Context, st *imageState, b *layer.Build
 		if e.file.Mode&rpm.ModeType == rpm.ModeDir {
 			continue
 		}
-		for _, a := range layer.Ancestors(e.path) {
-			if lay.DirExists(a) {
-				continue
-			}
-			rd, err := lay.RealDir(a)
-			if err != nil {
-				return err
-			}
-			if !b.Has(rd) {
-				b.Dir(rd)
-			}
+		if err := b.MkdirParents(lay, e.path); err != nil {
+			return err
 		}
 		if e.file.Mode&rpm.ModeType == rpm.ModeSymlink && lay.Stat(e.path).Kind == imagefs.KindDir {
 			log.WarnContext(ctx, "rpm patcher: keeping the image's directory where the package has a symlink", "path", "/"+e.path)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 
@@ -102,7 +103,7 @@ func (pl *planner) targets(findings []patch.Finding) []target {
 	}
 	bySource := map[string]*sourceInfo{}
 	byName := map[string][]*node{}
-	for _, k := range sortedKeys(pl.state) {
+	for _, k := range slices.Sorted(maps.Keys(pl.state)) {
 		n := pl.state[k]
 		byName[n.inst.Name] = append(byName[n.inst.Name], n)
 	}
@@ -127,7 +128,7 @@ func (pl *planner) targets(findings []patch.Finding) []target {
 		si.named[f.PkgName] = true
 	}
 	var out []target
-	for _, k := range sortedKeys(pl.state) {
+	for _, k := range slices.Sorted(maps.Keys(pl.state)) {
 		n := pl.state[k]
 		src := n.inst.SourceName()
 		si, ok := bySource[src]
@@ -299,7 +300,7 @@ func (pl *planner) close() error {
 		progress := false
 		pl.obsolete()
 		now := pl.planned()
-		for _, k := range sortedKeys(pl.state) {
+		for _, k := range slices.Sorted(maps.Keys(pl.state)) {
 			n := pl.state[k]
 			if n.removed() {
 				continue
@@ -338,13 +339,13 @@ func (pl *planner) close() error {
 // obsolete removes the installed packages a changed package obsoletes
 // (by name and version, as dnf matches them).
 func (pl *planner) obsolete() {
-	for _, k := range sortedKeys(pl.state) {
+	for _, k := range slices.Sorted(maps.Keys(pl.state)) {
 		n := pl.state[k]
 		if !n.changed() || n.removed() {
 			continue
 		}
 		for _, o := range n.cand.Obsoletes {
-			for _, ok := range sortedKeys(pl.state) {
+			for _, ok := range slices.Sorted(maps.Keys(pl.state)) {
 				m := pl.state[ok]
 				if m == n || m.removed() || m.changed() || m.inst == nil || m.inst.Name != o.Name || m.inst.Name == n.cand.Name {
 					continue
@@ -455,7 +456,7 @@ func provides(p *Package, d Dep) bool {
 // resolves it (again reports that the closure must run once more),
 // otherwise it is ErrConflict.
 func (pl *planner) conflicts(now providers) (again bool, err error) {
-	for _, k := range sortedKeys(pl.state) {
+	for _, k := range slices.Sorted(maps.Keys(pl.state)) {
 		n := pl.state[k]
 		if n.removed() {
 			continue
@@ -507,7 +508,7 @@ type plan struct {
 func (pl *planner) result(findings []patch.Finding) *plan {
 	out := &plan{unfixed: pl.unfixed}
 	byName := map[string][]*node{}
-	for _, k := range sortedKeys(pl.state) {
+	for _, k := range slices.Sorted(maps.Keys(pl.state)) {
 		n := pl.state[k]
 		switch {
 		case n.removed():
@@ -542,20 +543,10 @@ func (pl *planner) result(findings []patch.Finding) *plan {
 		}
 		fixed[f.VulnerabilityID] = ok
 	}
-	for _, id := range sortedKeys(fixed) {
+	for _, id := range slices.Sorted(maps.Keys(fixed)) {
 		if fixed[id] {
 			out.fixed = append(out.fixed, id)
 		}
 	}
-	return out
-}
-
-// sortedKeys returns the keys of m, sorted.
-func sortedKeys[T any](m map[string]T) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
 	return out
 }

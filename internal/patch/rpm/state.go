@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -309,7 +310,7 @@ func (st *imageState) machineArch() string {
 		}
 	}
 	best := ""
-	for _, a := range sortedKeys(count) {
+	for _, a := range slices.Sorted(maps.Keys(count)) {
 		if best == "" || count[a] > count[best] {
 			best = a
 		}

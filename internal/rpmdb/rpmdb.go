@@ -12,12 +12,15 @@
 package rpmdb
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/patchloop/patchloop/internal/rpm"
 )
@@ -123,6 +126,7 @@ type backend interface {
 	get(ctx context.Context, hnum uint32) ([]byte, error)
 	remove(ctx context.Context, hnum uint32, h *rpm.Header) error
 	add(ctx context.Context, blob []byte, h *rpm.Header) (uint32, error)
+	entries(ix Index) ([]IndexEntry, error)
 	commit(ctx context.Context) (Changes, error)
 	close() error
 }
@@ -253,4 +257,43 @@ func detectOrder(key []byte, h *rpm.Header) binary.ByteOrder {
 		return binary.BigEndian
 	}
 	return binary.LittleEndian
+}
+
+// IndexEntry is one entry of an index: key, header number and element.
+type IndexEntry struct {
+	Key  []byte
+	HNum uint32
+	Idx  uint32
+}
+
+// SortEntries sorts entries by key, header number and element and drops
+// duplicates (NDB keeps one of each; SQLite may repeat them).
+func SortEntries(es []IndexEntry) []IndexEntry {
+	out := slices.Clone(es)
+	slices.SortFunc(out, func(a, b IndexEntry) int {
+		if c := bytes.Compare(a.Key, b.Key); c != 0 {
+			return c
+		}
+		if a.HNum != b.HNum {
+			return cmp.Compare(a.HNum, b.HNum)
+		}
+		return cmp.Compare(a.Idx, b.Idx)
+	})
+	return slices.CompactFunc(out, func(a, b IndexEntry) bool {
+		return a.HNum == b.HNum && a.Idx == b.Idx && bytes.Equal(a.Key, b.Key)
+	})
+}
+
+// IndexEntries returns every entry of every index by index name (Index.Name),
+// sorted by SortEntries: for checks and tests.
+func IndexEntries(db *DB) (map[string][]IndexEntry, error) {
+	out := map[string][]IndexEntry{}
+	for _, ix := range Indexes {
+		es, err := db.b.entries(ix)
+		if err != nil {
+			return nil, err
+		}
+		out[ix.Name] = SortEntries(es)
+	}
+	return out, nil
 }

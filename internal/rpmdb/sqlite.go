@@ -28,12 +28,9 @@ type sqliteDB struct {
 	had   map[string]bool // -wal and -shm files present when opened
 }
 
-// The statements rpm creates its tables and indexes with; SQLite keeps
-// their text in the schema, so a table Patchloop adds reads as rpm's.
-func createPackagesSQL() string {
-	return "CREATE TABLE IF NOT EXISTS 'Packages' (hnum INTEGER PRIMARY KEY AUTOINCREMENT,blob BLOB NOT NULL)"
-}
-
+// createIndexSQL returns the statements rpm creates an index table with;
+// SQLite keeps their text in the schema, so a table Patchloop adds reads as
+// rpm's.
 func createIndexSQL(ix Index) []string {
 	keytype := "BLOB"
 	if ix.Text {
@@ -307,4 +304,23 @@ func (s *sqliteDB) close() error {
 		s.db = nil
 	}
 	return errors.Join(errs...)
+}
+
+func (s *sqliteDB) entries(ix Index) ([]IndexEntry, error) {
+	rows, err := s.conn.QueryContext(context.Background(), fmt.Sprintf("SELECT CAST(key AS BLOB), hnum, idx FROM '%s'", ix.Name))
+	if err != nil {
+		return nil, fmt.Errorf("rpmdb: read %s: %w", ix.Name, err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []IndexEntry
+	for rows.Next() {
+		var e IndexEntry
+		var hnum, idx int64
+		if err := rows.Scan(&e.Key, &hnum, &idx); err != nil {
+			return nil, fmt.Errorf("rpmdb: read %s: %w", ix.Name, err)
+		}
+		e.HNum, e.Idx = uint32(hnum), uint32(idx)
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	gorpmdb "github.com/anchore/go-rpmdb/pkg"
+
 	"github.com/patchloop/patchloop/internal/patch"
 	rpmpatch "github.com/patchloop/patchloop/internal/patch/rpm"
 	"github.com/patchloop/patchloop/internal/rpm"
@@ -104,5 +106,83 @@ func TestPatchBerkeleyDB(t *testing.T) {
 	_, err = p.Patch(context.Background(), img, patch.Request{Findings: fs, WorkDir: t.TempDir()})
 	if !errors.Is(err, rpmpatch.ErrBerkeleyDB) || !patch.IsPermanent(err) || !strings.Contains(err.Error(), "rpmdb format BerkeleyDB is read-only in Patchloop") {
 		t.Fatalf("err %v, want the permanent Berkeley DB error", err)
+	}
+}
+
+// TestPatchOpenSUSENDB patches an openSUSE Leap 15.6-like image: an NDB
+// database in usr/lib/sysimage/rpm (var/lib/rpm a symlink to it), zypper's
+// repositories in etc/zypp/repos.d; rescans it clean and reads the new
+// database back with anchore's go-rpmdb.
+func TestPatchOpenSUSENDB(t *testing.T) {
+	t.Parallel()
+	const repoPath = "distribution/leap/15.6/repo/oss"
+	suse := func(ps ...rpmrepo.Package) []rpmrepo.Package {
+		out := make([]rpmrepo.Package, len(ps))
+		for i, p := range ps {
+			p.Vendor = "SUSE LLC <https://www.suse.com/>"
+			out[i] = p
+		}
+		return out
+	}
+	zlib := func(rel string) []rpmrepo.Package {
+		return suse(rpmrepo.Package{Name: "libz1", Version: "1.2.13", Release: rel, SourceRPM: "zlib-1.2.13-" + rel + ".src.rpm",
+			Files: []rpmrepo.File{{Path: "/usr/lib64/libz.so.1", Content: []byte("zlib " + rel), Mode: 0o755}}})
+	}
+	inst := slices.Concat(suse(bash), zlib("150500.4.3.1"))
+	srv := rpmrepo.New(t, rpmrepo.Config{Repositories: []rpmrepo.Repository{{Path: repoPath, Packages: slices.Concat(inst, zlib("150500.4.9.1"))}}})
+	repo := "[repo-oss]\nname=Main Repository\nenabled=1\nautorefresh=1\nbaseurl=" + srv.URL() + "/distribution/leap/$releasever/repo/oss/\ntype=rpm-md\ngpgcheck=1\ngpgkey=file:///" + rpmrepo.KeyPath + "\nkeeppackages=0\n"
+	img := rpmimage.Image(t, rpmimage.Spec{
+		OSRelease: rpmimage.LeapRelease, Packages: inst, NDB: true, DBDir: "usr/lib/sysimage/rpm",
+		Links: map[string]string{"var/lib/rpm": "../../usr/lib/sysimage/rpm"},
+		Repos: map[string][]byte{"repo-oss.repo": []byte(repo)}, ReposDir: "etc/zypp/repos.d",
+	})
+	db := database(t, "openSUSE Leap 15.6", "suse", advisory{"libz1", "CVE-2026-4000", "1.2.13-150500.4.9.1"})
+	fs := findings(t, img, db)
+	if len(fs) != 1 {
+		t.Fatalf("findings before patching: %+v", fs)
+	}
+	patched, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), img, fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Updates) != 1 || out.Updates[0].To != "1.2.13-150500.4.9.1" {
+		t.Fatalf("updates %+v", out.Updates)
+	}
+	if left := findings(t, patched, db); len(left) > 0 {
+		t.Errorf("fixable findings after patching: %+v", left)
+	}
+	hdrs := layerHeaders(t, out.Layer)
+	for _, f := range []string{"usr/lib/sysimage/rpm/Packages.db", "usr/lib/sysimage/rpm/Index.db"} {
+		if _, ok := hdrs[f]; !ok {
+			t.Errorf("%s not in the layer: %v", f, keys(hdrs))
+		}
+	}
+	if _, ok := hdrs["var/lib/rpm"]; ok {
+		t.Errorf("the layer replaces the var/lib/rpm symlink")
+	}
+	files := read(t, patched, "usr/lib/sysimage/rpm/Packages.db", "usr/lib64/libz.so.1")
+	if files["usr/lib64/libz.so.1"] != "zlib 150500.4.9.1" {
+		t.Errorf("libz is %q", files["usr/lib64/libz.so.1"])
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/Packages.db", []byte(files["usr/lib/sysimage/rpm/Packages.db"]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rdb, err := gorpmdb.Open(dir + "/Packages.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	pkgs, err := rdb.ListPackages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nvrs []string
+	for _, p := range pkgs {
+		nvrs = append(nvrs, p.Name+"-"+p.Version+"-"+p.Release)
+	}
+	slices.Sort(nvrs)
+	if want := []string{"bash-5.1.8-6.el9", "libz1-1.2.13-150500.4.9.1"}; !slices.Equal(nvrs, want) {
+		t.Errorf("go-rpmdb reads %v, want %v", nvrs, want)
 	}
 }

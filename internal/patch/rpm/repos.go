@@ -140,7 +140,7 @@ func (p *Patcher) keyringOf(ctx context.Context, st *imageState, r rpmmd.Repo) (
 		return nil, patch.Permanent(err)
 	}
 	if len(remote) > 0 {
-		logctx.From(ctx, p.log).WarnContext(ctx, "rpm patcher: not fetching remote repository keys; give them with --keyring", "repository", r.ID, "keys", strings.Join(remote, " "))
+		logctx.From(ctx, p.log).WarnContext(ctx, "rpm patcher: not fetching remote repository keys; give them with --rpm-keyring", "repository", r.ID, "keys", strings.Join(remote, " "))
 	}
 	files, err := st.keyFiles(ctx, paths)
 	if err != nil {

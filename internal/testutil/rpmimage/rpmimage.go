@@ -44,10 +44,15 @@ type Spec struct {
 	MainConf string
 	// NoKey leaves out the repository key at rpmrepo.KeyPath.
 	NoKey bool
-	// Keys are extra files (keys, configuration) by path.
+	// Files are extra files (keys, configuration) by path.
 	Files map[string]string
-	// DBPath is the database file; empty means var/lib/rpm/rpmdb.sqlite.
-	DBPath string
+	// Links are extra symlinks, path to target.
+	Links map[string]string
+	// DBDir is the database directory; empty means var/lib/rpm.
+	DBDir string
+	// NDB writes an NDB database (Packages.db and Index.db, as SUSE
+	// keeps it) instead of SQLite (rpmdb.sqlite).
+	NDB bool
 	// Changes are files written in a top layer (a user's edits).
 	Changes map[string]string
 	// Below are layers put under everything else (filler).
@@ -58,6 +63,9 @@ type Spec struct {
 
 // RockyRelease is Rocky Linux 9.3's etc/os-release (shortened).
 const RockyRelease = "NAME=\"Rocky Linux\"\nVERSION=\"9.3 (Blue Onyx)\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.3\"\nPLATFORM_ID=\"platform:el9\"\n"
+
+// LeapRelease is openSUSE Leap 15.6's etc/os-release (shortened).
+const LeapRelease = "NAME=\"openSUSE Leap\"\nVERSION=\"15.6\"\nID=\"opensuse-leap\"\nID_LIKE=\"suse opensuse\"\nVERSION_ID=\"15.6\"\n"
 
 // AzureRelease is Azure Linux 3.0's etc/os-release (shortened).
 const AzureRelease = "NAME=\"Microsoft Azure Linux\"\nVERSION=\"3.0.20240727\"\nID=azurelinux\nVERSION_ID=\"3.0\"\n"
@@ -76,8 +84,8 @@ func Image(t testing.TB, spec Spec) v1.Image {
 	if spec.ReposDir == "" {
 		spec.ReposDir = "etc/yum.repos.d"
 	}
-	if spec.DBPath == "" {
-		spec.DBPath = "var/lib/rpm/rpmdb.sqlite"
+	if spec.DBDir == "" {
+		spec.DBDir = "var/lib/rpm"
 	}
 	files := map[string]imagetest.Entry{}
 	put := func(e imagetest.Entry) {
@@ -109,6 +117,9 @@ func Image(t testing.TB, spec Spec) v1.Image {
 	for p, body := range spec.Files {
 		put(imagetest.File(p, body))
 	}
+	for p, target := range spec.Links {
+		put(imagetest.Symlink(p, target))
+	}
 	var pkgs []*rpm.Package
 	for _, p := range spec.Packages {
 		b, err := rpmrepo.Build(p)
@@ -134,11 +145,13 @@ func Image(t testing.TB, spec Spec) v1.Image {
 		}
 		pkgs = append(pkgs, rp)
 	}
-	db, err := Database(context.Background(), t.TempDir(), pkgs)
+	db, err := Database(context.Background(), t.TempDir(), spec.NDB, pkgs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	put(imagetest.File(spec.DBPath, string(db)))
+	for name, data := range db {
+		put(imagetest.File(path.Join(spec.DBDir, name), string(data)))
+	}
 	names := make([]string, 0, len(files))
 	for n := range files {
 		names = append(names, n)
@@ -209,20 +222,15 @@ func unpack(data []byte, name string) (*rpm.Package, []imagetest.Entry, error) {
 	return rp2, out, nil
 }
 
-// Database returns an rpm SQLite database recording pkgs as installed
-// (rpmdb.InstalledHeader at InstallTime), built in dir.
-func Database(ctx context.Context, dir string, pkgs []*rpm.Package) ([]byte, error) {
-	file := filepath.Join(dir, rpmdb.SQLiteFile)
-	dsn := (&url.URL{Scheme: "file", Path: file}).String()
-	sdb, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := sdb.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS 'Packages' (hnum INTEGER PRIMARY KEY AUTOINCREMENT,blob BLOB NOT NULL)"); err != nil {
-		_ = sdb.Close()
-		return nil, err
-	}
-	if err := sdb.Close(); err != nil {
+// Database returns the files of an rpm database (SQLite, or NDB when ndb)
+// recording pkgs as installed (rpmdb.InstalledHeader at InstallTime),
+// built in dir, by file name.
+func Database(ctx context.Context, dir string, ndb bool, pkgs []*rpm.Package) (map[string][]byte, error) {
+	if ndb {
+		if err := rpmdb.InitNDB(dir); err != nil {
+			return nil, err
+		}
+	} else if err := initSQLite(ctx, filepath.Join(dir, rpmdb.SQLiteFile)); err != nil {
 		return nil, err
 	}
 	db, err := rpmdb.Open(ctx, dir)
@@ -243,5 +251,35 @@ func Database(ctx context.Context, dir string, pkgs []*rpm.Package) ([]byte, err
 	if _, err := db.Commit(ctx); err != nil {
 		return nil, err
 	}
-	return os.ReadFile(file)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{}
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		out[e.Name()] = data
+	}
+	return out, nil
+}
+
+// initSQLite creates an empty rpm SQLite database (its Packages table, as
+// rpm creates it; rpmdb.Open adds the index tables).
+func initSQLite(ctx context.Context, file string) error {
+	dsn := (&url.URL{Scheme: "file", Path: file}).String()
+	sdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return err
+	}
+	if _, err := sdb.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS 'Packages' (hnum INTEGER PRIMARY KEY AUTOINCREMENT,blob BLOB NOT NULL)"); err != nil {
+		_ = sdb.Close()
+		return err
+	}
+	return sdb.Close()
 }

@@ -363,14 +363,18 @@ func (pl *planner) obsolete() {
 // plan broke (an exact-version Requires on an upgraded sibling) to its
 // highest version, when that is newer; it reports whether it did.
 func (pl *planner) upgradeDependent(n *node, dep Dep) bool {
-	for _, c := range pl.upgradesFor(n) {
-		if c.EVR.Compare(n.inst.EVR) <= 0 {
-			return false
-		}
-		pl.apply(n, c, fmt.Sprintf("its dependency %s is no longer met after the upgrade", dep), nil)
-		return true
+	return pl.upgradeHighest(n, fmt.Sprintf("its dependency %s is no longer met after the upgrade", dep))
+}
+
+// upgradeHighest upgrades an installed package to its highest version,
+// when that is newer, for reason; it reports whether it did.
+func (pl *planner) upgradeHighest(n *node, reason string) bool {
+	cands := pl.upgradesFor(n)
+	if len(cands) == 0 || cands[0].EVR.Compare(n.inst.EVR) <= 0 {
+		return false
 	}
-	return false
+	pl.apply(n, cands[0], reason, nil)
+	return true
 }
 
 // resolve meets dep of n, a leaf or a rich dependency.
@@ -470,10 +474,10 @@ func (pl *planner) conflicts(now providers) (again bool, err error) {
 				if !n.changed() && (other == nil || !other.changed()) {
 					continue // both as they were: not ours
 				}
-				if !n.changed() && pl.upgradeDependent(n, c) {
+				if !n.changed() && pl.upgradeHighest(n, fmt.Sprintf("it conflicts with %s (%s)", pr.pkg, c)) {
 					return true, nil
 				}
-				if other != nil && !other.changed() && other.inst != nil && pl.upgradeDependent(other, c) {
+				if other != nil && !other.changed() && other.inst != nil && pl.upgradeHighest(other, fmt.Sprintf("%s conflicts with it (%s)", n.pkg(), c)) {
 					return true, nil
 				}
 				return false, fmt.Errorf("%w: %s conflicts with %s (%s)", ErrConflict, n.pkg(), pr.pkg, c)

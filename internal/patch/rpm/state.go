@@ -89,11 +89,7 @@ type imageState struct {
 // when the layer is built, so each layer read is kept, verified and
 // uncompressed, in workDir until the state's view is closed.
 func readImageState(ctx context.Context, img v1.Image, workDir string) (_ *imageState, err error) {
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		return nil, fmt.Errorf("reading image config: %w", err)
-	}
-	view, err := imagefs.Open(ctx, img, imagefs.WithSpool(workDir))
+	view, cfg, err := patch.OpenImage(ctx, img, workDir)
 	if err != nil {
 		return nil, err
 	}
@@ -115,12 +111,7 @@ func readImageState(ctx context.Context, img v1.Image, workDir string) (_ *image
 	if err != nil {
 		return nil, fmt.Errorf("reading the rpm database and repository configuration: %w", err)
 	}
-	content := map[string][]byte{}
-	for p, n := range res.Files {
-		if n.Kind == imagefs.KindRegular {
-			content[p] = n.Content
-		}
-	}
+	content := patch.RegularFiles(res.Files)
 	rel := content[osReleaseFile]
 	if rel == nil {
 		rel = content[osReleaseFile2]

@@ -35,6 +35,6 @@ func benchmarkPatch(b *testing.B, gz bool) {
 		Repos: map[string][]byte{"rocky.repo": rpmrepo.RepoFile("baseos", srv.RepoURL(baseRepo))}})
 	fs := []patch.Finding{{VulnerabilityID: "CVE-2026-2000", PkgName: "hello", InstalledVersion: "1.0-1.el9", FixedVersion: "1.0-2.el9"}}
 	patchtest.BenchPatch(b, img, fs, func(cacheDir string) (patch.Patcher, error) {
-		return rpmpatch.New(rpmpatch.Options{CacheDir: cacheDir, Logger: quiet})
+		return rpmpatch.New(rpmpatch.Options{CacheDir: cacheDir, Logger: benchLog})
 	})
 }

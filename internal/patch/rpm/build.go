@@ -62,6 +62,7 @@ func (p *Patcher) build(ctx context.Context, st *imageState, pl *plan, repos *re
 	rems := removals(old, after)
 
 	dirs, files, stats := pathsToLook(st, pkgs, rems)
+	log.DebugContext(ctx, "rpm patcher: looking up package paths in the image", "paths", len(dirs)+len(files)+len(stats))
 	look, err := layer.LookUp(ctx, st.view, slices.Concat(dirs, files), stats)
 	if err != nil {
 		return nil, fmt.Errorf("looking up package paths in the image: %w", err)
@@ -98,6 +99,7 @@ func (p *Patcher) build(ctx context.Context, st *imageState, pl *plan, repos *re
 	if res.layer, err = b.WriteFile(ctx, workDir, sp); err != nil {
 		return nil, err
 	}
+	log.DebugContext(ctx, "rpm patcher: layer written", "entries", len(b.Paths()))
 	return res, nil
 }
 

@@ -129,11 +129,13 @@ func (p *Patcher) patch(ctx context.Context, img v1.Image, req patch.Request) (*
 	if len(findings) == 0 {
 		return out, nil
 	}
+	log.DebugContext(ctx, "rpm patcher: reading the image")
 	st, err := readImageState(ctx, img, workDir)
 	if err != nil {
 		return nil, err
 	}
 	defer st.close()
+	log.DebugContext(ctx, "rpm patcher: read the rpm database", "path", "/"+st.dbPath, "format", string(st.dbFormat), "packages", len(st.packages))
 	repos, err := p.loadRepos(ctx, st)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package rpm_test
 
 import (
+	"archive/tar"
 	"errors"
 	"slices"
 	"strings"
@@ -47,6 +48,7 @@ var (
 	helloNew = rpmrepo.Package{Name: "hello", Version: "1.0", Release: "2.el9", Files: []rpmrepo.File{
 		{Path: "/usr/bin/hello", Content: []byte("hello 2"), Mode: 0o755},
 		{Path: "/usr/bin/hello-ping", Content: []byte("ping"), Mode: 0o755, Caps: "cap_net_raw=ep"},
+		{Path: "/usr/bin/hello-again", HardLinkOf: "/usr/bin/hello", Mode: 0o755},
 		{Path: "/etc/hello.conf", Content: []byte("greeting=hello\nnew=1\n"), Flags: rpm.FileConfig | rpm.FileNoReplace},
 		{Path: "/etc/hello-plain.conf", Content: []byte("plain=2\n"), Flags: rpm.FileConfig},
 		{Path: "/etc/hello-same.conf", Content: []byte("same=1\n"), Flags: rpm.FileConfig | rpm.FileNoReplace},
@@ -169,6 +171,11 @@ func TestPatchRocky(t *testing.T) {
 	if h := hdrs["usr/bin/hello-ping"]; h == nil || h.PAXRecords["SCHILY.xattr.security.capability"] == "" || h.Mode != 0o755 {
 		t.Errorf("hello-ping header %+v", h)
 	}
+	if h := hdrs["usr/bin/hello-again"]; h == nil || h.Typeflag != tar.TypeLink || h.Linkname != "usr/bin/hello" {
+		if h2 := hdrs["usr/bin/hello"]; h == nil || h2 == nil || h2.Typeflag != tar.TypeLink || h2.Linkname != "usr/bin/hello-again" {
+			t.Errorf("hard link: hello-again %+v, hello %+v", h, hdrs["usr/bin/hello"])
+		}
+	}
 	if _, ok := hdrs["var/lib/rpm/rpmdb.sqlite"]; !ok {
 		t.Errorf("no database in the layer: %v", keys(hdrs))
 	}
@@ -190,3 +197,27 @@ func keys[T any](m map[string]T) []string {
 
 var _ = errors.Is
 var _ = patch.ReasonNoFix
+
+// TestPatchIsDeterministic patches the same image twice, with fresh
+// caches: the layers are byte for byte the same.
+func TestPatchIsDeterministic(t *testing.T) {
+	t.Parallel()
+	_, spec := rockySetup(t, rpmrepo.Repository{}, rpmimage.Spec{})
+	img := rpmimage.Image(t, spec)
+	fs := append(slices.Clone(helloFindings), patch.Finding{VulnerabilityID: "CVE-2026-1000", PkgName: "openssl-libs", FixedVersion: "1:3.0.7-27.el9"})
+	var digests []string
+	for range 2 {
+		_, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), img, fs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := out.Layer.Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		digests = append(digests, d.String())
+	}
+	if digests[0] != digests[1] {
+		t.Errorf("layer digests differ: %v", digests)
+	}
+}

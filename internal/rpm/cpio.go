@@ -43,12 +43,9 @@ type ArchiveEntry struct {
 	Mode, UID, GID, MTime, NLink uint32
 }
 
-// Limits of payload reading.
-const (
-	maxCpioName = 4096
-	// maxCpioEntries bounds the entries beyond the header's files.
-	maxCpioEntries = maxFilesPerPackage + 1
-)
+// maxCpioName bounds a cpio entry's name. The entries are bounded by
+// the header's files: each may be stored once.
+const maxCpioName = 4096
 
 // newArchive wraps a decompressed payload.
 func newArchive(name string, zr io.ReadCloser, v *verifier, files []FileInfo) *Archive {

@@ -105,6 +105,10 @@ func (h *Header) Has(t Tag) bool { _, ok := h.Get(t); return ok }
 // entry inside the region is never changed: the new one is added outside
 // it and overrides it (rpm's headerMod does the same). For a header from
 // NewHeader with a region, entries Set before Marshal all form the region.
+//
+// An entry that was outside the region in a parsed blob is replaced where it
+// stands, as rpm rewrites an installed header (FILESTATES of replaced
+// files).
 func (h *Header) Set(e Entry) {
 	e.Data = slices.Clone(e.Data)
 	for i := range h.outside {
@@ -378,6 +382,9 @@ func ReadHeader(r io.Reader, pad bool) (*Header, []byte, error) {
 	h, err := parse(raw[8:], maxTags, maxData, true)
 	if err != nil {
 		return nil, nil, err
+	}
+	if want := TagHeaderImmutable; pad && h.region != 0 && h.region != TagHeaderSignatures || !pad && h.region != 0 && h.region != want {
+		return nil, nil, fmt.Errorf("header region tag %d where a %s header is expected", h.region, map[bool]string{true: "signature", false: "main"}[pad])
 	}
 	if pad {
 		if n := (8 - len(raw)%8) % 8; n > 0 {

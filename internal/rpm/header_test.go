@@ -356,3 +356,22 @@ func TestSetOutsideRegion(t *testing.T) {
 		t.Error("Delete")
 	}
 }
+
+func TestReadHeaderChecksRegionKind(t *testing.T) {
+	for _, c := range []struct {
+		region rpm.Tag
+		pad    bool
+		ok     bool
+	}{{rpm.TagHeaderImmutable, false, true}, {rpm.TagHeaderSignatures, true, true}, {rpm.TagHeaderSignatures, false, false}, {rpm.TagHeaderImmutable, true, false}} {
+		h := rpm.NewHeader(c.region)
+		h.Set(rpm.Int32Entry(rpm.SigTagSize, 1))
+		b, err := h.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = append(b, make([]byte, rpm.PadLen(len(b)))...)
+		if _, _, err := rpm.ReadHeader(bytes.NewReader(b), c.pad); (err == nil) != c.ok {
+			t.Errorf("region %d pad %v: %v", c.region, c.pad, err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package rpm
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -159,7 +160,9 @@ func (k *Keyring) VerifyDetached(subject string, signed, signature []byte, now t
 
 // VerifyReader checks a binary detached signature over everything r
 // yields, as the header signatures of a package file are (RSAHEADER over
-// the main header).
+// the main header). A zero now means the signature's creation time: the
+// key must have been valid when it signed, as rpm 4 accepts packages
+// signed before their key expired (a revoked key still fails).
 func (k *Keyring) VerifyReader(subject string, signed io.Reader, signature []byte, now time.Time) error {
 	if len(signature) == 0 {
 		return fmt.Errorf("%s: %w", subject, ErrNoSignature)
@@ -171,6 +174,9 @@ func (k *Keyring) VerifyReader(subject string, signed io.Reader, signature []byt
 // signature over it.
 func (k *Keyring) verify(subject string, signed io.Reader, signature []byte, now time.Time) error {
 	keyID := SignatureKeyID(signature)
+	if now.IsZero() {
+		now = signatureTime(signature)
+	}
 	var el openpgp.EntityList
 	if k != nil {
 		el = k.entities
@@ -184,6 +190,19 @@ func (k *Keyring) verify(subject string, signed io.Reader, signature []byte, now
 		return &SignatureError{Subject: subject, KeyID: keyID, Err: ErrUntrustedKey}
 	}
 	return &SignatureError{Subject: subject, KeyID: keyID, Err: fmt.Errorf("%w: %v", ErrBadSignature, err)}
+}
+
+// signatureTime returns a binary signature's creation time, or the
+// current time when it cannot be read.
+func signatureTime(signature []byte) time.Time {
+	p, err := packet.Read(bytes.NewReader(signature))
+	if err != nil {
+		return time.Now()
+	}
+	if sig, ok := p.(*packet.Signature); ok && !sig.CreationTime.IsZero() {
+		return sig.CreationTime
+	}
+	return time.Now()
 }
 
 // SignatureKeyID returns the issuer key ID a binary OpenPGP signature
@@ -204,4 +223,42 @@ func SignatureKeyID(signature []byte) string {
 		return strings.ToUpper(fmt.Sprintf("%x", sig.IssuerFingerprint[len(sig.IssuerFingerprint)-8:]))
 	}
 	return ""
+}
+
+// PubkeyName is the name rpm gives the header of a key imported with
+// rpm --import (gpg-pubkey-<keyid>-<created>).
+const PubkeyName = "gpg-pubkey"
+
+// KeyringFromPubkey returns the key a gpg-pubkey header of an rpm
+// database holds: PUBKEYS (base64 of the binary key), else the armored
+// key of DESCRIPTION. It returns nil and no error for any other header.
+// Images whose repositories name no gpgkey (zypper's often do not) trust
+// these keys, as rpm itself does.
+func KeyringFromPubkey(h *Header) (*Keyring, error) {
+	if name, err := h.String(TagName); err != nil || name != PubkeyName {
+		return nil, nil
+	}
+	v, _ := h.String(TagVersion)
+	r, _ := h.String(TagRelease)
+	what := PubkeyName + "-" + v + "-" + r
+	if b64, err := h.Strings(TagPubKeys); err == nil && len(b64) > 0 {
+		var krs []*Keyring
+		for _, s := range b64 {
+			bin, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(s), ""))
+			if err != nil {
+				return nil, fmt.Errorf("%s: PUBKEYS: %w", what, err)
+			}
+			kr, err := ParseKeyring(what, bin)
+			if err != nil {
+				return nil, err
+			}
+			krs = append(krs, kr)
+		}
+		return MergeKeyrings(krs...), nil
+	}
+	desc, err := h.String(TagDescription)
+	if err != nil {
+		return nil, fmt.Errorf("%s: no PUBKEYS and no DESCRIPTION: %w", what, err)
+	}
+	return ParseKeyring(what, []byte(desc))
 }

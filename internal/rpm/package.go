@@ -97,7 +97,7 @@ var (
 	// ErrDigest: a digest of the package does not match.
 	ErrDigest = errors.New("package digest mismatch")
 	// ErrNoDigest: the package has no digest this package accepts.
-	ErrNoDigest = errors.New("package has no SHA-256 header digest")
+	ErrNoDigest = errors.New("package has no SHA-256 or SHA-1 header digest")
 )
 
 // ReadPackage reads a package file's lead and headers from r, leaving r
@@ -143,32 +143,40 @@ type VerifyOptions struct {
 	// dnf do; the digests are still checked. It overrides
 	// RequireSignature.
 	NoSignature bool
-	// Now is the time for key validity; zero means time.Now().
+	// Now is the time at which keys must be valid. Zero means each
+	// signature's creation time, as rpm 4 checks package signatures: a
+	// package signed before its key expired still verifies, a revoked key
+	// never does.
 	Now time.Time
 }
 
-// Verify checks the headers: SHA256HEADER (required) and SHA1HEADER
+// Verify checks the headers: SHA256HEADER and SHA1HEADER (one at least)
 // against the main header, and the OpenPGP header signature (RSAHEADER,
 // DSAHEADER or OPENPGP) against opts.Keyring. It returns the signing key
 // ID ("" when unsigned and not required). The payload digest and legacy
 // header+payload signatures are checked while Payload streams.
 func (p *Package) Verify(opts VerifyOptions) (string, error) {
-	if opts.Now.IsZero() {
-		opts.Now = time.Now()
-	}
-	want, err := p.Signature.String(TagSHA256Header)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", p.Name, ErrNoDigest)
-	}
-	sum := sha256.Sum256(p.HeaderRaw)
-	if got := hex.EncodeToString(sum[:]); got != strings.ToLower(want) {
-		return "", fmt.Errorf("%s: %w: header SHA-256 is %s, the signature header says %s", p.Name, ErrDigest, got, want)
-	}
-	if want, err := p.Signature.String(TagSHA1Header); err == nil {
-		sum := sha1.Sum(p.HeaderRaw)
-		if got := hex.EncodeToString(sum[:]); got != strings.ToLower(want) {
-			return "", fmt.Errorf("%s: %w: header SHA-1 is %s, the signature header says %s", p.Name, ErrDigest, got, want)
+	digests := 0
+	for _, d := range []struct {
+		tag  Tag
+		name string
+		sum  func([]byte) []byte
+	}{
+		{TagSHA256Header, "SHA-256", func(b []byte) []byte { s := sha256.Sum256(b); return s[:] }},
+		{TagSHA1Header, "SHA-1", func(b []byte) []byte { s := sha1.Sum(b); return s[:] }},
+	} {
+		want, err := p.Signature.String(d.tag)
+		if err != nil {
+			continue
 		}
+		digests++
+		if got := hex.EncodeToString(d.sum(p.HeaderRaw)); got != strings.ToLower(want) {
+			return "", fmt.Errorf("%s: %w: header %s is %s, the signature header says %s", p.Name, ErrDigest, d.name, got, want)
+		}
+	}
+	// rpm before 4.14 (EL7, Amazon Linux 2) wrote only SHA1HEADER.
+	if digests == 0 {
+		return "", fmt.Errorf("%s: %w", p.Name, ErrNoDigest)
 	}
 	if opts.NoSignature {
 		return "", nil
@@ -242,13 +250,30 @@ func (p *Package) Payload(opts VerifyOptions) (*Archive, error) {
 	if p.r == nil {
 		return nil, fmt.Errorf("%s: payload already read", p.Name)
 	}
-	if opts.Now.IsZero() {
-		opts.Now = time.Now()
-	}
 	comp, _ := p.Header.String(TagPayloadCompressor)
 	if f, err := p.Header.String(TagPayloadFormat); err == nil && f != "cpio" {
 		return nil, fmt.Errorf("%s: payload format %q is not supported", p.Name, f)
 	}
+	v, err := p.verifier(opts)
+	if err != nil {
+		return nil, err
+	}
+	p.r = nil
+	zr, err := Decompress(comp, bufio.NewReaderSize(v, 64<<10))
+	if err != nil {
+		return nil, fmt.Errorf("%s: payload: %w", p.Name, err)
+	}
+	files, err := p.FileList()
+	if err != nil {
+		_ = zr.Close()
+		return nil, err
+	}
+	return newArchive(p.Name, zr, v, files), nil
+}
+
+// verifier returns the reader of the compressed payload that checks it
+// against the package's digests and legacy signature at its end.
+func (p *Package) verifier(opts VerifyOptions) (*verifier, error) {
 	v := &verifier{r: p.r, p: p, opts: opts}
 	if algo, err := p.Header.Int(TagPayloadDigestAlgo); err == nil && algo != 8 {
 		return nil, fmt.Errorf("%s: payload digest algorithm %d is not supported (want 8, SHA-256)", p.Name, algo)
@@ -261,8 +286,12 @@ func (p *Package) Payload(opts VerifyOptions) (*Archive, error) {
 		h.Write(p.HeaderRaw)
 		v.digests = append(v.digests, payloadDigest{h: h, want: hex.EncodeToString(md), what: "header+payload MD5"})
 	}
+	// A legacy header+payload signature is checked when it is the only
+	// signature, or the only one that covers the payload (rpm before
+	// 4.14 wrote no PAYLOADDIGEST).
+	headerOnly := p.Signature.Has(TagRSAHeader) || p.Signature.Has(TagDSAHeader)
 	for _, t := range []Tag{SigTagPGP, SigTagGPG} {
-		if sig, err := p.Signature.Bytes(t); err == nil && !opts.NoSignature && !p.Signature.Has(TagRSAHeader) && !p.Signature.Has(TagDSAHeader) {
+		if sig, err := p.Signature.Bytes(t); err == nil && !opts.NoSignature && (!headerOnly || !p.Header.Has(TagPayloadDigest)) {
 			v.legacySig = sig
 			v.legacyBuf = &bytes.Buffer{}
 			v.legacyBuf.Write(p.HeaderRaw)
@@ -281,17 +310,7 @@ func (p *Package) Payload(opts VerifyOptions) (*Archive, error) {
 	if v.size < 0 {
 		v.size = -1
 	}
-	p.r = nil
-	zr, err := Decompress(comp, bufio.NewReaderSize(v, 64<<10))
-	if err != nil {
-		return nil, fmt.Errorf("%s: payload: %w", p.Name, err)
-	}
-	files, err := p.FileList()
-	if err != nil {
-		_ = zr.Close()
-		return nil, err
-	}
-	return newArchive(p.Name, zr, v, files), nil
+	return v, nil
 }
 
 // maxLegacyBuffer bounds a payload buffered for a legacy
@@ -368,7 +387,8 @@ func (v *verifier) drain() error {
 }
 
 // OpenFile opens a package file, reads and verifies its headers and its
-// whole payload against every digest and signature, and returns the
+// whole compressed payload against every digest and signature (nothing
+// is decompressed before it is verified), and returns the
 // package ready to stream the payload from the start (Payload). Nothing
 // of a package that fails is returned; the caller closes the file.
 func OpenFile(path string, opts VerifyOptions) (*Package, *os.File, error) {
@@ -387,15 +407,14 @@ func OpenFile(path string, opts VerifyOptions) (*Package, *os.File, error) {
 	if _, err := p.Verify(opts); err != nil {
 		return fail(err)
 	}
-	a, err := p.Payload(opts)
+	// The compressed payload is checked before anything decompresses it.
+	v, err := p.verifier(opts)
 	if err != nil {
 		return fail(err)
 	}
-	if err := a.verify.drain(); err != nil {
-		_ = a.Close()
+	if err := v.drain(); err != nil {
 		return fail(err)
 	}
-	_ = a.Close()
 	off := int64(LeadSize + len(p.SignatureRaw) + PadLen(len(p.SignatureRaw)) + len(p.HeaderRaw))
 	if _, err := f.Seek(off, io.SeekStart); err != nil {
 		return fail(err)

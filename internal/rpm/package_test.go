@@ -2,9 +2,11 @@ package rpm_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/patchloop/patchloop/internal/rpm"
+	"github.com/patchloop/patchloop/internal/rpmdb"
 	"github.com/patchloop/patchloop/internal/testutil/rpmbuild"
 	"github.com/patchloop/patchloop/internal/testutil/rpmrepo"
 )
@@ -195,6 +198,21 @@ func TestLegacySignatures(t *testing.T) {
 	if _, err := readAll(t, b.Data, opts); !errors.Is(err, rpm.ErrUntrustedKey) {
 		t.Fatalf("header+payload signature by a foreign key: %v", err)
 	}
+	// As rpm 4.11 signed (EL7): SHA-1 header digest, header signature,
+	// header+payload signature, no payload digest.
+	el7 := testPackage("xz")
+	el7.EL7 = true
+	if b, err = rpmrepo.Build(el7); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readAll(t, b.Data, opts); err != nil {
+		t.Fatalf("EL7-style package: %v", err)
+	}
+	d = bytes.Clone(b.Data)
+	d[len(d)-30] ^= 1
+	if _, err := readAll(t, d, opts); err == nil {
+		t.Fatal("EL7-style package with a tampered payload accepted")
+	}
 	// Signed header without a payload digest: the payload is not covered.
 	uncovered := testPackage("gzip")
 	uncovered.NoPayloadDigest = true
@@ -273,5 +291,69 @@ func TestReadRPMBuildPackage(t *testing.T) {
 	}
 	if _, err := readAll(t, data, rpm.VerifyOptions{RequireSignature: true}); !errors.Is(err, rpm.ErrNoSignature) {
 		t.Errorf("unsigned rpmbuild package with gpgcheck: %v", err)
+	}
+}
+
+func TestKeyExpiredAfterSigning(t *testing.T) {
+	p := testPackage("gzip")
+	p.Key = rpmrepo.ExpiredKey()
+	b, err := rpmrepo.Build(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := rpm.ParseKeyring("expired", rpmrepo.ExpiredKey().PublicArmored())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readAll(t, b.Data, rpm.VerifyOptions{Keyring: kr, RequireSignature: true}); err != nil {
+		t.Errorf("signed while the key was valid: %v", err)
+	}
+	if _, err := readAll(t, b.Data, rpm.VerifyOptions{Keyring: kr, RequireSignature: true, Now: time.Now()}); !errors.Is(err, rpm.ErrBadSignature) {
+		t.Errorf("checked now, after the key expired: %v, want ErrBadSignature", err)
+	}
+}
+
+func TestKeyringFromRPMDatabase(t *testing.T) {
+	rpmbuild.Need(t, "rpmkeys")
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "key.asc")
+	if err := os.WriteFile(keyFile, rpmrepo.RepoKey().PublicArmored(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "db")
+	if out, err := exec.Command("rpmkeys", "--dbpath", db, "--define", "_db_backend sqlite", "--import", keyFile).CombinedOutput(); err != nil {
+		t.Fatalf("rpmkeys --import: %v\n%s", err, out)
+	}
+	rdb, err := rpmdb.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs, err := rdb.Packages(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var krs []*rpm.Keyring
+	for _, p := range pkgs {
+		h, err := p.Header()
+		if err != nil {
+			t.Fatal(err)
+		}
+		kr, err := rpm.KeyringFromPubkey(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kr != nil {
+			krs = append(krs, kr)
+		}
+	}
+	if len(krs) != 1 {
+		t.Fatalf("%d gpg-pubkey headers, want 1", len(krs))
+	}
+	b, err := rpmrepo.Build(testPackage("gzip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readAll(t, b.Data, rpm.VerifyOptions{Keyring: krs[0], RequireSignature: true}); err != nil {
+		t.Errorf("package verified with the key rpm imported: %v", err)
 	}
 }

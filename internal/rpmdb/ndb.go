@@ -27,8 +27,27 @@ type ndbDB struct {
 // ndbPageSize is the page size of a new Index.db (rpm uses the system's).
 const ndbPageSize = 4096
 
+// MaxNDBSize caps Packages.db and Index.db (ospkg.MaxRPMDBSize is the
+// scanner's cap for the whole database).
+const MaxNDBSize = 1 << 30
+
+// readCapped reads a database file of at most MaxNDBSize bytes.
+func readCapped(path string) ([]byte, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	if fi.Size() > MaxNDBSize {
+		return nil, fmt.Errorf("%s: %d bytes, over the %d-byte cap", path, fi.Size(), MaxNDBSize)
+	}
+	return os.ReadFile(path)
+}
+
 func openNDB(ctx context.Context, dir string) (backend, error) {
-	pdata, err := os.ReadFile(filepath.Join(dir, NDBPackages))
+	pdata, err := readCapped(filepath.Join(dir, NDBPackages))
 	if err != nil {
 		return nil, fmt.Errorf("rpmdb: %w", err)
 	}
@@ -38,7 +57,7 @@ func openNDB(ctx context.Context, dir string) (backend, error) {
 	}
 	n := &ndbDB{dir: dir, pkg: pkg, idx: map[rpm.Tag]*idxDB{}, order: hostOrder}
 	xpath := filepath.Join(dir, NDBIndex)
-	xdata, err := os.ReadFile(xpath)
+	xdata, err := readCapped(xpath)
 	switch {
 	case err == nil:
 		n.hadIdx = true

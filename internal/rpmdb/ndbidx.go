@@ -33,19 +33,19 @@ func (ix *idxDB) mem() []byte { return ix.x.blob(ix.id) }
 func (ix *idxDB) readHeader() error {
 	m := ix.mem()
 	if len(m) < 4096 {
-		return fmt.Errorf("Index.db: index %d: blob of %d bytes", ix.tag, len(m))
+		return fmt.Errorf("ndb Index.db: index %d: blob of %d bytes", ix.tag, len(m))
 	}
 	if le.Uint32(m) != idxMagic || le.Uint32(m[4:]) != 0 {
-		return fmt.Errorf("Index.db: index %d: bad magic or version", ix.tag)
+		return fmt.Errorf("ndb Index.db: index %d: bad magic or version", ix.tag)
 	}
 	ix.generation, ix.nslots, ix.usedslots, ix.dummyslots = le.Uint32(m[8:]), le.Uint32(m[12:]), le.Uint32(m[16:]), le.Uint32(m[20:])
 	ix.xmask, ix.keyend, ix.keyexcess = le.Uint32(m[24:]), le.Uint32(m[28:]), le.Uint32(m[32:])
 	n := ix.nslots
 	if n < 256 || n&(n-1) != 0 || ix.usedslots > n || ix.dummyslots > n || n >= (0xffffffff-idxSlotOffset)/12 {
-		return fmt.Errorf("Index.db: index %d: bad slot counts", ix.tag)
+		return fmt.Errorf("ndb Index.db: index %d: bad slot counts", ix.tag)
 	}
 	if uint64(len(m)) <= idxSlotOffset+uint64(n)*12 || uint64(ix.keyend) > uint64(len(m))-(idxSlotOffset+uint64(n)*12) {
-		return fmt.Errorf("Index.db: index %d: key area outside the blob", ix.tag)
+		return fmt.Errorf("ndb Index.db: index %d: key area outside the blob", ix.tag)
 	}
 	return nil
 }
@@ -116,6 +116,15 @@ func encodeKeyLen(p []byte, l uint32) {
 		p[0], p[1], p[2] = 255, 255, 255
 		le.PutUint32(p[3:], l)
 	}
+}
+
+// decodeKeyLenChecked is decodeKeyLen for p of any length.
+func decodeKeyLenChecked(p []byte) (l, hl uint32, ok bool) {
+	if len(p) == 0 || (p[0] == 255 && len(p) < 3) || (p[0] == 255 && p[1] == 255 && p[2] == 255 && len(p) < 7) {
+		return 0, 0, false
+	}
+	l, hl = decodeKeyLen(p)
+	return l, hl, true
 }
 
 func decodeKeyLen(p []byte) (l, hl uint32) {
@@ -213,12 +222,20 @@ func (ix *idxDB) rebuild() error {
 			continue
 		}
 		x &^= ix.xmask
-		k := ix.keys(old)[x:]
-		l, hl := decodeKeyLen(k)
+		if x >= ix.keyend {
+			return fmt.Errorf("ndb Index.db: index %d: key offset %d past the keys", ix.tag, x)
+		}
+		k := ix.keys(old)[x:ix.keyend]
+		l, hl, ok := decodeKeyLenChecked(k)
+		if !ok || uint64(hl)+uint64(l) > uint64(len(k)) || uint64(keyend)+uint64(hl)+uint64(l) > uint64(len(nix.keys(nm))) {
+			return fmt.Errorf("ndb Index.db: index %d: bad key at offset %d", ix.tag, x)
+		}
 		keyoff := keyend
 		keyend += hl + l
 		copy(nix.keys(nm)[keyoff:], k[:hl+l])
-		ix.copyKeyEntries(old, k[hl:hl+l], x, nix, nm, keyoff, done)
+		if err := ix.copyKeyEntries(old, k[hl:hl+l], x, nix, nm, keyoff, done); err != nil {
+			return err
+		}
 	}
 	nix.keyend = keyend
 	nix.generation = ix.generation + 1
@@ -238,12 +255,15 @@ func (ix *idxDB) rebuild() error {
 	return ix.readHeader()
 }
 
-func (ix *idxDB) copyKeyEntries(old []byte, key []byte, oldoff uint32, nix *idxDB, nm []byte, newoff uint32, done []bool) {
+func (ix *idxDB) copyKeyEntries(old []byte, key []byte, oldoff uint32, nix *idxDB, nm []byte, newoff uint32, done []bool) error {
 	keyh := murmur(key)
 	oldoff |= keyh & ix.xmask
 	newoff |= keyh & nix.xmask
 	hmask := ix.hmask()
 	for h, hh := keyh&hmask, uint32(7); ; h, hh = (h+hh)&hmask, hh+1 {
+		if hh-7 > ix.nslots {
+			return fmt.Errorf("ndb Index.db: index %d: no free slot (damaged)", ix.tag)
+		}
 		e := ix.slot(old, h)
 		x := le.Uint32(e)
 		if x == 0 {
@@ -257,16 +277,22 @@ func (ix *idxDB) copyKeyEntries(old []byte, key []byte, oldoff uint32, nix *idxD
 		if data&0x80000000 != 0 {
 			ovl = le.Uint32(ix.ovl(old, h))
 		}
-		nix.copyEntry(nm, keyh, newoff, data, ovl)
+		if err := nix.copyEntry(nm, keyh, newoff, data, ovl); err != nil {
+			return err
+		}
 		done[h] = true
 	}
+	return nil
 }
 
-func (ix *idxDB) copyEntry(m []byte, keyh, keyoff, data, ovl uint32) {
+func (ix *idxDB) copyEntry(m []byte, keyh, keyoff, data, ovl uint32) error {
 	hmask := ix.hmask()
 	h, hh := keyh&hmask, uint32(7)
 	for le.Uint32(ix.slot(m, h)) != 0 {
 		h, hh = (h+hh)&hmask, hh+1
+		if hh-7 > ix.nslots || ix.usedslots >= ix.nslots {
+			return fmt.Errorf("ndb Index.db: index %d: rebuilt index is full (damaged)", ix.tag)
+		}
 	}
 	e := ix.slot(m, h)
 	le.PutUint32(e, keyoff)
@@ -275,6 +301,7 @@ func (ix *idxDB) copyEntry(m []byte, keyh, keyoff, data, ovl uint32) {
 		le.PutUint32(ix.ovl(m, h), ovl)
 	}
 	ix.usedslots++
+	return nil
 }
 
 // check rebuilds the index when it is too full, has too many holes in its
@@ -312,7 +339,7 @@ func (ix *idxDB) bumpGeneration() {
 // put adds (key, pkgidx, datidx) unless present (rpmidxPutInternal).
 func (ix *idxDB) put(key []byte, pkgidx, datidx uint32) error {
 	if datidx >= 0x80000000 || len(key) >= 0x80000000 || pkgidx == 0 {
-		return errors.New("Index.db: entry out of range")
+		return errors.New("ndb Index.db: entry out of range")
 	}
 	if err := ix.check(); err != nil {
 		return err
@@ -324,6 +351,9 @@ func (ix *idxDB) put(key []byte, pkgidx, datidx uint32) error {
 	keyoff, freeh := uint32(0), uint32(idxDummy)
 	h, hh := keyh&hmask, uint32(7)
 	for ; ; h, hh = (h+hh)&hmask, hh+1 {
+		if hh-7 > ix.nslots {
+			return fmt.Errorf("ndb Index.db: index %d: no free slot (damaged)", ix.tag)
+		}
 		x := le.Uint32(ix.slot(m, h))
 		if x == 0 {
 			break
@@ -376,7 +406,7 @@ func (ix *idxDB) put(key []byte, pkgidx, datidx uint32) error {
 // del removes (key, pkgidx, datidx) (rpmidxDelInternal).
 func (ix *idxDB) del(key []byte, pkgidx, datidx uint32) error {
 	if datidx >= 0x80000000 || len(key) >= 0x80000000 || pkgidx == 0 {
-		return errors.New("Index.db: entry out of range")
+		return errors.New("ndb Index.db: entry out of range")
 	}
 	if err := ix.check(); err != nil {
 		return err
@@ -387,6 +417,9 @@ func (ix *idxDB) del(key []byte, pkgidx, datidx uint32) error {
 	hmask, xmask := ix.hmask(), ix.xmask
 	keyoff, others := uint32(0), false
 	for h, hh := keyh&hmask, uint32(7); ; h, hh = (h+hh)&hmask, hh+1 {
+		if hh-7 > ix.nslots {
+			return fmt.Errorf("ndb Index.db: index %d: no free slot (damaged)", ix.tag)
+		}
 		e := ix.slot(m, h)
 		x := le.Uint32(e)
 		if x == 0 {
@@ -443,11 +476,11 @@ func (ix *idxDB) entries() (map[string][][2]uint32, error) {
 		}
 		off := x &^ ix.xmask
 		if off >= ix.keyend {
-			return nil, fmt.Errorf("Index.db: index %d: key offset %d past the keys", ix.tag, off)
+			return nil, fmt.Errorf("ndb Index.db: index %d: key offset %d past the keys", ix.tag, off)
 		}
-		l, hl := decodeKeyLen(keys[off:])
-		if uint64(off)+uint64(hl)+uint64(l) > uint64(ix.keyend) {
-			return nil, fmt.Errorf("Index.db: index %d: key past the keys", ix.tag)
+		l, hl, ok := decodeKeyLenChecked(keys[off:ix.keyend])
+		if !ok || uint64(off)+uint64(hl)+uint64(l) > uint64(ix.keyend) {
+			return nil, fmt.Errorf("ndb Index.db: index %d: key past the keys", ix.tag)
 		}
 		key := string(keys[off+hl : off+hl+l])
 		data := le.Uint32(e[4:])

@@ -1,6 +1,7 @@
 package rpmdb
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -48,14 +49,14 @@ type pkgDB struct {
 func openPkgDB(data []byte) (*pkgDB, error) {
 	p := &pkgDB{data: data}
 	if len(data) < pkgHeaderSize || le.Uint32(data) != pkgMagic {
-		return nil, errors.New("Packages.db: not an NDB package database")
+		return nil, errors.New("ndb Packages.db: not an NDB package database")
 	}
 	if v := le.Uint32(data[4:]); v != 0 {
-		return nil, fmt.Errorf("Packages.db: version %d, want 0", v)
+		return nil, fmt.Errorf("ndb Packages.db: version %d, want 0", v)
 	}
 	p.generation, p.slotnpages, p.nextpkgidx = le.Uint32(data[8:]), le.Uint32(data[12:]), le.Uint32(data[16:])
 	if p.slotnpages == 0 || p.slotnpages > pkgMaxSlotPgs || uint64(p.slotnpages)*pkgPage > uint64(len(data)) {
-		return nil, fmt.Errorf("Packages.db: %d slot pages in %d bytes", p.slotnpages, len(data))
+		return nil, fmt.Errorf("ndb Packages.db: %d slot pages in %d bytes", p.slotnpages, len(data))
 	}
 	if err := p.readSlots(); err != nil {
 		return nil, err
@@ -82,7 +83,7 @@ func (p *pkgDB) writeHeader() {
 // readSlots reads and checks every slot (rpmpkgReadSlots).
 func (p *pkgDB) readSlots() error {
 	if len(p.data)%pkgBlk != 0 {
-		return fmt.Errorf("Packages.db: size %d is not a multiple of %d", len(p.data), pkgBlk)
+		return fmt.Errorf("ndb Packages.db: size %d is not a multiple of %d", len(p.data), pkgBlk)
 	}
 	p.slots, p.freeslot = nil, 0
 	fileblks := p.fileblks()
@@ -96,7 +97,7 @@ func (p *pkgDB) readSlots() error {
 		for ; o < pkgPage; o, slotno = o+pkgSlotSize, slotno+1 {
 			b := p.data[page*pkgPage+o:]
 			if le.Uint32(b) != pkgSlotMagic {
-				return fmt.Errorf("Packages.db: slot %d: bad magic", slotno)
+				return fmt.Errorf("ndb Packages.db: slot %d: bad magic", slotno)
 			}
 			s := pkgSlot{pkgidx: le.Uint32(b[4:]), blkoff: le.Uint32(b[8:]), blkcnt: le.Uint32(b[12:]), slotno: slotno}
 			if s.blkoff == 0 {
@@ -106,7 +107,7 @@ func (p *pkgDB) readSlots() error {
 				continue
 			}
 			if s.blkoff >= 0xffffffff-s.blkcnt || s.blkoff+s.blkcnt > fileblks || s.pkgidx == 0 || s.blkcnt == 0 || s.blkoff < minblkoff {
-				return fmt.Errorf("Packages.db: slot %d (package %d at block %d, %d blocks) is outside the data", slotno, s.pkgidx, s.blkoff, s.blkcnt)
+				return fmt.Errorf("ndb Packages.db: slot %d (package %d at block %d, %d blocks) is outside the data", slotno, s.pkgidx, s.blkoff, s.blkcnt)
 			}
 			p.slots = append(p.slots, s)
 		}
@@ -147,11 +148,11 @@ func (p *pkgDB) findEmptyOffset(pkgidx, blkcnt uint32, dontprepend bool) (blkoff
 	old = -1
 	for i, s := range p.slots {
 		if s.blkoff < lastblkend {
-			return 0, -1, errors.New("Packages.db: slots overlap")
+			return 0, -1, errors.New("ndb Packages.db: slots overlap")
 		}
 		if s.pkgidx == pkgidx {
 			if old >= 0 {
-				return 0, -1, fmt.Errorf("Packages.db: package %d has two slots", pkgidx)
+				return 0, -1, fmt.Errorf("ndb Packages.db: package %d has two slots", pkgidx)
 			}
 			old = i
 		}
@@ -165,7 +166,7 @@ func (p *pkgDB) findEmptyOffset(pkgidx, blkcnt uint32, dontprepend bool) (blkoff
 		best = lastblkend
 	}
 	if best >= 0xffffffff-blkcnt {
-		return 0, -1, errors.New("Packages.db: too large")
+		return 0, -1, errors.New("ndb Packages.db: too large")
 	}
 	return best, old, nil
 }
@@ -179,7 +180,7 @@ func (p *pkgDB) ensure(end uint64) {
 
 func (p *pkgDB) writeSlot(slotno, pkgidx, blkoff, blkcnt uint32) error {
 	if slotno < pkgSlotStart {
-		return errors.New("Packages.db: bad slot number")
+		return errors.New("ndb Packages.db: bad slot number")
 	}
 	if blkoff != 0 && slotno == p.freeslot {
 		p.freeslot = 0
@@ -219,16 +220,14 @@ func (p *pkgDB) zeroBlks(blkoff, blkcnt uint32) {
 func (p *pkgDB) validateZero(blkoff, blkcnt uint32) error {
 	fileblks := p.fileblks()
 	if blkoff > fileblks {
-		return errors.New("Packages.db: free area past the end")
+		return errors.New("ndb Packages.db: free area past the end")
 	}
 	n := blkcnt
 	if blkoff+blkcnt > fileblks {
 		n = fileblks - blkoff
 	}
-	for _, c := range p.data[uint64(blkoff)*pkgBlk : uint64(blkoff+n)*pkgBlk] {
-		if c != 0 {
-			return errors.New("Packages.db: free area is not empty (interrupted write): run rpmdb --rebuilddb on the image first")
-		}
+	if !allZero(p.data[uint64(blkoff)*pkgBlk : uint64(blkoff+n)*pkgBlk]) {
+		return errors.New("ndb Packages.db: free area is not empty (interrupted write): run rpmdb --rebuilddb on the image first")
 	}
 	return nil
 }
@@ -238,24 +237,24 @@ func blobBlocks(n uint32) uint32 { return (pkgBlobHeadSz + n + pkgBlobTailSz + p
 // readBlob returns a blob and its generation after checking its frame.
 func (p *pkgDB) readBlob(s pkgSlot) ([]byte, uint32, error) {
 	if s.blkcnt < blobBlocks(0) {
-		return nil, 0, fmt.Errorf("Packages.db: package %d: blob too small", s.pkgidx)
+		return nil, 0, fmt.Errorf("ndb Packages.db: package %d: blob too small", s.pkgidx)
 	}
 	start := uint64(s.blkoff) * pkgBlk
 	end := start + uint64(s.blkcnt)*pkgBlk
 	if end > uint64(len(p.data)) {
-		return nil, 0, fmt.Errorf("Packages.db: package %d: blob past the end", s.pkgidx)
+		return nil, 0, fmt.Errorf("ndb Packages.db: package %d: blob past the end", s.pkgidx)
 	}
 	b := p.data[start:end]
 	if le.Uint32(b) != pkgBlobHead || le.Uint32(b[4:]) != s.pkgidx {
-		return nil, 0, fmt.Errorf("Packages.db: package %d: bad blob header", s.pkgidx)
+		return nil, 0, fmt.Errorf("ndb Packages.db: package %d: bad blob header", s.pkgidx)
 	}
 	gen, n := le.Uint32(b[8:]), le.Uint32(b[12:])
 	if n > pkgMaxBlob || s.blkcnt != blobBlocks(n) {
-		return nil, 0, fmt.Errorf("Packages.db: package %d: blob length %d does not fit %d blocks", s.pkgidx, n, s.blkcnt)
+		return nil, 0, fmt.Errorf("ndb Packages.db: package %d: blob length %d does not fit %d blocks", s.pkgidx, n, s.blkcnt)
 	}
 	tail := b[len(b)-pkgBlobTailSz:]
 	if le.Uint32(tail) != adler32.Checksum(b[:len(b)-pkgBlobTailSz]) || le.Uint32(tail[4:]) != n || le.Uint32(tail[8:]) != pkgBlobTail {
-		return nil, 0, fmt.Errorf("Packages.db: package %d: blob checksum or trailer mismatch", s.pkgidx)
+		return nil, 0, fmt.Errorf("ndb Packages.db: package %d: blob checksum or trailer mismatch", s.pkgidx)
 	}
 	return b[pkgBlobHeadSz : pkgBlobHeadSz+n], gen, nil
 }
@@ -267,7 +266,7 @@ func (p *pkgDB) verifyBlob(s pkgSlot) error {
 
 func (p *pkgDB) writeBlob(pkgidx, blkoff, blkcnt uint32, blob []byte, gen uint32) error {
 	if uint64(len(blob)) >= pkgMaxBlob || blkcnt != blobBlocks(uint32(len(blob))) {
-		return errors.New("Packages.db: blob size mismatch")
+		return errors.New("ndb Packages.db: blob size mismatch")
 	}
 	start := uint64(blkoff) * pkgBlk
 	end := start + uint64(blkcnt)*pkgBlk
@@ -316,7 +315,7 @@ func (p *pkgDB) moveBlob(i int, newblkoff uint32) error {
 
 func (p *pkgDB) addSlotPage() error {
 	if p.slotnpages >= pkgMaxSlotPgs {
-		return errors.New("Packages.db: too many slot pages")
+		return errors.New("ndb Packages.db: too many slot pages")
 	}
 	p.orderSlots()
 	cutoff := (p.slotnpages + 1) * pkgBlksPage
@@ -327,7 +326,7 @@ func (p *pkgDB) addSlotPage() error {
 			return err
 		}
 		if old != 0 {
-			return errors.New("Packages.db: slot bookkeeping")
+			return errors.New("ndb Packages.db: slot bookkeeping")
 		}
 		if err := p.moveBlob(0, newblkoff); err != nil {
 			return err
@@ -348,7 +347,7 @@ func (p *pkgDB) addSlotPage() error {
 // nextPkgIdx hands out a new package number (rpmpkgNextPkgIdx).
 func (p *pkgDB) nextPkgIdx() (uint32, error) {
 	if p.nextpkgidx == 0 {
-		return 0, errors.New("Packages.db: no next package number")
+		return 0, errors.New("ndb Packages.db: no next package number")
 	}
 	n := p.nextpkgidx
 	p.nextpkgidx++
@@ -362,7 +361,7 @@ func (p *pkgDB) put(pkgidx uint32, blob []byte) error {
 		return err
 	}
 	if uint64(len(blob)) >= pkgMaxBlob {
-		return errors.New("Packages.db: blob too large")
+		return errors.New("ndb Packages.db: blob too large")
 	}
 	blkcnt := blobBlocks(uint32(len(blob)))
 	blkoff, old, err := p.findEmptyOffset(pkgidx, blkcnt, false)
@@ -496,4 +495,18 @@ func (p *pkgDB) get(pkgidx uint32) ([]byte, error) {
 		return nil, err
 	}
 	return slices.Clone(blob), nil
+}
+
+var zeroPage [4096]byte
+
+// allZero reports whether b holds only zero bytes.
+func allZero(b []byte) bool {
+	for len(b) > 0 {
+		n := min(len(b), len(zeroPage))
+		if !bytes.Equal(b[:n], zeroPage[:n]) {
+			return false
+		}
+		b = b[n:]
+	}
+	return true
 }

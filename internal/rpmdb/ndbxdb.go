@@ -80,18 +80,18 @@ func (x *xdb) writeEmptySlotPage(pageno uint32) {
 func (x *xdb) readHeader() error {
 	d := x.data
 	if len(d) < xdbHeader || le.Uint32(d) != xdbMagic {
-		return errors.New("Index.db: not an NDB index database")
+		return errors.New("ndb Index.db: not an NDB index database")
 	}
 	if v := le.Uint32(d[4:]); v != 0 {
-		return fmt.Errorf("Index.db: version %d, want 0", v)
+		return fmt.Errorf("ndb Index.db: version %d, want 0", v)
 	}
 	x.generation, x.slotnpages, x.pagesize, x.usergeneration = le.Uint32(d[8:]), le.Uint32(d[12:]), le.Uint32(d[16:]), le.Uint32(d[20:])
 	ps := x.pagesize
 	if x.slotnpages == 0 || ps == 0 || ps&(ps-1) != 0 || ps < xdbMinPage || ps > xdbMaxPage || x.slotnpages >= xdbMaxSlotPg {
-		return fmt.Errorf("Index.db: bad header (page size %d, %d slot pages)", ps, x.slotnpages)
+		return fmt.Errorf("ndb Index.db: bad header (page size %d, %d slot pages)", ps, x.slotnpages)
 	}
 	if uint64(len(d))%uint64(ps) != 0 || uint64(x.slotnpages)*uint64(ps) > uint64(len(d)) {
-		return fmt.Errorf("Index.db: size %d does not fit page size %d", len(d), ps)
+		return fmt.Errorf("ndb Index.db: size %d does not fit page size %d", len(d), ps)
 	}
 	nslots := x.slotnpages*(ps/xdbSlotSize) - xdbSlotStart + 1
 	slots := make([]xdbSlot, nslots+1)
@@ -110,7 +110,7 @@ func (x *xdb) readHeader() error {
 			s.slotno = slotno
 			m := le.Uint32(b)
 			if m&0x00ffffff != xdbSlotMagic {
-				return fmt.Errorf("Index.db: slot %d: bad magic", slotno)
+				return fmt.Errorf("ndb Index.db: slot %d: bad magic", slotno)
 			}
 			s.subtag = m >> 24
 			s.blobtag, s.startpage, s.pagecnt = le.Uint32(b[4:]), le.Uint32(b[8:]), le.Uint32(b[12:])
@@ -146,7 +146,7 @@ func (x *xdb) readHeader() error {
 	last := uint32(0)
 	for _, i := range used {
 		if uint64(slots[last].startpage)+uint64(slots[last].pagecnt) > uint64(slots[i].startpage) {
-			return errors.New("Index.db: blobs overlap")
+			return errors.New("ndb Index.db: blobs overlap")
 		}
 		slots[last].next = i
 		slots[i].prev = last
@@ -157,7 +157,7 @@ func (x *xdb) readHeader() error {
 	slots[nslots].prev = last
 	slots[nslots].startpage = uint32(len(d)) / ps
 	if uint64(slots[last].startpage)+uint64(slots[last].pagecnt) > uint64(slots[nslots].startpage) {
-		return errors.New("Index.db: blob past the end of the file")
+		return errors.New("ndb Index.db: blob past the end of the file")
 	}
 	x.slots, x.nslots = slots, nslots
 	return nil
@@ -199,7 +199,7 @@ func (x *xdb) moveBlobTo(old, after uint32, newpagecnt uint32) error {
 	newstart := a.startpage + a.pagecnt
 	next := a.next
 	if newpagecnt > x.slots[next].startpage-newstart {
-		return errors.New("Index.db: no room to move a blob")
+		return errors.New("ndb Index.db: no room to move a blob")
 	}
 	oldpagecnt := o.pagecnt
 	tocopy := min(oldpagecnt, newpagecnt)
@@ -271,7 +271,7 @@ func (x *xdb) moveBlobsToFront(after uint32) error {
 
 func (x *xdb) createBlob(tag, subtag uint32) (uint32, error) {
 	if x.firstfree == 0 {
-		return 0, errors.New("Index.db: no free slot (a second slot page is not supported)")
+		return 0, errors.New("ndb Index.db: no free slot (a second slot page is not supported)")
 	}
 	id := x.firstfree
 	s := &x.slots[id]
@@ -311,7 +311,7 @@ func (x *xdb) lookupCreate(tag, subtag uint32, trunc bool) (uint32, error) {
 
 func (x *xdb) del(id uint32) error {
 	if id == 0 || id >= x.nslots {
-		return errors.New("Index.db: bad blob id")
+		return errors.New("ndb Index.db: bad blob id")
 	}
 	s := x.slots[id]
 	if s.startpage == 0 {
@@ -350,14 +350,14 @@ func (x *xdb) delAll() error {
 
 func (x *xdb) resize(id uint32, newsize uint64) error {
 	if id == 0 || id >= x.nslots || x.slots[id].startpage == 0 {
-		return errors.New("Index.db: bad blob id")
+		return errors.New("ndb Index.db: bad blob id")
 	}
 	s := &x.slots[id]
 	ps := uint64(x.pagesize)
 	oldpagecnt := s.pagecnt
 	newpagecnt64 := (newsize + ps - 1) / ps
 	if newpagecnt64 > 0xffffffff {
-		return errors.New("Index.db: blob too large")
+		return errors.New("ndb Index.db: blob too large")
 	}
 	newpagecnt := uint32(newpagecnt64)
 	if oldpagecnt != 0 && newpagecnt != 0 && newpagecnt <= oldpagecnt {
@@ -398,7 +398,7 @@ func (x *xdb) resize(id uint32, newsize uint64) error {
 func (x *xdb) rename(id *uint32, tag, subtag uint32) error {
 	s := &x.slots[*id]
 	if s.startpage == 0 {
-		return errors.New("Index.db: rename of a free slot")
+		return errors.New("ndb Index.db: rename of a free slot")
 	}
 	if s.blobtag == tag && s.subtag == subtag {
 		return nil
@@ -413,7 +413,7 @@ func (x *xdb) rename(id *uint32, tag, subtag uint32) error {
 		return err
 	}
 	if x.firstfree != other {
-		return errors.New("Index.db: slot bookkeeping")
+		return errors.New("ndb Index.db: slot bookkeeping")
 	}
 	x.firstfree = x.slots[other].next
 	s = &x.slots[*id]

@@ -28,6 +28,37 @@ type sqliteDB struct {
 	had   map[string]bool // -wal and -shm files present when opened
 }
 
+// InitSQLite creates an empty rpm SQLite database in dir, as rpm --initdb
+// does with the sqlite backend (WAL mode, every table and index).
+func InitSQLite(ctx context.Context, dir string) error {
+	path := filepath.Join(dir, SQLiteFile)
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("rpmdb init: %s exists", path)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		return fmt.Errorf("rpmdb init: %w", err)
+	}
+	defer func() { _ = db.Close() }()
+	stmts := []string{"PRAGMA journal_mode = WAL", "CREATE TABLE IF NOT EXISTS 'Packages' (hnum INTEGER PRIMARY KEY AUTOINCREMENT,blob BLOB NOT NULL)"}
+	for _, ix := range Indexes {
+		stmts = append(stmts, createIndexSQL(ix)...)
+	}
+	stmts = append(stmts, "PRAGMA wal_checkpoint(TRUNCATE)")
+	for _, stmt := range stmts {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("rpmdb init: %s: %w", stmt, err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("rpmdb init: %w", err)
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		_ = os.Remove(path + suffix)
+	}
+	return nil
+}
+
 // createIndexSQL returns the statements rpm creates an index table with;
 // SQLite keeps their text in the schema, so a table Patchloop adds reads as
 // rpm's.
@@ -81,7 +112,7 @@ func openSQLite(ctx context.Context, dir string) (backend, error) {
 		return nil, fmt.Errorf("rpmdb %s: not an SQLite database", path)
 	}
 	s := &sqliteDB{dir: dir, order: hostOrder, had: map[string]bool{}}
-	for _, suffix := range []string{"-wal", "-shm"} {
+	for _, suffix := range []string{"-wal", "-shm", "-journal"} {
 		p := path + suffix
 		fi, err := os.Lstat(p)
 		if err != nil {
@@ -279,7 +310,7 @@ func (s *sqliteDB) commit(ctx context.Context) (Changes, error) {
 		return Changes{}, fmt.Errorf("rpmdb commit: close: %w", err)
 	}
 	ch := Changes{Write: []string{SQLiteFile}}
-	for _, name := range []string{SQLiteFile + "-shm", SQLiteFile + "-wal"} {
+	for _, name := range []string{SQLiteFile + "-journal", SQLiteFile + "-shm", SQLiteFile + "-wal"} {
 		p := filepath.Join(s.dir, name)
 		if _, err := os.Lstat(p); err == nil {
 			if err := os.Remove(p); err != nil {

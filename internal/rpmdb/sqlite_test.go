@@ -161,13 +161,16 @@ func dbRows(t *testing.T, path string) (blobs map[string][]byte, rows []string) 
 	return blobs, rows
 }
 
-func rpmQueries(t *testing.T, root string) map[string]string {
+func rpmQueries(t *testing.T, root string, files ...string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
+	if files == nil {
+		files = []string{"/usr/bin/alpha", "/usr/share/alpha/new.txt", "/usr/lib/beta/b", "/usr/bin/delta", "/usr/share/alpha"}
+	}
 	for _, q := range [][]string{
+		append([]string{"-qf"}, files...),
 		{"-qa", "--qf", "%{NEVRA} %{INSTALLTID} %{SIGMD5} %{SHA256HEADER}\n"},
 		{"-qi", "alpha"}, {"-qi", "delta"}, {"-qi", "beta"},
-		{"-qf", "/usr/bin/alpha", "/usr/share/alpha/new.txt", "/usr/lib/beta/b", "/usr/bin/delta", "/usr/share/alpha"},
 		{"-q", "--whatprovides", "alpha-api", "libalpha.so.1()(64bit)", "config(alpha)", "delta", "gamma"},
 		{"-q", "--whatrequires", "beta", "gamma", "delta", "/bin/sh"},
 		{"-q", "--whatrecommends", "gamma"}, {"-q", "--whatsuggests", "beta"},
@@ -423,5 +426,118 @@ func TestInstalledHeaderRefusesBadPackages(t *testing.T) {
 	b2, _ := h2.Blob()
 	if !bytes.Equal(b1, b2) || main.Has(rpm.TagInstallTime) {
 		t.Error("InstalledHeader is not a pure function of its inputs")
+	}
+}
+
+// TestInitSQLiteIsRPMs checks that a database made by InitSQLite has rpm's
+// schema and that rpm reads the packages Patchloop adds to it.
+func TestInitSQLiteIsRPMs(t *testing.T) {
+	rpmRoot, rpmDir := sqliteRoot(t)
+	goRoot := filepath.Join(t.TempDir(), "root")
+	goDir := filepath.Join(goRoot, "var/lib/rpm")
+	if err := os.MkdirAll(goDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := rpmdb.InitSQLite(ctx, goDir); err != nil {
+		t.Fatal(err)
+	}
+	schema := func(dir string) []string {
+		db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, rpmdb.SQLiteFile)+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		rows, err := db.Query("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var typ, name, text string
+			if err := rows.Scan(&typ, &name, &text); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, typ+" "+name+": "+text)
+		}
+		return out
+	}
+	if diff := cmp.Diff(schema(rpmDir), schema(goDir)); diff != "" {
+		t.Errorf("schema (-rpm +go):\n%s", diff)
+	}
+	db, err := rpmdb.Open(ctx, goDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := rpmdb.Open(ctx, rpmDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs, err := src.Packages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = src.Close()
+	for _, p := range pkgs {
+		h, err := p.Header()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Add(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, wantRows := dbRows(t, filepath.Join(rpmDir, rpmdb.SQLiteFile))
+	_, gotRows := dbRows(t, filepath.Join(goDir, rpmdb.SQLiteFile))
+	if diff := cmp.Diff(wantRows, gotRows); diff != "" {
+		t.Errorf("index rows (-rpm +go):\n%s", diff)
+	}
+	oldFiles := []string{"/usr/bin/alpha", "/usr/share/alpha/old.txt", "/usr/lib/beta/b", "/usr/bin/gamma", "/etc/alpha.conf"}
+	if diff := cmp.Diff(rpmQueries(t, rpmRoot, oldFiles...), rpmQueries(t, goRoot, oldFiles...)); diff != "" {
+		t.Errorf("rpm queries (-rpm +go):\n%s", diff)
+	}
+}
+
+// TestReplacedFileStateMovesAsRPM installs a package whose file another
+// package then replaces (rpm --replacefiles): rpm rewrites the first
+// package's header with the file marked replaced. Setting FILESTATES on the
+// header as stored before gives rpm's new header byte for byte.
+func TestReplacedFileStateMovesAsRPM(t *testing.T) {
+	rpmbuild.Need(t, "rpm", "rpmbuild")
+	dir := t.TempDir()
+	a := rpmbuild.Build(t, dir, rpmbuild.Spec{Name: "owner", Version: "1", Files: map[string]string{"/usr/bin/shared": "a\n", "/usr/bin/own": "o\n"}})
+	b := rpmbuild.Build(t, dir, rpmbuild.Spec{Name: "taker", Version: "1", Files: map[string]string{"/usr/bin/shared": "b\n"}})
+	root := filepath.Join(dir, "root")
+	rpmbuild.InitDB(t, root)
+	rpmbuild.Install(t, root, a)
+	before, _ := dbRows(t, filepath.Join(root, "var/lib/rpm", rpmdb.SQLiteFile))
+	rpmbuild.RPM(t, root, "-i", "--justdb", "--nodeps", "--nosignature", "--nodigest", "--noscripts", "--replacefiles", "--force-debian", b)
+	after, _ := dbRows(t, filepath.Join(root, "var/lib/rpm", rpmdb.SQLiteFile))
+	if bytes.Equal(before["owner"], after["owner"]) {
+		t.Skip("rpm did not rewrite the replaced package's header")
+	}
+	h, err := rpm.ParseBlob(before["owner"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := rpm.ParseBlob(after["owner"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	states, err := want.Bytes(rpm.TagFileStates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Set(rpm.CharEntry(rpm.TagFileStates, states...))
+	got, err := h.Blob()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, after["owner"]) {
+		t.Errorf("header after Set differs from rpm's rewrite:\n%s", cmp.Diff(want.Entries(), h.Entries()))
 	}
 }

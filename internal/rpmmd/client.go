@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/patchloop/patchloop/internal/httpcache"
@@ -42,14 +43,28 @@ type Client struct {
 	log   *slog.Logger
 	now   func() time.Time
 	files httpcache.Group[string]
+
+	// parsed keeps the packages of recently parsed primary files, by
+	// checksum, so that patches of many images from the same
+	// repositories parse each primary once.
+	parsed   httpcache.Group[[]*Package]
+	memoMu   sync.Mutex
+	memo     map[string][]*Package
+	memoKeys []string
 }
+
+// Bounds of the parsed-primary memo.
+const (
+	memoEntries  = 8
+	memoPackages = 200_000
+)
 
 // Cache subdirectories and limits.
 const (
 	metadataCacheDir = "rpmmd-metadata"
 	packageCacheDir  = "rpmmd-packages"
-	// maxPrimarySize bounds primary.xml as stored (compressed) when
-	// repomd gives no size.
+	// maxPrimarySize bounds primary.xml and filelists.xml as stored
+	// (compressed), whatever repomd says.
 	maxPrimarySize = 1 << 30
 	// maxSignatureSize bounds repomd.xml.asc.
 	maxSignatureSize = 1 << 20
@@ -238,24 +253,79 @@ func (c *Client) checkRepomdSignature(ctx context.Context, r Repo, mdURL string,
 	return false, verr
 }
 
-// loadPrimary fetches, checks and parses primary.xml.
+// loadPrimary sets md.Packages from primary.xml: copies of a memoized
+// parse when repomd names a primary (by checksum) parsed before, else
+// fetched, checked and parsed.
 func (c *Client) loadPrimary(ctx context.Context, md *Metadata) error {
 	df := md.Repomd.Data["primary"]
-	u := md.BaseURL + df.Location
+	key := df.Checksum.String()
+	c.memoMu.Lock()
+	pkgs, ok := c.memo[key]
+	c.memoMu.Unlock()
+	if !ok {
+		var err error
+		pkgs, err = c.parsed.Do(ctx, key, func(ctx context.Context) ([]*Package, error) {
+			pkgs, err := c.fetchPrimary(ctx, md.BaseURL, df)
+			if err == nil {
+				c.remember(key, pkgs)
+			}
+			return pkgs, err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	// Each caller gets its own Package values (LoadFilelists replaces
+	// their Files); the slices inside are shared and never modified.
+	md.Packages = make([]*Package, len(pkgs))
+	vals := make([]Package, len(pkgs))
+	for i, p := range pkgs {
+		vals[i] = *p
+		md.Packages[i] = &vals[i]
+	}
+	return nil
+}
+
+// remember memoizes a parse, dropping the oldest ones beyond the bounds.
+func (c *Client) remember(key string, pkgs []*Package) {
+	c.memoMu.Lock()
+	defer c.memoMu.Unlock()
+	if c.memo == nil {
+		c.memo = map[string][]*Package{}
+	}
+	if _, ok := c.memo[key]; ok || len(pkgs) > memoPackages || strings.HasPrefix(key, "sha1:") {
+		return // SHA-1 names content too weakly to share it.
+	}
+	c.memo[key] = pkgs
+	c.memoKeys = append(c.memoKeys, key)
+	total := 0
+	for _, k := range c.memoKeys {
+		total += len(c.memo[k])
+	}
+	for len(c.memoKeys) > memoEntries || total > memoPackages {
+		total -= len(c.memo[c.memoKeys[0]])
+		delete(c.memo, c.memoKeys[0])
+		c.memoKeys = c.memoKeys[1:]
+	}
+}
+
+// fetchPrimary fetches, checks and parses primary.xml.
+func (c *Client) fetchPrimary(ctx context.Context, base string, df DataFile) ([]*Package, error) {
+	u := base + df.Location
 	limit := int64(maxPrimarySize)
-	if df.Size > 0 {
+	if df.Size > 0 && df.Size < limit {
 		limit = df.Size
 	}
 	data, err := c.cache.Get(ctx, u, limit)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := df.Checksum.Verify(data); err != nil {
-		return fmt.Errorf("%s: %w", u, err)
+		return nil, fmt.Errorf("%s: %w", u, err)
 	}
 	zr, err := rpm.Decompress(compressorOf(df.Location), bytes.NewReader(data))
 	if err != nil {
-		return fmt.Errorf("%s: %w", u, err)
+		return nil, fmt.Errorf("%s: %w", u, err)
 	}
 	defer zr.Close()
 	var rd io.Reader = zr
@@ -270,25 +340,26 @@ func (c *Client) loadPrimary(ctx context.Context, md *Metadata) error {
 			rd = io.TeeReader(zr, h)
 		}
 	}
+	var pkgs []*Package
 	err = ParsePrimary(rd, func(p *Package) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		md.Packages = append(md.Packages, p)
+		pkgs = append(pkgs, p)
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("%s: %w", u, err)
+		return nil, fmt.Errorf("%s: %w", u, err)
 	}
 	if oh != nil {
 		if _, err := io.Copy(io.Discard, rd); err != nil {
-			return fmt.Errorf("%s: %w", u, err)
+			return nil, fmt.Errorf("%s: %w", u, err)
 		}
 		if got := hex.EncodeToString(oh.Sum(nil)); got != df.OpenChecksum.Hex {
-			return fmt.Errorf("%s: %w: uncompressed %s is %s, repomd says %s", u, ErrChecksum, df.OpenChecksum.Type, got, df.OpenChecksum.Hex)
+			return nil, fmt.Errorf("%s: %w: uncompressed %s is %s, repomd says %s", u, ErrChecksum, df.OpenChecksum.Type, got, df.OpenChecksum.Hex)
 		}
 	}
-	return nil
+	return pkgs, nil
 }
 
 // compressorOf names the compressor of a metadata file by its suffix.

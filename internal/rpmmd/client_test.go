@@ -273,3 +273,56 @@ func parsePrimary(t *testing.T, gz []byte) []*rpmmd.Package {
 	}
 	return out
 }
+
+func TestLoadFilelists(t *testing.T) {
+	ctx := context.Background()
+	srv := rpmrepo.New(t, rpmrepo.Config{Repositories: []rpmrepo.Repository{{Path: repoPath, Packages: packages(), Compression: "zst"}}})
+	c := newClient(t)
+	md, err := c.Load(ctx, rpmmd.Repo{ID: "baseos", BaseURLs: []string{srv.RepoURL(repoPath)}}, keyring(t, rpmrepo.RepoKey()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(md.Packages[1].Files); n != 0 {
+		t.Fatalf("primary lists %d files of libfoo, want none (not under /etc or a bin directory)", n)
+	}
+	if err := c.LoadFilelists(ctx, md); err != nil {
+		t.Fatal(err)
+	}
+	want := []rpmmd.File{{Path: "/usr/lib64/libfoo.so.1"}}
+	if d := cmp.Diff(want, md.Packages[1].Files); d != "" {
+		t.Errorf("libfoo files (-want +got):\n%s", d)
+	}
+	if n := len(md.Packages[0].Files); n != 5 {
+		t.Errorf("hello has %d files, want 5", n)
+	}
+}
+
+func TestPrimaryParsedOnce(t *testing.T) {
+	ctx := context.Background()
+	srv := rpmrepo.New(t, rpmrepo.Config{Repositories: []rpmrepo.Repository{{Path: repoPath, Packages: packages()}}})
+	c := newClient(t)
+	repo := rpmmd.Repo{ID: "baseos", BaseURLs: []string{srv.RepoURL(repoPath)}}
+	kr := keyring(t, rpmrepo.RepoKey())
+	first, err := c.Load(ctx, repo, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	primary := repoPath + "/" + first.Repomd.Data["primary"].Location
+	hits := srv.Hits(primary)
+	if err := c.LoadFilelists(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	second, err := c.Load(ctx, repo, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.Hits(primary) != hits {
+		t.Errorf("primary.xml fetched again for a repomd naming the same one")
+	}
+	if len(second.Packages[1].Files) != 0 || len(first.Packages[1].Files) != 1 {
+		t.Errorf("filelists of one load leaked into another: %v / %v", first.Packages[1].Files, second.Packages[1].Files)
+	}
+	if d := cmp.Diff(first.Packages[0].Provides, second.Packages[0].Provides); d != "" {
+		t.Errorf("memoized packages differ:\n%s", d)
+	}
+}

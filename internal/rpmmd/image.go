@@ -14,8 +14,9 @@ var (
 	// the order their [main] sections are looked for: dnf, yum, tdnf.
 	MainFiles = []string{"etc/dnf/dnf.conf", "etc/yum.conf", "etc/tdnf/tdnf.conf"}
 	// DefaultReposDirs are the directories of .repo files when the main
-	// configuration names none: dnf's, yum's and tdnf's, and zypper's.
-	DefaultReposDirs = []string{"etc/yum.repos.d", "etc/distro.repos.d", "etc/zypp/repos.d"}
+	// configuration names none: dnf's, yum's, tdnf's (Azure Linux,
+	// Photon) and microdnf's, dnf5's additional ones, and zypper's.
+	DefaultReposDirs = []string{"etc/yum.repos.d", "etc/distro.repos.d", "usr/share/dnf5/repos.d", "etc/zypp/repos.d"}
 )
 
 // ConfigGlobs returns the globs of repository and variable files to
@@ -76,6 +77,21 @@ func ImageRepos(files map[string][]byte, arch, releasever string) ([]Repo, Vars,
 	}
 	var repos []Repo
 	seen := map[string]string{}
+	// The main file may define repositories too (dnf and yum read them
+	// first).
+	for _, f := range MainFiles {
+		if data, ok := files[f]; ok {
+			rs, err := ParseRepoFile(f, data, vars, m)
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, r := range rs {
+				seen[r.ID] = f
+				repos = append(repos, r)
+			}
+			break
+		}
+	}
 	for _, p := range names {
 		if !strings.HasSuffix(p, ".repo") || !slices.Contains(dirs, path.Dir(p)) {
 			continue

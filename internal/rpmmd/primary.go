@@ -194,9 +194,6 @@ func ParsePrimary(r io.Reader, each func(*Package) error) error {
 	for {
 		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) {
-			if n == 0 {
-				return nil
-			}
 			return nil
 		}
 		if err != nil {

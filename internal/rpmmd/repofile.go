@@ -174,7 +174,7 @@ func ParseMain(file string, data []byte) (Main, error) {
 				}
 			case "exclude", "excludepkgs":
 				m.Exclude = append(m.Exclude, splitList(v)...)
-			case "reposdir":
+			case "reposdir", "repodir": // repodir is tdnf's name.
 				for _, d := range splitList(v) {
 					if !path.IsAbs(d) {
 						return Main{}, fmt.Errorf("%s [main] reposdir: %q is not an absolute path", file, d)
@@ -277,6 +277,12 @@ func repoOf(file string, s section, vars Vars, main Main) (Repo, error) {
 			}
 		}
 	}
+	// zypper appends path= (default "/") to each baseurl.
+	if p := strings.Trim(vars.Expand(s.keys["path"]), "/ "); p != "" {
+		for i, b := range r.BaseURLs {
+			r.BaseURLs[i] = strings.TrimSuffix(b, "/") + "/" + p
+		}
+	}
 	if r.Enabled && len(r.BaseURLs) == 0 && r.Mirrorlist == "" && r.Metalink == "" {
 		return Repo{}, fmt.Errorf("%s [%s]: no baseurl, mirrorlist or metalink; set one or enabled=0", file, s.name)
 	}
@@ -301,43 +307,65 @@ func (r Repo) RPMMD() bool {
 // --rpm-keyring). A file URL with a host is an error.
 func (r Repo) KeyFiles() (paths, remote []string, err error) {
 	for _, k := range r.GPGKeys {
-		switch {
-		case strings.HasPrefix(k, "file://"):
-			p := strings.TrimPrefix(k, "file://")
-			if !strings.HasPrefix(p, "/") {
-				return nil, nil, fmt.Errorf("%s [%s] gpgkey %q: want file:///absolute/path", r.File, r.ID, k)
-			}
-			p = strings.TrimPrefix(path.Clean(p), "/")
-			if p == "" || p == "." {
-				return nil, nil, fmt.Errorf("%s [%s] gpgkey %q: not a file", r.File, r.ID, k)
-			}
-			paths = append(paths, p)
-		case strings.HasPrefix(k, "/"):
-			paths = append(paths, strings.TrimPrefix(path.Clean(k), "/"))
-		default:
+		p, isFile := strings.CutPrefix(k, "file://")
+		if !isFile && !strings.HasPrefix(k, "/") {
 			remote = append(remote, k)
+			continue
 		}
+		if !strings.HasPrefix(p, "/") {
+			return nil, nil, fmt.Errorf("%s [%s] gpgkey %q: want file:///absolute/path", r.File, r.ID, k)
+		}
+		p = strings.TrimPrefix(path.Clean(p), "/")
+		if p == "" {
+			return nil, nil, fmt.Errorf("%s [%s] gpgkey %q: not a file", r.File, r.ID, k)
+		}
+		paths = append(paths, p)
 	}
 	return paths, remote, nil
 }
 
 // Excluded reports whether the repository hides the package name: it
 // matches an exclude glob, or includepkgs is set and it matches none.
-// Globs are shell patterns (path.Match); dnf also matches them against
-// name-version forms, which this check does not.
+// Globs are shell patterns (path.Match). ExcludedPackage also matches
+// the version forms dnf matches.
 func (r Repo) Excluded(name string) bool {
-	for _, g := range r.Exclude {
-		if ok, _ := path.Match(g, name); ok {
-			return true
-		}
+	return r.hides([]string{name})
+}
+
+// ExcludedPackage reports whether the repository hides the package, as
+// dnf matches exclude= and includepkgs= globs: against the name, and
+// name.arch, name-version, name-version-release, name-version-release.arch,
+// name-epoch:version-release.arch and epoch:name-version-release.arch.
+func (r Repo) ExcludedPackage(p *Package) bool {
+	return r.hides(MatchForms(p))
+}
+
+// MatchForms returns the forms of a package dnf matches package globs
+// against.
+func MatchForms(p *Package) []string {
+	e := p.Epoch
+	if e == "" {
+		e = "0"
 	}
-	if len(r.IncludePkgs) == 0 {
+	vr := p.Version + "-" + p.Release
+	return []string{p.Name, p.Name + "." + p.Arch, p.Name + "-" + p.Version, p.Name + "-" + vr, p.Name + "-" + vr + "." + p.Arch,
+		p.Name + "-" + e + ":" + vr + "." + p.Arch, e + ":" + p.Name + "-" + vr + "." + p.Arch}
+}
+
+// hides applies the globs to the forms.
+func (r Repo) hides(forms []string) bool {
+	match := func(globs []string) bool {
+		for _, g := range globs {
+			for _, f := range forms {
+				if ok, _ := path.Match(g, f); ok {
+					return true
+				}
+			}
+		}
 		return false
 	}
-	for _, g := range r.IncludePkgs {
-		if ok, _ := path.Match(g, name); ok {
-			return false
-		}
+	if match(r.Exclude) {
+		return true
 	}
-	return true
+	return len(r.IncludePkgs) > 0 && !match(r.IncludePkgs)
 }

@@ -44,9 +44,9 @@ func TestImageRepos(t *testing.T) {
 		"etc/yum.repos.d/notes.txt":    []byte("[x]\nbaseurl=http://ignored/\n"),
 		"etc/dnf/vars/contentdir":      []byte("pub/rocky\n"),
 		"etc/dnf/vars/rltype":          []byte("\n"),
-		"etc/dnf/dnf.conf":             []byte("[main]\ngpgcheck=1\ninstallonly_limit=3\nexclude=bad*\n"),
+		"etc/dnf/dnf.conf":             []byte("[main]\ngpgcheck=1\ninstallonly_limit=3\nexclude=bad*\n\n[local]\nbaseurl=http://local/\n"),
 		"etc/dnf/vars/not a var":       []byte("x"),
-		"etc/zypp/repos.d/suse.repo":   []byte("[repo-oss]\nname=OSS\nbaseurl=http://download.opensuse.org/distribution/leap/$releasever/repo/oss/\ntype=rpm-md\npkg_gpgcheck=0\nautorefresh=1\n"),
+		"etc/zypp/repos.d/suse.repo":   []byte("[repo-oss]\nname=OSS\nbaseurl=http://download.opensuse.org/distribution/leap/$releasever/repo/\npath=/oss\ntype=rpm-md\npkg_gpgcheck=0\nautorefresh=1\n"),
 		"etc/yum.repos.d/extras.repo":  []byte("[extras]\nmetalink=https://mirrors.example/metalink?repo=extras-$releasever_major&arch=$arch\n"),
 		"etc/yum.repos.d/zz-yast.repo": []byte("[cd]\nbaseurl=http://cd/\ntype=yast2\n"),
 	}
@@ -58,8 +58,8 @@ func TestImageRepos(t *testing.T) {
 	for _, r := range repos {
 		got[r.ID] = r
 	}
-	if len(repos) != 6 {
-		t.Fatalf("%d repositories, want 6: %+v", len(repos), repos)
+	if len(repos) != 7 || repos[0].ID != "local" {
+		t.Fatalf("%d repositories, want 7, dnf.conf's first: %+v", len(repos), repos)
 	}
 	want := Repo{ID: "appstream", Name: "Rocky Linux 9 - AppStream", File: "etc/yum.repos.d/rocky.repo",
 		BaseURLs: []string{"http://dl.rockylinux.org/pub/rocky/9/AppStream/x86_64/os/", "https://mirror.example/pub/rocky/9/AppStream/x86_64/os/"},
@@ -78,7 +78,7 @@ func TestImageRepos(t *testing.T) {
 	if m := got["extras"].Metalink; m != "https://mirrors.example/metalink?repo=extras-9&arch=x86_64" {
 		t.Errorf("extras metalink %q", m)
 	}
-	if r := got["repo-oss"]; r.GPGCheck || r.BaseURLs[0] != "http://download.opensuse.org/distribution/leap/9/repo/oss/" || !r.RPMMD() {
+	if r := got["repo-oss"]; r.GPGCheck || r.BaseURLs[0] != "http://download.opensuse.org/distribution/leap/9/repo/oss" || !r.RPMMD() {
 		t.Errorf("zypper repository %+v", r)
 	}
 	if got["cd"].RPMMD() {
@@ -96,6 +96,20 @@ func TestImageRepos(t *testing.T) {
 	}
 	if !got["appstream"].Excluded("kernel-core") || got["appstream"].Excluded("bash") || !got["baseos"].Excluded("bad-thing") {
 		t.Error("exclude globs not applied")
+	}
+	pinned := Repo{Exclude: []string{"openssl-3.0.7*"}, IncludePkgs: []string{"openssl*", "*.noarch"}}
+	for _, tc := range []struct {
+		p    Package
+		hide bool
+	}{
+		{Package{Name: "openssl", Version: "3.0.7", Release: "27.el9", Arch: "x86_64"}, true},
+		{Package{Name: "openssl", Version: "3.0.8", Release: "1.el9", Arch: "x86_64"}, false},
+		{Package{Name: "tzdata", Version: "2024a", Release: "1.el9", Arch: "noarch"}, false},
+		{Package{Name: "bash", Version: "5.1", Release: "1", Arch: "x86_64"}, true},
+	} {
+		if got := pinned.ExcludedPackage(&tc.p); got != tc.hide {
+			t.Errorf("ExcludedPackage(%s) = %v, want %v", tc.p.NEVRA(), got, tc.hide)
+		}
 	}
 }
 
@@ -172,5 +186,25 @@ func TestMirror(t *testing.T) {
 	}
 	if repos[1].BaseURLs[0] != "http://dl.rockylinux.org/pub/rocky/9/AppStream/x86_64/os/" {
 		t.Error("Mirror changed its input")
+	}
+}
+
+func TestImageReposTDNF(t *testing.T) {
+	// Azure Linux 3: tdnf.conf names repodir and gpgcheck; the repository
+	// file leaves gpgcheck to it.
+	files := map[string][]byte{
+		"etc/tdnf/tdnf.conf": []byte("[main]\ngpgcheck=1\ninstallonly_limit=3\nclean_requirements_on_remove=0\nrepodir=/etc/yum.repos.d\ncachedir=/var/cache/tdnf\ndistroverpkg=azurelinux-release\n"),
+		"etc/yum.repos.d/azurelinux-official-base.repo": []byte("[azurelinux-official-base]\nname=Azure Linux Official Base $releasever $basearch\n" +
+			"baseurl=https://packages.microsoft.com/azurelinux/$releasever/prod/base/$basearch\ngpgkey=file:///etc/pki/rpm-gpg/MICROSOFT-RPM-GPG-KEY\nenabled=1\nskip_if_unavailable=True\nsslverify=1\n"),
+	}
+	repos, _, err := ImageRepos(files, "aarch64", "3.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(repos) != 1 || !repos[0].GPGCheck || repos[0].BaseURLs[0] != "https://packages.microsoft.com/azurelinux/3.0/prod/base/aarch64" || !repos[0].SkipIfUnavailable {
+		t.Errorf("repositories %+v", repos)
+	}
+	if g := ConfigGlobs(Main{ReposDirs: []string{"etc/yum.repos.d"}}); g[0] != "etc/yum.repos.d/*.repo" {
+		t.Errorf("globs %v", g)
 	}
 }

@@ -27,13 +27,21 @@ var (
 
 // SharedKey returns the test binary's key named name, generated on first
 // use (2048-bit RSA generation is slow enough to share).
-func SharedKey(name string) *Key {
+func SharedKey(name string) *Key { return sharedKey(name, 0) }
+
+// ExpiredKey is valid for one day from its creation, 2024-01-01; it signs
+// one hour after.
+func ExpiredKey() *Key { return sharedKey("patchloop-expired", 86400) }
+
+// sharedKey returns the named key, generated on first use with a
+// lifetime in seconds (0: none).
+func sharedKey(name string, lifetime uint32) *Key {
 	keysMu.Lock()
 	defer keysMu.Unlock()
 	if k, ok := keys[name]; ok {
 		return k
 	}
-	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoRSA, RSABits: 2048, Time: func() time.Time { return keyEpoch }, DefaultHash: 0}
+	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoRSA, RSABits: 2048, Time: func() time.Time { return keyEpoch }, KeyLifetimeSecs: lifetime}
 	e, err := openpgp.NewEntity(name, "patchloop test key", name+"@example.org", cfg)
 	if err != nil {
 		panic(fmt.Sprintf("rpmrepo: generating key %s: %v", name, err))

@@ -75,6 +75,10 @@ type Package struct {
 	LegacySignature bool
 	// NoPayloadDigest leaves PAYLOADDIGEST out, as rpm before 4.14 did.
 	NoPayloadDigest bool
+	// EL7 writes the signature header as rpm 4.11 did (EL7, Amazon Linux
+	// 2): SHA1HEADER without SHA256HEADER, RSAHEADER and the header+payload
+	// PGP signature, no PAYLOADDIGEST.
+	EL7 bool
 }
 
 // defaultBuildTime is 2024-06-01.
@@ -94,7 +98,7 @@ func (p Package) withDefaults() Package {
 	if p.BuildTime == 0 {
 		p.BuildTime = defaultBuildTime
 	}
-	if p.Key == nil {
+	if p.Key == nil && !p.Unsigned {
 		p.Key = RepoKey()
 	}
 	return p
@@ -298,7 +302,7 @@ func Build(p Package) (*Built, error) {
 	set(rpm.StringEntry(rpm.TagPayloadFormat, "cpio"))
 	set(rpm.StringEntry(rpm.TagPayloadCompressor, p.Compressor))
 	set(rpm.StringEntry(rpm.TagPayloadFlags, "9"))
-	if !p.NoPayloadDigest {
+	if !p.NoPayloadDigest && !p.EL7 {
 		set(rpm.StringsEntry(rpm.TagPayloadDigest, []string{hex.EncodeToString(paySum[:])}))
 		set(rpm.Int32Entry(rpm.TagPayloadDigestAlgo, 8))
 	}
@@ -372,13 +376,18 @@ func Build(p Package) (*Built, error) {
 	m5.Write(main)
 	m5.Write(payload)
 	sig.Set(rpm.StringEntry(rpm.TagSHA1Header, hex.EncodeToString(s1[:])))
-	sig.Set(rpm.StringEntry(rpm.TagSHA256Header, hex.EncodeToString(s256[:])))
+	if !p.EL7 {
+		sig.Set(rpm.StringEntry(rpm.TagSHA256Header, hex.EncodeToString(s256[:])))
+	}
 	sig.Set(rpm.Int32Entry(rpm.SigTagSize, int32(len(main)+len(payload))))
 	sig.Set(rpm.BinEntry(rpm.SigTagMD5, m5.Sum(nil)))
 	sig.Set(rpm.Int32Entry(rpm.SigTagPayloadSize, int32(archiveSize)))
 	switch {
 	case p.Unsigned:
 	case p.LegacySignature:
+		sig.Set(rpm.BinEntry(rpm.SigTagPGP, p.Key.Sign(append(bytes.Clone(main), payload...))))
+	case p.EL7:
+		sig.Set(rpm.BinEntry(rpm.TagRSAHeader, p.Key.Sign(main)))
 		sig.Set(rpm.BinEntry(rpm.SigTagPGP, p.Key.Sign(append(bytes.Clone(main), payload...))))
 	default:
 		sig.Set(rpm.BinEntry(rpm.TagRSAHeader, p.Key.Sign(main)))

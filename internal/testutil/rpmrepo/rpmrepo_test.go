@@ -119,19 +119,28 @@ func TestLegacySignatureJudgedByRPM(t *testing.T) {
 	}
 	db := filepath.Join(dir, "db")
 	run(t, false, "rpmkeys", "--dbpath", db, "--import", keyFile)
-	p := hello("gzip")
-	p.LegacySignature, p.NoPayloadDigest = true, true
-	b, err := Build(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := filepath.Join(dir, p.FileName())
-	if err := os.WriteFile(f, b.Data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := run(t, false, "rpmkeys", "--dbpath", db, "-Kv", f)
 	want := "V4 RSA/SHA256 Signature, key ID " + strings.ToLower(RepoKey().KeyID()[8:]) + ": OK"
-	if !strings.Contains(out, want) || strings.Contains(out, "Payload") {
-		t.Errorf("rpmkeys -Kv: want %q and no payload digest:\n%s", want, out)
+	for _, tc := range []struct {
+		name  string
+		edit  func(*Package)
+		lines int
+	}{
+		{"header+payload signature", func(p *Package) { p.LegacySignature, p.NoPayloadDigest = true, true }, 4},
+		{"EL7", func(p *Package) { p.EL7 = true }, 4},
+	} {
+		p := hello("gzip")
+		tc.edit(&p)
+		b, err := Build(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(dir, p.FileName())
+		if err := os.WriteFile(f, b.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := run(t, false, "rpmkeys", "--dbpath", db, "-Kv", f)
+		if !strings.Contains(out, want) || strings.Contains(out, "Payload") || strings.Count(out, ": OK") != tc.lines {
+			t.Errorf("%s: rpmkeys -Kv: want %q, %d OK lines and no payload digest:\n%s", tc.name, want, tc.lines, out)
+		}
 	}
 }

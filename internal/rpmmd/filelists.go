@@ -1,0 +1,120 @@
+package rpmmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/patchloop/patchloop/internal/rpm"
+)
+
+// xmlFilelistPackage is one <package> of filelists.xml.
+type xmlFilelistPackage struct {
+	PkgID string `xml:"pkgid,attr"`
+	Name  string `xml:"name,attr"`
+	Arch  string `xml:"arch,attr"`
+	Files []struct {
+		Type string `xml:"type,attr"`
+		Path string `xml:",chardata"`
+	} `xml:"file"`
+}
+
+// ParseFilelists reads an uncompressed filelists.xml, streaming, and
+// calls each with every package's pkgid (its checksum's hex), name, arch
+// and complete file list. Sizes are capped as in ParsePrimary.
+func ParseFilelists(r io.Reader, each func(pkgid, name, arch string, files []File) error) error {
+	br := &budgetReader{r: r, budget: maxPackageXML}
+	dec := xml.NewDecoder(br)
+	dec.Strict = true
+	n := 0
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("filelists.xml: %w", err)
+		}
+		se, ok := tok.(xml.StartElement)
+		if !ok || se.Name.Local != "package" {
+			continue
+		}
+		if n++; n > maxPackages {
+			return fmt.Errorf("filelists.xml: more than %d packages", maxPackages)
+		}
+		br.budget = maxPackageXML
+		var x xmlFilelistPackage
+		if err := dec.DecodeElement(&x, &se); err != nil {
+			return fmt.Errorf("filelists.xml package %d: %w", n, err)
+		}
+		if len(x.Files) > maxFiles {
+			return fmt.Errorf("filelists.xml package %s: more than %d files", x.Name, maxFiles)
+		}
+		files := make([]File, 0, len(x.Files))
+		for _, f := range x.Files {
+			fp := strings.TrimSpace(f.Path)
+			if !strings.HasPrefix(fp, "/") || path.Clean(fp) != fp {
+				return fmt.Errorf("filelists.xml package %s: file %q is not a clean absolute path", x.Name, fp)
+			}
+			files = append(files, File{Path: fp, Type: f.Type})
+		}
+		if err := each(strings.ToLower(x.PkgID), x.Name, x.Arch, files); err != nil {
+			return err
+		}
+	}
+}
+
+// LoadFilelists fetches the repository's filelists.xml (checked against
+// repomd's checksum, as primary is) and replaces each package's Files
+// with its complete list. Primary lists only the files dependencies
+// usually name (under /etc and bin directories); call this when a
+// dependency on another path must be resolved. A repository without
+// filelists is an error wrapping ErrNoFilelists.
+func (c *Client) LoadFilelists(ctx context.Context, md *Metadata) error {
+	df, ok := md.Repomd.Data["filelists"]
+	if !ok {
+		return fmt.Errorf("repository %s: %w", md.Repo.ID, ErrNoFilelists)
+	}
+	u := md.BaseURL + df.Location
+	limit := int64(maxPrimarySize)
+	if df.Size > 0 && df.Size < limit {
+		limit = df.Size
+	}
+	data, err := c.cache.Get(ctx, u, limit)
+	if err != nil {
+		return err
+	}
+	if err := df.Checksum.Verify(data); err != nil {
+		return fmt.Errorf("%s: %w", u, err)
+	}
+	zr, err := rpm.Decompress(compressorOf(df.Location), bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("%s: %w", u, err)
+	}
+	defer zr.Close()
+	byID := make(map[string]*Package, len(md.Packages))
+	for _, p := range md.Packages {
+		byID[p.Checksum.Hex] = p
+	}
+	err = ParseFilelists(zr, func(pkgid, name, arch string, files []File) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if p, ok := byID[pkgid]; ok && p.Name == name && p.Arch == arch {
+			p.Files = files
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", u, err)
+	}
+	return nil
+}
+
+// ErrNoFilelists: the repository publishes no filelists.xml.
+var ErrNoFilelists = errors.New("no filelists metadata")

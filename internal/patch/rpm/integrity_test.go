@@ -84,3 +84,20 @@ func TestPatchUnsignedRepository(t *testing.T) {
 		t.Errorf("hello is %q", got)
 	}
 }
+
+func TestPatchImageTrustsNoKey(t *testing.T) {
+	t.Parallel()
+	_, spec := rockySetup(t, rpmrepo.Repository{}, rpmimage.Spec{NoKey: true})
+	_, _, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+	if !patch.IsPermanent(err) || !strings.Contains(err.Error(), "--rpm-keyring") || !strings.Contains(err.Error(), "baseos") {
+		t.Fatalf("err %v, want a permanent error naming the repository and --rpm-keyring", err)
+	}
+	// The key given with --rpm-keyring (Options.Keyring) verifies it.
+	kr, err := rpm.ParseKeyring("test key", rpmrepo.RepoKey().PublicArmored())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := patchImage(t, newPatcher(t, rpmpatch.Options{Keyring: kr}), rpmimage.Image(t, spec), helloFindings); err != nil {
+		t.Fatal(err)
+	}
+}

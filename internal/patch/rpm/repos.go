@@ -129,8 +129,9 @@ func byPriority(cands []*Candidate, repos map[string]*loadedRepo) []*Candidate {
 }
 
 // keyringOf returns the keys that verify a repository: the Keyring
-// option, else the image's files its gpgkey= names. Remote keys are not
-// fetched.
+// option, else the keys imported into the image's rpm database and the
+// image's files its gpgkey= names. Remote keys are not fetched. A
+// repository that checks signatures with no key at all is an error.
 func (p *Patcher) keyringOf(ctx context.Context, st *imageState, r rpmmd.Repo) (*rpm.Keyring, error) {
 	if p.opts.Keyring != nil {
 		return p.opts.Keyring, nil
@@ -146,7 +147,7 @@ func (p *Patcher) keyringOf(ctx context.Context, st *imageState, r rpmmd.Repo) (
 	if err != nil {
 		return nil, err
 	}
-	var krs []*rpm.Keyring
+	krs := []*rpm.Keyring{st.dbKeys}
 	for _, kp := range paths {
 		data, ok := files[kp]
 		if !ok {
@@ -159,7 +160,11 @@ func (p *Patcher) keyringOf(ctx context.Context, st *imageState, r rpmmd.Repo) (
 		}
 		krs = append(krs, kr)
 	}
-	return rpm.MergeKeyrings(krs...), nil
+	kr := rpm.MergeKeyrings(krs...)
+	if kr.Len() == 0 && (r.GPGCheck || r.RepoGPGCheck) {
+		return nil, patch.Permanent(fmt.Errorf("repository %s (%s) checks signatures, but the image trusts no key for it (no gpgkey= file in the image, no key imported into the rpm database); give the distribution's key with --rpm-keyring", r.ID, r.File))
+	}
+	return kr, nil
 }
 
 // packageOf turns a primary.xml package into a candidate's package.

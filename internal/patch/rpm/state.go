@@ -75,6 +75,9 @@ type imageState struct {
 	rdb      *rpmdb.DB
 	rdbDir   string
 	packages []*installed
+	// dbKeys are the keys imported into the rpm database (gpg-pubkey
+	// headers), which rpm and dnf trust for every repository.
+	dbKeys *rpm.Keyring
 	// files holds the repository configuration (main files, .repo files,
 	// variable files) by image path.
 	files map[string][]byte
@@ -230,9 +233,15 @@ func (st *imageState) readDB(ctx context.Context, workDir string) error {
 	default:
 		st.dbFormat = formatBDB
 	}
+	var keys []*rpm.Keyring
+	defer func() { st.dbKeys = rpm.MergeKeyrings(keys...) }()
 	add := func(i int, hnum uint32, blob []byte) error {
 		h, err := rpm.ParseBlob(blob)
 		if err == nil {
+			if kr, kerr := rpm.KeyringFromPubkey(h); kerr == nil && kr != nil {
+				keys = append(keys, kr)
+				return nil
+			}
 			var p *Package
 			if p, err = fromHeader(h); err == nil {
 				st.packages = append(st.packages, &installed{pkg: p, hnum: hnum, hdr: h})

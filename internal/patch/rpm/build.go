@@ -162,6 +162,10 @@ func (p *Patcher) addPackage(ctx context.Context, st *imageState, b *layer.Build
 		if e.file.Mode&rpm.ModeType == rpm.ModeDir {
 			continue
 		}
+		if !st.policy.installs(e.file) {
+			fp.notInstalled = append(fp.notInstalled, e.index)
+			continue
+		}
 		if err := b.MkdirParents(lay, e.path); err != nil {
 			return err
 		}

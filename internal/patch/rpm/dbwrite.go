@@ -9,6 +9,7 @@ import (
 
 	"github.com/patchloop/patchloop/internal/logctx"
 	"github.com/patchloop/patchloop/internal/patch/layer"
+	"github.com/patchloop/patchloop/internal/rpm"
 	"github.com/patchloop/patchloop/internal/rpmdb"
 )
 
@@ -43,6 +44,13 @@ func (p *Patcher) writeDatabase(ctx context.Context, st *imageState, b *layer.Bu
 	}
 	in := rpmdb.Install{Time: b.ModTime, TID: uint32(b.ModTime.Unix()), Color: color}
 	for _, fp := range pkgs {
+		in.FileStates = nil
+		if len(fp.notInstalled) > 0 {
+			in.FileStates = make([]byte, len(fp.pkg.Files))
+			for _, i := range fp.notInstalled {
+				in.FileStates[i] = rpm.FileStateNotInstalled
+			}
+		}
 		h, err := rpmdb.Installed(fp.file.Signature, fp.file.Header, in)
 		if err != nil {
 			return fmt.Errorf("package %s: %w", fp.pkg.NEVRA(), err)

@@ -23,12 +23,17 @@ type fetched struct {
 	entries []*payloadEntry
 	// byPath maps a package path (relative) to its entry.
 	byPath map[string]*payloadEntry
+	// notInstalled are the indexes of files the image's policy leaves
+	// out (documentation with nodocs, other languages).
+	notInstalled []int
 }
 
 // payloadEntry is one file of a payload.
 type payloadEntry struct {
 	path string
-	file *FileInfo
+	// index is the file's index in the header's file arrays.
+	index int
+	file  *FileInfo
 	// off, len locate a regular file's content in the spool; has says
 	// the archive carried content (hard link sets carry it once).
 	off, len int64
@@ -97,7 +102,7 @@ func (p *Patcher) readPackage(n *node, r *ref, path string, sp *layer.Spool) (*f
 		if err != nil {
 			return nil, err
 		}
-		pe := &payloadEntry{path: e.Path, file: e.File}
+		pe := &payloadEntry{path: e.Path, index: e.Index, file: e.File}
 		if e.File.Mode&rpm.ModeType == rpm.ModeRegular && e.Size > 0 {
 			if pe.off, pe.len, _, err = sp.Add(a); err != nil {
 				return nil, fmt.Errorf("%s: %w", e.Path, err)

@@ -59,3 +59,26 @@ func TestRemovals(t *testing.T) {
 		t.Fatalf("removals %v, want %v", got, want)
 	}
 }
+
+func TestInstallPolicy(t *testing.T) {
+	pol := readInstallPolicy(map[string][]byte{"etc/dnf/dnf.conf": []byte("[main]\ngpgcheck=1\ntsflags=nodocs\n")},
+		map[string][]byte{"etc/rpm/macros.image-language-conf": []byte("%_install_langs C.utf8:de\n")})
+	for _, c := range []struct {
+		f    FileInfo
+		want bool
+	}{
+		{FileInfo{Path: "/usr/bin/x", Mode: 0o100755}, true},
+		{FileInfo{Path: "/usr/share/doc/x/README", Mode: 0o100644, Flags: rpm.FileDoc}, false},
+		{FileInfo{Path: "/usr/share/doc/x", Mode: 0o40755, Flags: rpm.FileDoc}, true},
+		{FileInfo{Path: "/usr/share/locale/de_AT/x.mo", Mode: 0o100644, Lang: "de_AT"}, true},
+		{FileInfo{Path: "/usr/share/locale/fr/x.mo", Mode: 0o100644, Lang: "fr"}, false},
+		{FileInfo{Path: "/usr/share/locale/C/x.mo", Mode: 0o100644, Lang: "C"}, true},
+	} {
+		if got := pol.installs(&c.f); got != c.want {
+			t.Errorf("%s: installs %v, want %v", c.f.Path, got, c.want)
+		}
+	}
+	if all := readInstallPolicy(nil, nil); !all.installs(&FileInfo{Path: "/d", Mode: 0o100644, Flags: rpm.FileDoc, Lang: "fr"}) {
+		t.Error("the default policy leaves a file out")
+	}
+}

@@ -49,6 +49,7 @@ var (
 		{Path: "/usr/bin/hello", Content: []byte("hello 2"), Mode: 0o755},
 		{Path: "/usr/bin/hello-ping", Content: []byte("ping"), Mode: 0o755, Caps: "cap_net_raw=ep"},
 		{Path: "/usr/bin/hello-again", HardLinkOf: "/usr/bin/hello", Mode: 0o755},
+		{Path: "/usr/share/doc/hello/README", Content: []byte("docs"), Flags: rpm.FileDoc},
 		{Path: "/etc/hello.conf", Content: []byte("greeting=hello\nnew=1\n"), Flags: rpm.FileConfig | rpm.FileNoReplace},
 		{Path: "/etc/hello-plain.conf", Content: []byte("plain=2\n"), Flags: rpm.FileConfig},
 		{Path: "/etc/hello-same.conf", Content: []byte("same=1\n"), Flags: rpm.FileConfig | rpm.FileNoReplace},
@@ -66,6 +67,10 @@ var (
 	// userChanges are edits the image made on top of the packages.
 	userChanges = map[string]string{"etc/hello.conf": "greeting=mine\n", "etc/hello-plain.conf": "plain=mine\n", "etc/hello-same.conf": "same=mine\n"}
 )
+
+// rockyDNFConf is Rocky 9's container image etc/dnf/dnf.conf: no
+// documentation installed.
+const rockyDNFConf = "[main]\ngpgcheck=1\ninstallonly_limit=3\nclean_requirements_on_remove=True\nbest=True\nskip_if_unavailable=False\ntsflags=nodocs\n"
 
 // repoPackages are the packages the test repository serves.
 func repoPackages() []rpmrepo.Package {
@@ -102,6 +107,9 @@ func rockySetup(t *testing.T, repo rpmrepo.Repository, spec rpmimage.Spec) (*rpm
 	}
 	if spec.Changes == nil {
 		spec.Changes = userChanges
+	}
+	if spec.MainConf == "" {
+		spec.MainConf = rockyDNFConf
 	}
 	return srv, spec
 }
@@ -159,7 +167,7 @@ func TestPatchRocky(t *testing.T) {
 			t.Errorf("/%s = %q, want %q", p, files[p], want)
 		}
 	}
-	for _, p := range []string{"usr/share/hello/old.txt", "etc/hello-same.conf.rpmnew", "var/log/hello.log"} {
+	for _, p := range []string{"usr/share/hello/old.txt", "etc/hello-same.conf.rpmnew", "var/log/hello.log", "usr/share/doc/hello/README"} {
 		if _, ok := files[p]; ok {
 			t.Errorf("/%s is in the patched image", p)
 		}

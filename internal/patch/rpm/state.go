@@ -83,6 +83,8 @@ type imageState struct {
 	files map[string][]byte
 	// streams are the enabled module streams.
 	streams map[string]string
+	// policy says which files of a package are installed.
+	policy installPolicy
 	// users and groups map names to ids (etc/passwd, etc/group).
 	users, groups map[string]int
 }
@@ -109,7 +111,7 @@ func readImageState(ctx context.Context, img v1.Image, workDir string) (_ *image
 		dbCompanions = append(dbCompanions, d+"/"+rpmdb.NDBIndex, d+"/"+rpmdb.SQLiteFile+"-wal", d+"/"+rpmdb.SQLiteFile+"-shm")
 	}
 	files := slices.Concat(dbCompanions, []string{osReleaseFile, osReleaseFile2, passwdFile, groupFile}, dbPaths, rpmmd.MainFiles)
-	globs := append(dirGlobs(rpmmd.ConfigGlobs(rpmmd.Main{})), modulesDir+"/*")
+	globs := append(dirGlobs(rpmmd.ConfigGlobs(rpmmd.Main{})), modulesDir+"/*", rpmMacrosDir+"/*")
 	res, err := view.Resolve(ctx, imagefs.Request{Files: files, Globs: globs})
 	if err != nil {
 		return nil, fmt.Errorf("reading the rpm database and repository configuration: %w", err)
@@ -143,9 +145,16 @@ func readImageState(ctx context.Context, img v1.Image, workDir string) (_ *image
 		}
 	}
 	var modules []imagefs.Node
+	macros := map[string][]byte{}
 	for g, nodes := range res.Globs {
 		for _, n := range nodes {
 			if n.Kind != imagefs.KindRegular {
+				continue
+			}
+			if g == rpmMacrosDir+"/*" {
+				if strings.HasPrefix(path.Base(n.Path), "macros") {
+					macros[n.Path] = n.Content
+				}
 				continue
 			}
 			if g == modulesDir+"/*" {
@@ -157,6 +166,13 @@ func readImageState(ctx context.Context, img v1.Image, workDir string) (_ *image
 			st.files[n.Path] = n.Content
 		}
 	}
+	mainFiles := map[string][]byte{}
+	for _, f := range rpmmd.MainFiles {
+		if data, ok := st.files[f]; ok {
+			mainFiles[f] = data
+		}
+	}
+	st.policy = readInstallPolicy(mainFiles, macros)
 	if err := st.readReposDirs(ctx); err != nil {
 		return nil, err
 	}

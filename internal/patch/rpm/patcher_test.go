@@ -45,16 +45,21 @@ var (
 		{Path: "/etc/hello-same.conf", Content: []byte("same=1\n"), Flags: rpm.FileConfig | rpm.FileNoReplace},
 		{Path: "/var/log/hello.log", Flags: rpm.FileGhost},
 	}}
-	helloNew = rpmrepo.Package{Name: "hello", Version: "1.0", Release: "2.el9", Files: []rpmrepo.File{
-		{Path: "/usr/bin/hello", Content: []byte("hello 2"), Mode: 0o755},
-		{Path: "/usr/bin/hello-ping", Content: []byte("ping"), Mode: 0o755, Caps: "cap_net_raw=ep"},
-		{Path: "/usr/bin/hello-again", HardLinkOf: "/usr/bin/hello", Mode: 0o755},
-		{Path: "/usr/share/doc/hello/README", Content: []byte("docs"), Flags: rpm.FileDoc},
-		{Path: "/etc/hello.conf", Content: []byte("greeting=hello\nnew=1\n"), Flags: rpm.FileConfig | rpm.FileNoReplace},
-		{Path: "/etc/hello-plain.conf", Content: []byte("plain=2\n"), Flags: rpm.FileConfig},
-		{Path: "/etc/hello-same.conf", Content: []byte("same=1\n"), Flags: rpm.FileConfig | rpm.FileNoReplace},
-		{Path: "/var/log/hello.log", Flags: rpm.FileGhost},
-	}}
+	// helloData is merged into hello 1.0-2, which obsoletes it.
+	helloData = rpmrepo.Package{Name: "hello-data", Version: "1.0", Release: "1.el9", Arch: "noarch", Files: []rpmrepo.File{
+		file("/usr/share/hello/data.txt", "data"), file("/usr/share/hello/words.txt", "words")}}
+	helloNew = rpmrepo.Package{Name: "hello", Version: "1.0", Release: "2.el9", PostIn: "/sbin/ldconfig\n",
+		Obsoletes: []rpm.Dep{dep("hello-data", "<", "1.0-2.el9")}, Provides: []rpm.Dep{dep("hello-data", "=", "1.0-2.el9")}, Files: []rpmrepo.File{
+			{Path: "/usr/bin/hello", Content: []byte("hello 2"), Mode: 0o755},
+			{Path: "/usr/bin/hello-ping", Content: []byte("ping"), Mode: 0o755, Caps: "cap_net_raw=ep"},
+			{Path: "/usr/bin/hello-again", HardLinkOf: "/usr/bin/hello", Mode: 0o755},
+			{Path: "/usr/share/doc/hello/README", Content: []byte("docs"), Flags: rpm.FileDoc},
+			file("/usr/share/hello/data.txt", "data 2"),
+			{Path: "/etc/hello.conf", Content: []byte("greeting=hello\nnew=1\n"), Flags: rpm.FileConfig | rpm.FileNoReplace},
+			{Path: "/etc/hello-plain.conf", Content: []byte("plain=2\n"), Flags: rpm.FileConfig},
+			{Path: "/etc/hello-same.conf", Content: []byte("same=1\n"), Flags: rpm.FileConfig | rpm.FileNoReplace},
+			{Path: "/var/log/hello.log", Flags: rpm.FileGhost},
+		}}
 	libnew = rpmrepo.Package{Name: "libnew", Version: "1.0", Release: "1.el9",
 		Files: []rpmrepo.File{{Path: "/usr/lib64/libnew.so.1", Content: []byte("libnew"), Mode: 0o755}}}
 	policies = rpmrepo.Package{Name: "crypto-policies", Version: "20240101", Release: "1.el9", Arch: "noarch",
@@ -141,6 +146,9 @@ func TestPatchRocky(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("updates:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	if len(out.SkippedScripts) != 1 || out.SkippedScripts[0].Package != "hello" || !slices.Equal(out.SkippedScripts[0].Scripts, []string{"%post"}) {
+		t.Errorf("skipped scripts %+v", out.SkippedScripts)
+	}
 	if !slices.Equal(out.Fixed, []string{"CVE-2026-1000", "CVE-2026-2000"}) || len(out.Unfixed) != 0 {
 		t.Errorf("fixed %v unfixed %+v", out.Fixed, out.Unfixed)
 	}
@@ -151,7 +159,8 @@ func TestPatchRocky(t *testing.T) {
 
 	files := read(t, patched, "usr/bin/hello", "usr/bin/hello-ping", "usr/share/hello/old.txt", "etc/hello.conf", "etc/hello.conf.rpmnew",
 		"etc/hello-plain.conf", "etc/hello-plain.conf.rpmsave", "etc/hello-same.conf", "etc/hello-same.conf.rpmnew",
-		"usr/lib64/libnew.so.1", "usr/lib64/libssl.so.3", "var/log/hello.log", "etc/crypto-policies/config")
+		"usr/lib64/libnew.so.1", "usr/lib64/libssl.so.3", "var/log/hello.log", "etc/crypto-policies/config",
+		"usr/share/hello/data.txt", "usr/share/hello/words.txt")
 	for p, want := range map[string]string{
 		"usr/bin/hello":                "hello 2",
 		"usr/lib64/libnew.so.1":        "libnew",
@@ -167,7 +176,7 @@ func TestPatchRocky(t *testing.T) {
 			t.Errorf("/%s = %q, want %q", p, files[p], want)
 		}
 	}
-	for _, p := range []string{"usr/share/hello/old.txt", "etc/hello-same.conf.rpmnew", "var/log/hello.log", "usr/share/doc/hello/README"} {
+	for _, p := range []string{"usr/share/hello/old.txt", "usr/share/hello/words.txt", "etc/hello-same.conf.rpmnew", "var/log/hello.log", "usr/share/doc/hello/README"} {
 		if _, ok := files[p]; ok {
 			t.Errorf("/%s is in the patched image", p)
 		}
@@ -186,9 +195,6 @@ func TestPatchRocky(t *testing.T) {
 	}
 	if _, ok := hdrs["var/lib/rpm/rpmdb.sqlite"]; !ok {
 		t.Errorf("no database in the layer: %v", keys(hdrs))
-	}
-	if len(out.SkippedScripts) != 0 {
-		t.Errorf("skipped scripts %+v", out.SkippedScripts)
 	}
 }
 

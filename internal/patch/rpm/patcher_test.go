@@ -30,6 +30,15 @@ func opensslLibs(rel string) rpmrepo.Package {
 		Files:    []rpmrepo.File{{Path: "/usr/lib64/libssl.so.3", Content: []byte("libssl " + rel), Mode: 0o755}}}
 }
 
+// opensslLibs32 is the i686 multilib twin of opensslLibs.
+func opensslLibs32(rel string) rpmrepo.Package {
+	p := opensslLibs(rel)
+	p.Arch = "i686"
+	p.Provides = []rpm.Dep{dep("libssl.so.3")}
+	p.Files = []rpmrepo.File{{Path: "/usr/lib/libssl.so.3", Content: []byte("libssl i686 " + rel), Mode: 0o755}}
+	return p
+}
+
 func openssl(rel string, requires ...rpm.Dep) rpmrepo.Package {
 	return rpmrepo.Package{Name: "openssl", Epoch: "1", Version: "3.0.7", Release: rel, SourceRPM: "openssl-3.0.7-" + rel + ".src.rpm",
 		Requires: append([]rpm.Dep{dep("openssl-libs(x86-64)", "=", "1:3.0.7-"+rel), dep("/usr/bin/sh")}, requires...),
@@ -64,7 +73,7 @@ var (
 		Files: []rpmrepo.File{{Path: "/usr/lib64/libnew.so.1", Content: []byte("libnew"), Mode: 0o755}}}
 	policies = rpmrepo.Package{Name: "crypto-policies", Version: "20240101", Release: "1.el9", Arch: "noarch",
 		Files: []rpmrepo.File{{Path: "/etc/crypto-policies/config", Content: []byte("DEFAULT\n"), Flags: rpm.FileConfig | rpm.FileNoReplace}}}
-	installed       = rocky(rockyRelease, bash, opensslLibs("24.el9"), openssl("24.el9"), helloOld)
+	installed       = rocky(rockyRelease, bash, opensslLibs("24.el9"), opensslLibs32("24.el9"), openssl("24.el9"), helloOld, helloData)
 	rockyAdvisories = []advisory{
 		{"openssl", "CVE-2026-1000", "1:3.0.7-27.el9"}, {"openssl-libs", "CVE-2026-1000", "1:3.0.7-27.el9"},
 		{"hello", "CVE-2026-2000", "1.0-2.el9"},
@@ -80,7 +89,7 @@ const rockyDNFConf = "[main]\ngpgcheck=1\ninstallonly_limit=3\nclean_requirement
 // repoPackages are the packages the test repository serves.
 func repoPackages() []rpmrepo.Package {
 	return append(slices.Clone(installed), rocky(opensslLibs("27.el9"), openssl("27.el9", dep("libnew", ">=", "1.0"), dep("(crypto-policies or crypto-policies-compat)")),
-		opensslLibs("26.el9"), helloNew, libnew, policies)...)
+		opensslLibs("26.el9"), opensslLibs32("27.el9"), helloNew, libnew, policies)...)
 }
 
 // rocky sets Rocky's vendor on packages, as the scanner expects of
@@ -141,6 +150,7 @@ func TestPatchRocky(t *testing.T) {
 		"hello.x86_64 1.0-1.el9 -> 1.0-2.el9: fixes CVE-2026-2000",
 		"libnew.x86_64  -> 1.0-1.el9: new dependency of openssl",
 		"openssl.x86_64 1:3.0.7-24.el9 -> 1:3.0.7-27.el9: fixes CVE-2026-1000",
+		"openssl-libs.i686 1:3.0.7-24.el9 -> 1:3.0.7-27.el9: fixes CVE-2026-1000",
 		"openssl-libs.x86_64 1:3.0.7-24.el9 -> 1:3.0.7-27.el9: fixes CVE-2026-1000",
 	}
 	if !slices.Equal(got, want) {
@@ -160,7 +170,7 @@ func TestPatchRocky(t *testing.T) {
 	files := read(t, patched, "usr/bin/hello", "usr/bin/hello-ping", "usr/share/hello/old.txt", "etc/hello.conf", "etc/hello.conf.rpmnew",
 		"etc/hello-plain.conf", "etc/hello-plain.conf.rpmsave", "etc/hello-same.conf", "etc/hello-same.conf.rpmnew",
 		"usr/lib64/libnew.so.1", "usr/lib64/libssl.so.3", "var/log/hello.log", "etc/crypto-policies/config",
-		"usr/share/hello/data.txt", "usr/share/hello/words.txt")
+		"usr/share/hello/data.txt", "usr/share/hello/words.txt", "usr/lib/libssl.so.3")
 	for p, want := range map[string]string{
 		"usr/bin/hello":                "hello 2",
 		"usr/lib64/libnew.so.1":        "libnew",

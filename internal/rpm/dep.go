@@ -30,10 +30,11 @@ const (
 	SenseConfig Sense = 1 << 28
 )
 
-// Pre reports whether the dependency is needed before installation
-// (repository metadata's pre="1").
+// Pre reports whether the dependency is needed before installation, as
+// repository metadata marks it with pre="1" (createrepo's rule: a legacy
+// PreReq, or a Requires(pre) or Requires(post)).
 func (s Sense) Pre() bool {
-	return s&(SensePreReq|SensePreTrans|SenseScriptPre|SenseScriptPreUn) != 0
+	return s&(SensePreReq|SenseScriptPre|SenseScriptPost) != 0
 }
 
 // Op returns the comparison as repository metadata spells it ("EQ", "LT",

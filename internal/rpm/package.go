@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -151,8 +152,8 @@ type VerifyOptions struct {
 }
 
 // Verify checks the headers: SHA256HEADER and SHA1HEADER (one at least)
-// against the main header, and the OpenPGP header signature (RSAHEADER,
-// DSAHEADER or OPENPGP) against opts.Keyring. It returns the signing key
+// against the main header, and the OpenPGP header signature (RSAHEADER or
+// DSAHEADER, else any of rpm 6's OPENPGP ones) against opts.Keyring. It returns the signing key
 // ID ("" when unsigned and not required). The payload digest and legacy
 // header+payload signatures are checked while Payload streams.
 func (p *Package) Verify(opts VerifyOptions) (string, error) {
@@ -182,21 +183,35 @@ func (p *Package) Verify(opts VerifyOptions) (string, error) {
 		return "", nil
 	}
 	subject := p.subject()
-	for _, t := range []Tag{TagOpenPGP, TagRSAHeader, TagDSAHeader} {
+	for _, t := range []Tag{TagRSAHeader, TagDSAHeader} {
 		e, ok := p.Signature.Get(t)
 		if !ok {
 			continue
 		}
 		sig := e.Data
-		if t == TagOpenPGP {
-			// rpm 6 stores base64-armored signatures in a string array;
-			// only the binary forms are read here.
-			continue
-		}
 		if err := opts.Keyring.VerifyReader(subject, bytes.NewReader(p.HeaderRaw), sig, opts.Now); err != nil {
 			return SignatureKeyID(sig), err
 		}
 		return SignatureKeyID(sig), nil
+	}
+	// rpm 6 writes its signatures, v4 or v6, base64-encoded in OPENPGP;
+	// one by a trusted key is enough.
+	if sigs, err := p.Signature.Strings(TagOpenPGP); err == nil && len(sigs) > 0 {
+		var first error
+		for _, s := range sigs {
+			sig, derr := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(s), ""))
+			if derr != nil {
+				return "", &SignatureError{Subject: subject, Err: fmt.Errorf("%w: OPENPGP: %v", ErrBadSignature, derr)}
+			}
+			err := opts.Keyring.VerifyReader(subject, bytes.NewReader(p.HeaderRaw), sig, opts.Now)
+			if err == nil {
+				return SignatureKeyID(sig), nil
+			}
+			if first == nil {
+				first = err
+			}
+		}
+		return "", first
 	}
 	if p.Signature.Has(SigTagPGP) || p.Signature.Has(SigTagGPG) {
 		// Only a header+payload signature: checked by the payload reader.
@@ -289,7 +304,7 @@ func (p *Package) verifier(opts VerifyOptions) (*verifier, error) {
 	// A legacy header+payload signature is checked when it is the only
 	// signature, or the only one that covers the payload (rpm before
 	// 4.14 wrote no PAYLOADDIGEST).
-	headerOnly := p.Signature.Has(TagRSAHeader) || p.Signature.Has(TagDSAHeader)
+	headerOnly := p.Signature.Has(TagRSAHeader) || p.Signature.Has(TagDSAHeader) || p.Signature.Has(TagOpenPGP)
 	for _, t := range []Tag{SigTagPGP, SigTagGPG} {
 		if sig, err := p.Signature.Bytes(t); err == nil && !opts.NoSignature && (!headerOnly || !p.Header.Has(TagPayloadDigest)) {
 			v.legacySig = sig

@@ -357,3 +357,24 @@ func TestKeyringFromRPMDatabase(t *testing.T) {
 		t.Errorf("package verified with the key rpm imported: %v", err)
 	}
 }
+
+func TestOpenPGPTag(t *testing.T) {
+	kr := trusted(t)
+	opts := rpm.VerifyOptions{Keyring: kr, RequireSignature: true}
+	p := testPackage("zstd")
+	p.OpenPGPTag, p.Key, p.ExtraKeys = true, rpmrepo.StrangerKey(), []*rpmrepo.Key{rpmrepo.RepoKey()}
+	b, err := rpmrepo.Build(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readAll(t, b.Data, opts); err != nil {
+		t.Errorf("OPENPGP signatures, the second by a trusted key: %v", err)
+	}
+	p.ExtraKeys = nil
+	if b, err = rpmrepo.Build(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readAll(t, b.Data, opts); !errors.Is(err, rpm.ErrUntrustedKey) {
+		t.Errorf("OPENPGP signature by a foreign key: %v", err)
+	}
+}

@@ -1,8 +1,10 @@
 package rpmmd
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/gob"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -37,12 +39,13 @@ type Options struct {
 // Client fetches and verifies rpm-md repository data. It is safe for
 // concurrent use.
 type Client struct {
-	http  *http.Client
-	cache *httpcache.Cache
-	dir   string
-	log   *slog.Logger
-	now   func() time.Time
-	files httpcache.Group[string]
+	http      *http.Client
+	cache     *httpcache.Cache
+	dir       string
+	parsedDir string
+	log       *slog.Logger
+	now       func() time.Time
+	files     httpcache.Group[string]
 
 	// parsed keeps the packages of recently parsed primary files, by
 	// checksum, so that patches of many images from the same
@@ -63,6 +66,11 @@ const (
 const (
 	metadataCacheDir = "rpmmd-metadata"
 	packageCacheDir  = "rpmmd-packages"
+	// parsedCacheDir keeps parsed primary files (gob), by checksum:
+	// decoding one is ~30 times faster than parsing the XML.
+	parsedCacheDir = "rpmmd-parsed"
+	// parsedMaxAge is how long an unused parsed primary is kept.
+	parsedMaxAge = 14 * 24 * time.Hour
 	// maxPrimarySize bounds primary.xml and filelists.xml as stored
 	// (compressed), whatever repomd says.
 	maxPrimarySize = 1 << 30
@@ -77,7 +85,7 @@ func NewClient(opts Options) (*Client, error) {
 	if opts.CacheDir == "" {
 		return nil, errors.New("rpm-md client: no cache directory")
 	}
-	c := &Client{http: opts.HTTPClient, dir: filepath.Join(opts.CacheDir, packageCacheDir), log: opts.Logger, now: opts.Now}
+	c := &Client{http: opts.HTTPClient, dir: filepath.Join(opts.CacheDir, packageCacheDir), parsedDir: filepath.Join(opts.CacheDir, parsedCacheDir), log: opts.Logger, now: opts.Now}
 	if c.http == nil {
 		c.http = &http.Client{}
 	}
@@ -87,8 +95,10 @@ func NewClient(opts Options) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	if err := os.MkdirAll(c.dir, 0o755); err != nil {
-		return nil, fmt.Errorf("rpm-md client: %w", err)
+	for _, d := range []string{c.dir, c.parsedDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("rpm-md client: %w", err)
+		}
 	}
 	cache, err := httpcache.New(filepath.Join(opts.CacheDir, metadataCacheDir), c.http, c.log)
 	if err != nil {
@@ -108,6 +118,8 @@ type Metadata struct {
 	Signed bool
 	// Packages are primary's packages, in document order.
 	Packages []*Package
+	// Modules is the repository's modules.yaml, nil when it has none.
+	Modules *Modules
 }
 
 // PackageURL returns where a package file is.
@@ -222,6 +234,9 @@ func (c *Client) loadFrom(ctx context.Context, r Repo, base string, ml *Metalink
 	if err := c.loadPrimary(ctx, md); err != nil {
 		return nil, err
 	}
+	if err := c.loadModules(ctx, md); err != nil {
+		return nil, err
+	}
 	logctx.From(ctx, c.log).DebugContext(ctx, "rpm-md: loaded", "repo", r.ID, "url", base, "packages", len(md.Packages), "signed", signed)
 	return md, nil
 }
@@ -265,9 +280,14 @@ func (c *Client) loadPrimary(ctx context.Context, md *Metadata) error {
 	if !ok {
 		var err error
 		pkgs, err = c.parsed.Do(ctx, key, func(ctx context.Context) ([]*Package, error) {
+			if pkgs, ok := c.readParsed(df.Checksum); ok {
+				c.remember(key, pkgs)
+				return pkgs, nil
+			}
 			pkgs, err := c.fetchPrimary(ctx, md.BaseURL, df)
 			if err == nil {
 				c.remember(key, pkgs)
+				c.writeParsed(ctx, df.Checksum, pkgs)
 			}
 			return pkgs, err
 		})
@@ -306,6 +326,60 @@ func (c *Client) remember(key string, pkgs []*Package) {
 		total -= len(c.memo[c.memoKeys[0]])
 		delete(c.memo, c.memoKeys[0])
 		c.memoKeys = c.memoKeys[1:]
+	}
+}
+
+// parsedPath names the parsed copy of a primary; "" for checksums too
+// weak to name content by.
+func (c *Client) parsedPath(sum Checksum) string {
+	if sum.Type == "sha1" {
+		return ""
+	}
+	return filepath.Join(c.parsedDir, "primary-v1-"+sum.Type+"-"+sum.Hex+".gob")
+}
+
+// readParsed returns the parsed copy of a primary, when the cache has a
+// readable one (touching it, so that pruning keeps it).
+func (c *Client) readParsed(sum Checksum) ([]*Package, bool) {
+	p := c.parsedPath(sum)
+	if p == "" {
+		return nil, false
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	var pkgs []*Package
+	if err := gob.NewDecoder(bufio.NewReader(f)).Decode(&pkgs); err != nil {
+		return nil, false
+	}
+	now := time.Now()
+	_ = os.Chtimes(p, now, now)
+	return pkgs, true
+}
+
+// writeParsed stores the parsed copy of a primary and prunes copies
+// unused for parsedMaxAge. Failures only cost a later parse.
+func (c *Client) writeParsed(ctx context.Context, sum Checksum, pkgs []*Package) {
+	p := c.parsedPath(sum)
+	if p == "" {
+		return
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(pkgs); err != nil {
+		logctx.From(ctx, c.log).WarnContext(ctx, "rpm-md: cannot encode parsed primary", "err", err)
+		return
+	}
+	if err := httpcache.WriteFileAtomic(p, buf.Bytes()); err != nil {
+		logctx.From(ctx, c.log).WarnContext(ctx, "rpm-md: cannot cache parsed primary", "err", err)
+		return
+	}
+	entries, _ := os.ReadDir(c.parsedDir)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > parsedMaxAge {
+			_ = os.Remove(filepath.Join(c.parsedDir, e.Name()))
+		}
 	}
 }
 

@@ -26,7 +26,7 @@ const repoPath = "rocky/9/BaseOS/x86_64/os"
 
 func packages() []rpmrepo.Package {
 	return []rpmrepo.Package{
-		{Name: "hello", Epoch: "1", Version: "2.0", Release: "3.el9",
+		{Name: "hello", Epoch: "1", Version: "2.0", Release: "3.el9", PreIn: "true", PostIn: "true", PostUn: "true",
 			Provides:  []rpm.Dep{{Name: "greeter", Flags: rpm.SenseEqual, Version: "2.0"}},
 			Requires:  []rpm.Dep{{Name: "libfoo.so.1()(64bit)"}, {Name: "(bash or zsh)"}, {Name: "coreutils", Flags: rpm.SenseGreater | rpm.SenseEqual, Version: "8.32"}},
 			Obsoletes: []rpm.Dep{{Name: "hello-legacy", Flags: rpm.SenseLess, Version: "2"}},
@@ -324,5 +324,71 @@ func TestPrimaryParsedOnce(t *testing.T) {
 	}
 	if d := cmp.Diff(first.Packages[0].Provides, second.Packages[0].Provides); d != "" {
 		t.Errorf("memoized packages differ:\n%s", d)
+	}
+}
+
+func TestLoadModules(t *testing.T) {
+	ctx := context.Background()
+	pkgs := []rpmrepo.Package{
+		{Name: "nodejs", Epoch: "1", Version: "18.18.2", Release: "1.module+el8.9.0+1+abc"},
+		{Name: "nodejs", Epoch: "1", Version: "20.9.0", Release: "1.module+el8.9.0+2+def"},
+		{Name: "bash", Version: "4.4.20", Release: "4.el8"},
+	}
+	srv := rpmrepo.New(t, rpmrepo.Config{Repositories: []rpmrepo.Repository{{Path: repoPath, Packages: pkgs, Modules: []rpmrepo.ModuleStream{
+		{Name: "nodejs", Stream: "18", Version: 8090020231025140836, Context: "12345678", Packages: []string{"nodejs-1:18.18.2-1.module+el8.9.0+1+abc.x86_64"}, Default: true},
+		{Name: "nodejs", Stream: "20", Packages: []string{"nodejs-1:20.9.0-1.module+el8.9.0+2+def.x86_64"}},
+	}}}})
+	md, err := newClient(t).Load(ctx, rpmmd.Repo{ID: "appstream", BaseURLs: []string{srv.RepoURL(repoPath)}}, keyring(t, rpmrepo.RepoKey()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range md.Packages {
+		got = append(got, p.NEVRA()+" "+p.Module)
+	}
+	want := []string{"nodejs-1:18.18.2-1.module+el8.9.0+1+abc.x86_64 nodejs:18", "nodejs-1:20.9.0-1.module+el8.9.0+2+def.x86_64 nodejs:20", "bash-4.4.20-4.el8.x86_64 "}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("modules (-want +got):\n%s", d)
+	}
+	if md.Modules.Defaults["nodejs"] != "18" || len(md.Modules.Builds) != 2 || md.Modules.Builds[0].Context != "12345678" {
+		t.Errorf("modules %+v", md.Modules)
+	}
+}
+
+func TestParsedPrimaryKeptAcrossClients(t *testing.T) {
+	ctx := context.Background()
+	srv := rpmrepo.New(t, rpmrepo.Config{Repositories: []rpmrepo.Repository{{Path: repoPath, Packages: packages()}}})
+	dir := t.TempDir()
+	repo := rpmmd.Repo{ID: "baseos", BaseURLs: []string{srv.RepoURL(repoPath)}}
+	kr := keyring(t, rpmrepo.RepoKey())
+	var loads []*rpmmd.Metadata
+	for i := 0; i < 2; i++ {
+		c, err := rpmmd.NewClient(rpmmd.Options{CacheDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		md, err := c.Load(ctx, repo, kr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loads = append(loads, md)
+	}
+	primary := repoPath + "/" + loads[0].Repomd.Data["primary"].Location
+	if n := srv.Hits(primary); n != 1 {
+		t.Errorf("primary.xml fetched %d times by two clients sharing a cache, want 1", n)
+	}
+	if d := cmp.Diff(loads[0].Packages, loads[1].Packages); d != "" {
+		t.Errorf("packages from the parsed copy differ (-parsed +decoded):\n%s", d)
+	}
+}
+
+func TestExamplePath(t *testing.T) {
+	srv := rpmrepo.New(t, rpmrepo.Config{Repositories: []rpmrepo.Repository{{Path: repoPath, Packages: packages()}}})
+	repo := rpmmd.Repo{ID: "baseos", BaseURLs: []string{srv.RepoURL(repoPath)}, GPGCheck: true, RepoGPGCheck: true}
+	if err := installFirst(context.Background(), newClient(t), repo, keyring(t, rpmrepo.RepoKey())); err != nil {
+		t.Fatal(err)
+	}
+	if err := installFirst(context.Background(), newClient(t), repo, keyring(t, rpmrepo.StrangerKey())); !errors.Is(err, rpm.ErrUntrustedKey) {
+		t.Fatalf("with a keyring that lacks the key: %v", err)
 	}
 }

@@ -52,3 +52,12 @@ func FuzzRepomd(f *testing.F) {
 		}
 	})
 }
+
+// FuzzModules: malformed modules.yaml gives errors, never panics.
+func FuzzModules(f *testing.F) {
+	f.Add([]byte("---\ndocument: modulemd\nversion: 2\ndata:\n  name: nodejs\n  stream: 18\n  artifacts:\n    rpms:\n    - nodejs-1:18.1-1.x86_64\n...\n---\ndocument: modulemd-defaults\nversion: 1\ndata:\n  module: nodejs\n  stream: \"18\"\n...\n"))
+	f.Add([]byte("a: &a [*a, *a, *a]\nb: *a\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = ParseModules(bytes.NewReader(data))
+	})
+}

@@ -37,6 +37,10 @@ type Package struct {
 	HeaderStart, HeaderEnd                      int64
 	Provides, Requires, Conflicts, Obsoletes    []rpm.Dep
 	Recommends, Suggests, Supplements, Enhances []rpm.Dep
+	// Module is "name:stream" of the module stream whose build lists the
+	// package in the repository's modules.yaml, "" for a package outside
+	// modules.
+	Module string
 	// Files are the files primary lists for the package (those under
 	// /etc, bin directories and /usr/lib/sendmail, as createrepo writes;
 	// the whole list is in filelists.xml).

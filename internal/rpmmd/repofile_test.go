@@ -208,3 +208,25 @@ func TestImageReposTDNF(t *testing.T) {
 		t.Errorf("globs %v", g)
 	}
 }
+
+func TestProductReleasever(t *testing.T) {
+	prod := []byte(`<?xml version="1.0" encoding="UTF-8"?>
+<product schemeversion="0">
+  <vendor>openSUSE</vendor>
+  <name>Leap</name>
+  <version>15.6</version>
+  <release>0</release>
+  <arch>x86_64</arch>
+</product>
+`)
+	if v, ok := ProductReleasever(prod); v != "15.6" || !ok {
+		t.Errorf("ProductReleasever = %q %v", v, ok)
+	}
+	if _, ok := ProductReleasever([]byte("not xml")); ok {
+		t.Error("accepted garbage")
+	}
+	v := NewVars("x86_64", "15.6")
+	if got := v.Expand("SLE-BCI/$releasever_major-SP$releasever_minor/$basearch"); got != "SLE-BCI/15-SP6/x86_64" {
+		t.Errorf("SLE BCI URL %q", got)
+	}
+}

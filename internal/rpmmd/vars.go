@@ -1,6 +1,7 @@
 package rpmmd
 
 import (
+	"encoding/xml"
 	"path"
 	"strings"
 
@@ -177,4 +178,21 @@ func DetectReleasever(pkgs []ReleasePackage) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// BaseProductFile is where zypper reads the release of SUSE images.
+const BaseProductFile = "etc/products.d/baseproduct"
+
+// ProductReleasever returns zypper's $releasever: the <version> of the
+// base product file (etc/products.d/baseproduct, a link to the product's
+// .prod file: "15.6" for openSUSE Leap 15.6 and SLE 15 SP6).
+func ProductReleasever(data []byte) (string, bool) {
+	var x struct {
+		Version string `xml:"version"`
+	}
+	if len(data) > 1<<20 || xml.Unmarshal(data, &x) != nil {
+		return "", false
+	}
+	v := strings.TrimSpace(x.Version)
+	return v, v != ""
 }

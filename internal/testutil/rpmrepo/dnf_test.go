@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -14,7 +15,9 @@ func TestRepositoryJudgedByDNF(t *testing.T) {
 	need(t, "dnf")
 	libfoo := Package{Name: "libfoo", Version: "1.2", Release: "1", Compressor: "zstd", Files: []File{{Path: "/usr/lib64/libfoo.so.1", Content: []byte("elf")}, {Path: "/etc/libfoo.conf", Content: []byte("x=1\n"), Flags: rpm.FileConfig | rpm.FileNoReplace}}}
 	evil := Package{Name: "evil", Version: "1", Release: "1", Key: StrangerKey(), Files: []File{{Path: "/usr/bin/evil", Content: []byte("x")}}}
-	repo := Repository{Path: "test/9/BaseOS/x86_64/os", Packages: []Package{hello("gzip"), libfoo, evil}}
+	modular := Package{Name: "tool", Version: "2.0", Release: "1.module+el9", Files: []File{{Path: "/usr/bin/tool", Content: []byte("t")}}}
+	repo := Repository{Path: "test/9/BaseOS/x86_64/os", Packages: []Package{hello("gzip"), libfoo, evil, modular},
+		Modules: []ModuleStream{{Name: "tool", Stream: "2", Packages: []string{"tool-0:2.0-1.module+el9.x86_64"}, Default: true}}}
 	srv := New(t, Config{Repositories: []Repository{repo}})
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "key.asc")
@@ -50,6 +53,13 @@ func TestRepositoryJudgedByDNF(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("dnf repoquery lacks %q:\n%s", want, out)
 		}
+	}
+	// dnf reads modules.yaml: the stream, its default, its package.
+	if b, err := dnf("cache", "module", "list", "--repo", "test").CombinedOutput(); err != nil || !regexp.MustCompile(`(?m)^tool\s+2 \[d\]`).Match(b) {
+		t.Errorf("dnf module list: %v\n%s", err, b)
+	}
+	if b, err := dnf("cache", "module", "info", "tool:2").CombinedOutput(); err != nil || !strings.Contains(string(b), "tool-0:2.0-1.module+el9.x86_64") {
+		t.Errorf("dnf module info: %v\n%s", err, b)
 	}
 	// dnf installs a package with gpgcheck=1, and refuses one signed by
 	// a key the repository does not name.

@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -62,8 +63,9 @@ type Package struct {
 	Files                                    []File
 	// Compressor is "gzip" (default), "xz" or "zstd".
 	Compressor string
-	// PreIn and PostIn are optional /bin/sh scriptlets.
-	PreIn, PostIn string
+	// PreIn, PostIn, PreUn, PostUn, PreTrans and PostTrans are optional
+	// /bin/sh scriptlets.
+	PreIn, PostIn, PreUn, PostUn, PreTrans, PostTrans string
 	// BuildTime defaults to a fixed time.
 	BuildTime uint32
 	// Key signs the package; nil means RepoKey. Unsigned leaves RSAHEADER
@@ -79,6 +81,10 @@ type Package struct {
 	// 2): SHA1HEADER without SHA256HEADER, RSAHEADER and the header+payload
 	// PGP signature, no PAYLOADDIGEST.
 	EL7 bool
+	// OpenPGPTag puts the header signature in rpm 6's OPENPGP tag (base64,
+	// a string array; ExtraKeys sign too) instead of RSAHEADER.
+	OpenPGPTag bool
+	ExtraKeys  []*Key
 }
 
 // defaultBuildTime is 2024-06-01.
@@ -128,6 +134,9 @@ type Built struct {
 	ArchiveSize int64
 	// Files are the header's files, sorted by path.
 	Files []File
+	// Provides and Requires are the header's, the package's own provides
+	// and the rpmlib() and scriptlet requires included.
+	Provides, Requires []rpm.Dep
 }
 
 // SHA256 returns the hex SHA-256 of the file.
@@ -349,20 +358,30 @@ func Build(p Package) (*Built, error) {
 	if anyCaps {
 		requires = append(requires, lib("FileCaps", "4.6.1-1"))
 	}
-	if p.PreIn != "" || p.PostIn != "" {
-		requires = append(requires, rpm.Dep{Name: "/bin/sh", Flags: rpm.SenseInterp | rpm.SenseScriptPre})
+	for _, sc := range []struct {
+		body string
+		when rpm.Sense
+	}{{p.PreIn, rpm.SenseScriptPre}, {p.PostIn, rpm.SenseScriptPost}, {p.PreUn, rpm.SenseScriptPreUn}, {p.PostUn, rpm.SenseScriptPostUn}, {p.PreTrans, rpm.SensePreTrans}, {p.PostTrans, rpm.SensePostTrans}} {
+		if sc.body != "" {
+			requires = append(requires, rpm.Dep{Name: "/bin/sh", Flags: rpm.SenseInterp | sc.when})
+		}
 	}
 	setDeps(h, rpm.TagProvideName, rpm.TagProvideFlags, rpm.TagProvideVersion, provides)
 	setDeps(h, rpm.TagRequireName, rpm.TagRequireFlags, rpm.TagRequireVersion, requires)
 	setDeps(h, rpm.TagConflictName, rpm.TagConflictFlags, rpm.TagConflictVersion, p.Conflicts)
 	setDeps(h, rpm.TagObsoleteName, rpm.TagObsoleteFlags, rpm.TagObsoleteVersion, p.Obsoletes)
-	if p.PreIn != "" {
-		set(rpm.StringEntry(rpm.TagPreIn, p.PreIn))
-		set(rpm.StringEntry(rpm.TagPreInProg, "/bin/sh"))
-	}
-	if p.PostIn != "" {
-		set(rpm.StringEntry(rpm.TagPostIn, p.PostIn))
-		set(rpm.StringEntry(rpm.TagPostInProg, "/bin/sh"))
+	for _, sc := range []struct {
+		body         string
+		script, prog rpm.Tag
+	}{
+		{p.PreIn, rpm.TagPreIn, rpm.TagPreInProg}, {p.PostIn, rpm.TagPostIn, rpm.TagPostInProg},
+		{p.PreUn, rpm.TagPreUn, rpm.TagPreUnProg}, {p.PostUn, rpm.TagPostUn, rpm.TagPostUnProg},
+		{p.PreTrans, rpm.TagPreTrans, rpm.TagPreTransProg}, {p.PostTrans, rpm.TagPostTrans, rpm.TagPostTransProg},
+	} {
+		if sc.body != "" {
+			set(rpm.StringEntry(sc.script, sc.body))
+			set(rpm.StringEntry(sc.prog, "/bin/sh"))
+		}
 	}
 	main, err := h.Marshal()
 	if err != nil {
@@ -386,6 +405,12 @@ func Build(p Package) (*Built, error) {
 	case p.Unsigned:
 	case p.LegacySignature:
 		sig.Set(rpm.BinEntry(rpm.SigTagPGP, p.Key.Sign(append(bytes.Clone(main), payload...))))
+	case p.OpenPGPTag:
+		var sigs []string
+		for _, k := range append([]*Key{p.Key}, p.ExtraKeys...) {
+			sigs = append(sigs, base64.StdEncoding.EncodeToString(k.Sign(main)))
+		}
+		sig.Set(rpm.StringsEntry(rpm.TagOpenPGP, sigs))
 	case p.EL7:
 		sig.Set(rpm.BinEntry(rpm.TagRSAHeader, p.Key.Sign(main)))
 		sig.Set(rpm.BinEntry(rpm.SigTagPGP, p.Key.Sign(append(bytes.Clone(main), payload...))))
@@ -404,7 +429,7 @@ func Build(p Package) (*Built, error) {
 	out.Write(main)
 	end := int64(out.Len())
 	out.Write(payload)
-	return &Built{Package: p, Data: out.Bytes(), HeaderStart: start, HeaderEnd: end, InstalledSize: installed, ArchiveSize: archiveSize, Files: files}, nil
+	return &Built{Package: p, Data: out.Bytes(), HeaderStart: start, HeaderEnd: end, InstalledSize: installed, ArchiveSize: archiveSize, Files: files, Provides: provides, Requires: requires}, nil
 }
 
 // setDeps sets a dependency triple.

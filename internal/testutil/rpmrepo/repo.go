@@ -27,6 +27,22 @@ type Repository struct {
 	Unsigned bool
 	// Compression of the metadata files: "gz" (default), "xz" or "zst".
 	Compression string
+	// Modules, when set, are published in modules.yaml (EL8 modularity).
+	Modules []ModuleStream
+}
+
+// ModuleStream is one module stream build of a repository.
+type ModuleStream struct {
+	Name, Stream string
+	// Version and Context default to 1 and "patchloop".
+	Version uint64
+	Context string
+	// Packages are the NEVRAs (with epoch: "nodejs-1:18.1-1.x86_64") of
+	// its packages; arch defaults to x86_64.
+	Packages []string
+	Arch     string
+	// Default makes it the module's default stream.
+	Default bool
 }
 
 // Config configures a Server.
@@ -198,6 +214,26 @@ func Metadata(r Repository, built []*Built) (map[string][]byte, error) {
   </data>
 `, kind, sum, osum, loc, len(data), len(open))
 	}
+	if len(r.Modules) > 0 {
+		open := modulesYAML(r.Modules)
+		data, err := compress(comp, open)
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(data)
+		osum := sha256.Sum256(open)
+		loc := "repodata/" + hex.EncodeToString(sum[:]) + "-modules.yaml." + ext
+		out[loc] = data
+		fmt.Fprintf(&repomd, `  <data type="modules">
+    <checksum type="sha256">%x</checksum>
+    <open-checksum type="sha256">%x</open-checksum>
+    <location href="%s"/>
+    <timestamp>1717200000</timestamp>
+    <size>%d</size>
+    <open-size>%d</open-size>
+  </data>
+`, sum, osum, loc, len(data), len(open))
+	}
 	repomd.WriteString("</repomd>\n")
 	out["repodata/repomd.xml"] = repomd.Bytes()
 	if !r.Unsigned {
@@ -255,18 +291,21 @@ func metadataXML(kind string, built []*Built) []byte {
 		fmt.Fprintf(&b, `<time file="%d" build="%d"/><size package="%d" installed="%d" archive="%d"/>`, p.BuildTime, p.BuildTime, len(pk.Data), pk.InstalledSize, pk.ArchiveSize)
 		fmt.Fprintf(&b, `<location href="Packages/%s"/><format><rpm:license>MIT</rpm:license><rpm:vendor></rpm:vendor><rpm:group>Unspecified</rpm:group><rpm:buildhost>patchloop.test</rpm:buildhost>`, esc(p.FileName()))
 		fmt.Fprintf(&b, `<rpm:sourcerpm>%s</rpm:sourcerpm><rpm:header-range start="%d" end="%d"/>`, esc(p.SourceRPM), pk.HeaderStart, pk.HeaderEnd)
-		evr := p.EVR()
-		provides := []rpm.Dep{{Name: p.Name, Flags: rpm.SenseEqual, Version: evr}}
-		if s := archSuffix(p.Arch); s != "" {
-			provides = append(provides, rpm.Dep{Name: p.Name + s, Flags: rpm.SenseEqual, Version: evr})
-		}
-		provides = append(provides, p.Provides...)
-		writeDeps(&b, "provides", provides)
+		writeDeps(&b, "provides", pk.Provides)
+		// As createrepo: no rpmlib() features, each (name, flags,
+		// version, pre) once.
 		var requires []rpm.Dep
-		for _, d := range p.Requires {
-			if !strings.HasPrefix(d.Name, "rpmlib(") {
-				requires = append(requires, d)
+		seen := map[rpm.Dep]bool{}
+		for _, d := range pk.Requires {
+			key := rpm.Dep{Name: d.Name, Flags: d.Flags & rpm.SenseCompare, Version: d.Version}
+			if d.Flags.Pre() {
+				key.Flags |= rpm.SensePreReq
 			}
+			if strings.HasPrefix(d.Name, "rpmlib(") || seen[key] {
+				continue
+			}
+			seen[key] = true
+			requires = append(requires, d)
 		}
 		writeDeps(&b, "requires", requires)
 		writeDeps(&b, "conflicts", p.Conflicts)
@@ -338,3 +377,42 @@ func RepoFile(id, baseURL string) []byte {
 
 // KeyPath is where test images keep the repository key.
 var KeyPath = path.Join("etc/pki/rpm-gpg", "RPM-GPG-KEY-patchloop")
+
+// modulesYAML writes modules.yaml: a modulemd v2 document per stream and
+// a modulemd-defaults document per default stream.
+func modulesYAML(ms []ModuleStream) []byte {
+	var b bytes.Buffer
+	for _, m := range ms {
+		version, context, arch := m.Version, m.Context, m.Arch
+		if version == 0 {
+			version = 1
+		}
+		if context == "" {
+			context = "patchloop"
+		}
+		if arch == "" {
+			arch = "x86_64"
+		}
+		fmt.Fprintf(&b, "---\ndocument: modulemd\nversion: 2\ndata:\n  name: %s\n  stream: %q\n  version: %d\n  context: %s\n  arch: %s\n", m.Name, m.Stream, version, context, arch)
+		fmt.Fprintf(&b, "  summary: Test module %s\n  description: >-\n    Test module %s, stream %s.\n  license:\n    module:\n    - MIT\n", m.Name, m.Name, m.Stream)
+		b.WriteString("  profiles:\n    common:\n      rpms:\n")
+		for _, p := range m.Packages {
+			name := p
+			if i := strings.LastIndex(p, "-"); i > 0 {
+				if j := strings.LastIndex(p[:i], "-"); j > 0 {
+					name = p[:j]
+				}
+			}
+			fmt.Fprintf(&b, "      - %s\n", name)
+		}
+		b.WriteString("  artifacts:\n    rpms:\n")
+		for _, p := range m.Packages {
+			fmt.Fprintf(&b, "    - %s\n", p)
+		}
+		b.WriteString("...\n")
+		if m.Default {
+			fmt.Fprintf(&b, "---\ndocument: modulemd-defaults\nversion: 1\ndata:\n  module: %s\n  stream: %q\n  profiles:\n    %q: [common]\n...\n", m.Name, m.Stream, m.Stream)
+		}
+	}
+	return b.Bytes()
+}

@@ -39,6 +39,7 @@ func run(t *testing.T, allowStderr bool, name string, args ...string) string {
 func hello(compressor string) Package {
 	return Package{
 		Name: "hello", Epoch: "1", Version: "2.0", Release: "3.el9", Compressor: compressor,
+		PostIn: "echo installed > /tmp/hello-post", PreUn: "true", PostTrans: "true",
 		Provides:  []rpm.Dep{{Name: "greeter", Flags: rpm.SenseEqual, Version: "2.0"}},
 		Requires:  []rpm.Dep{{Name: "libc.so.6()(64bit)"}, {Name: "(bash or zsh)"}},
 		Conflicts: []rpm.Dep{{Name: "hello-old", Flags: rpm.SenseLess, Version: "1.0"}},
@@ -93,8 +94,14 @@ func TestBuiltPackageJudgedByRPM(t *testing.T) {
 					t.Errorf("rpm -qp file list lacks %q:\n%s", want, files)
 				}
 			}
+			scripts := run(t, false, "rpm", "--dbpath", db, "-qp", "--scripts", f)
+			for _, want := range []string{"postinstall scriptlet (using /bin/sh):\necho installed", "preuninstall scriptlet (using /bin/sh):\ntrue", "posttrans scriptlet (using /bin/sh):\ntrue"} {
+				if !strings.Contains(scripts, want) {
+					t.Errorf("rpm -qp --scripts lacks %q:\n%s", want, scripts)
+				}
+			}
 			root := t.TempDir()
-			run(t, true, "rpm", "--root", root, "--dbpath", "/db", "-i", "--nodeps", "--nosignature", f)
+			run(t, true, "rpm", "--root", root, "--dbpath", "/db", "-i", "--nodeps", "--nosignature", "--noscripts", f)
 			got, err := os.ReadFile(filepath.Join(root, "usr/bin/hi"))
 			if err != nil || string(got) != "#!/bin/sh\necho hello\n" {
 				t.Errorf("installed hard link: %q %v", got, err)

@@ -14,6 +14,9 @@ type Candidate struct {
 	// Module is "name:stream" of a modular package (EL8 modules.yaml),
 	// "" when not modular or unknown.
 	Module string
+	// Hotfix says the repository has module_hotfixes=1: its packages
+	// are never hidden by module filtering.
+	Hotfix bool
 	// Ref is what the downloader needs to fetch the package.
 	Ref any
 }
@@ -52,10 +55,10 @@ func NewIndex(cands []*Candidate, opts IndexOptions) *Index {
 		if Excluded(opts.Exclude, c.Package) {
 			continue
 		}
-		if c.Module != "" && !streamEnabled(opts.Streams, c.Module) {
+		if !c.Hotfix && c.Module != "" && !streamEnabled(opts.Streams, c.Module) {
 			continue
 		}
-		if c.Module == "" && modularNames[c.Name] {
+		if !c.Hotfix && c.Module == "" && modularNames[c.Name] {
 			continue
 		}
 		ix.byName[c.Name] = append(ix.byName[c.Name], c)

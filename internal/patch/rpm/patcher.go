@@ -140,16 +140,18 @@ func (p *Patcher) patch(ctx context.Context, img v1.Image, req patch.Request) (*
 	if err != nil {
 		return nil, err
 	}
-	var inst []*Package
-	for _, in := range st.packages {
-		inst = append(inst, in.pkg)
+	result, err := p.plan(ctx, st, repos, findings)
+	var fd *fileDepError
+	if errors.As(err, &fd) && !repos.filelists {
+		log.InfoContext(ctx, "rpm patcher: loading the repositories' file lists for a file dependency", "path", fd.path)
+		if err := p.loadFilelists(ctx, repos); err != nil {
+			return nil, err
+		}
+		result, err = p.plan(ctx, st, repos, findings)
 	}
-	pl := newPlanner(inst, NewIndex(repos.candidates, IndexOptions{Exclude: repos.exclude, Streams: st.streams}), log)
-	pl.choose(pl.targets(findings))
-	if err := pl.close(); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	result := pl.result(findings)
 	out.Fixed, out.Unfixed = result.fixed, result.unfixed
 	for _, n := range result.changes {
 		u := patch.Update{Name: n.cand.Name, Arch: n.cand.Arch, To: n.cand.EVR.String(), Reason: n.reason, Vulnerabilities: n.vulns}
@@ -189,4 +191,19 @@ func (p *Patcher) checkSigned(changes []*node, repos *repoSet) error {
 		}
 	}
 	return nil
+}
+
+// plan chooses the packages that fix findings and closes the choice over
+// dependencies.
+func (p *Patcher) plan(ctx context.Context, st *imageState, repos *repoSet, findings []patch.Finding) (*plan, error) {
+	var inst []*Package
+	for _, in := range st.packages {
+		inst = append(inst, in.pkg)
+	}
+	pl := newPlanner(inst, NewIndex(repos.candidates, IndexOptions{Exclude: repos.exclude, Streams: st.streams}), logctx.From(ctx, p.log))
+	pl.choose(pl.targets(findings))
+	if err := pl.close(); err != nil {
+		return nil, err
+	}
+	return pl.result(findings), nil
 }

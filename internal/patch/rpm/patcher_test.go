@@ -20,7 +20,9 @@ var (
 	rockyRelease = rpmrepo.Package{Name: "rocky-release", Version: "9.3", Release: "1.2.el9", Arch: "noarch",
 		Provides: []rpm.Dep{dep("system-release(releasever)", "=", "9")},
 		Files:    []rpmrepo.File{file("/etc/rocky-release", "Rocky Linux release 9.3 (Blue Onyx)\n")}}
-	bash = rpmrepo.Package{Name: "bash", Version: "5.1.8", Release: "6.el9",
+	// bash provides /bin/sh explicitly, as Rocky's does on its usr-merged
+	// file system.
+	bash = rpmrepo.Package{Name: "bash", Version: "5.1.8", Release: "6.el9", Provides: []rpm.Dep{dep("/bin/sh")},
 		Files: []rpmrepo.File{{Path: "/usr/bin/bash", Content: []byte("bash"), Mode: 0o755}, {Path: "/usr/bin/sh", LinkTo: "bash"}}}
 )
 
@@ -243,5 +245,31 @@ func TestPatchIsDeterministic(t *testing.T) {
 	}
 	if digests[0] != digests[1] {
 		t.Errorf("layer digests differ: %v", digests)
+	}
+}
+
+// TestPatchFileDependencyFromFilelists: the new version requires a file
+// that primary.xml does not list (not under /etc or a bin directory); the
+// repository's filelists.xml names the package that ships it.
+func TestPatchFileDependencyFromFilelists(t *testing.T) {
+	t.Parallel()
+	hello := rocky(helloNew)[0]
+	hello.Requires = append(hello.Requires, dep("/usr/libexec/hello/helper"))
+	helper := rocky(rpmrepo.Package{Name: "hello-helper", Version: "1.0", Release: "1.el9",
+		Files: []rpmrepo.File{{Path: "/usr/libexec/hello/helper", Content: []byte("helper"), Mode: 0o755}}})[0]
+	_, spec := rockySetup(t, rpmrepo.Repository{Packages: append(slices.Clone(installed), hello, helper)}, rpmimage.Spec{})
+	patched, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, u := range out.Updates {
+		got = append(got, u.Name+": "+u.Reason)
+	}
+	if want := []string{"hello: fixes CVE-2026-2000", "hello-helper: new dependency of hello"}; !slices.Equal(got, want) {
+		t.Errorf("updates %v, want %v", got, want)
+	}
+	if read(t, patched, "usr/libexec/hello/helper")["usr/libexec/hello/helper"] != "helper" {
+		t.Error("the helper is not in the patched image")
 	}
 }

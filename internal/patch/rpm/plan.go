@@ -397,7 +397,11 @@ func (pl *planner) resolve(n *node, dep Dep, now providers) error {
 		}
 		best := pl.best(n, d)
 		if best == nil {
-			return fmt.Errorf("%w: %s requires %s, which neither the image nor the repositories provide", ErrUnmetDependency, n.pkg(), d)
+			err := fmt.Errorf("%w: %s requires %s, which neither the image nor the repositories provide", ErrUnmetDependency, n.pkg(), d)
+			if strings.HasPrefix(d.Name, "/") {
+				return &fileDepError{err: err, path: d.Name}
+			}
+			return err
 		}
 		slot := pl.state[best.key()]
 		reason := "dependency of " + n.pkg().Name
@@ -554,3 +558,17 @@ func (pl *planner) result(findings []patch.Finding) *plan {
 	}
 	return out
 }
+
+// fileDepError is an unmet dependency on a file: the repositories'
+// complete file lists (filelists.xml) may meet it where primary.xml's
+// short ones did not.
+type fileDepError struct {
+	err  error
+	path string
+}
+
+// Error returns the unmet dependency's message.
+func (e *fileDepError) Error() string { return e.err.Error() }
+
+// Unwrap returns the ErrUnmetDependency error.
+func (e *fileDepError) Unwrap() error { return e.err }

@@ -23,8 +23,13 @@ type loadedRepo struct {
 
 // repoSet is what the repositories offer.
 type repoSet struct {
-	byID       map[string]*loadedRepo
+	byID map[string]*loadedRepo
+	// order lists the repositories as loaded.
+	order      []*loadedRepo
+	arch       string
 	candidates []*Candidate
+	// filelists says the complete file lists are loaded.
+	filelists bool
 	// exclude are the main configuration's exclude= globs.
 	exclude []string
 }
@@ -43,9 +48,11 @@ func (p *Patcher) loadRepos(ctx context.Context, st *imageState) (*repoSet, erro
 	for _, in := range st.packages {
 		rel = append(rel, rpmmd.ReleasePackage{Name: in.pkg.Name, Version: in.pkg.EVR.Version, Provides: in.pkg.Provides})
 	}
-	releasever, ok := rpmmd.DetectReleasever(rel)
+	releasever, ok := rpmmd.ProductReleasever(st.baseProduct)
 	if !ok {
-		releasever = st.versionID
+		if releasever, ok = rpmmd.DetectReleasever(rel); !ok {
+			releasever = st.versionID
+		}
 	}
 	all, _, err := rpmmd.ImageRepos(st.files, st.arch, releasever)
 	if err != nil {
@@ -62,7 +69,7 @@ func (p *Patcher) loadRepos(ctx context.Context, st *imageState) (*repoSet, erro
 		return nil, patch.Permanent(fmt.Errorf("the image enables no rpm-md repository (in /%s)", strings.Join(rpmmd.DefaultReposDirs, ", /")))
 	}
 	enabled = rpmmd.Mirror(enabled, p.opts.Mirrors.All, p.opts.Mirrors.ByURL)
-	set := &repoSet{byID: map[string]*loadedRepo{}, exclude: main.Exclude}
+	set := &repoSet{byID: map[string]*loadedRepo{}, exclude: main.Exclude, arch: st.arch}
 	log.InfoContext(ctx, "rpm patcher: loading repositories", "repositories", len(enabled), "arch", st.arch, "releasever", releasever)
 	for _, r := range enabled {
 		kr, err := p.keyringOf(ctx, st, r)
@@ -79,15 +86,46 @@ func (p *Patcher) loadRepos(ctx context.Context, st *imageState) (*repoSet, erro
 		}
 		lr := &loadedRepo{repo: r, md: md, keys: kr}
 		set.byID[r.ID] = lr
+		set.order = append(set.order, lr)
+		if md.Modules != nil {
+			st.enableDefaultStreams(md.Modules.Defaults)
+		}
+	}
+	set.index()
+	return set, nil
+}
+
+// index turns the repositories' packages into candidates.
+func (set *repoSet) index() {
+	set.candidates = nil
+	for _, lr := range set.order {
+		r, md := lr.repo, lr.md
 		for _, mp := range md.Packages {
-			if mp.Arch == "src" || mp.Arch == "nosrc" || r.Excluded(mp.Name) || !archUsable(st.arch, mp.Arch) {
+			if mp.Arch == "src" || mp.Arch == "nosrc" || r.Excluded(mp.Name) || !archUsable(set.arch, mp.Arch) {
 				continue
 			}
-			set.candidates = append(set.candidates, &Candidate{Package: packageOf(mp), Repo: r.ID, Ref: &ref{repo: lr, pkg: mp}})
+			set.candidates = append(set.candidates, &Candidate{Package: packageOf(mp), Repo: r.ID, Module: md.Modules.StreamOf(mp),
+				Hotfix: r.ModuleHotfixes, Ref: &ref{repo: lr, pkg: mp}})
 		}
 	}
 	set.candidates = byPriority(set.candidates, set.byID)
-	return set, nil
+}
+
+// loadFilelists replaces primary's short file lists with the complete
+// ones of every repository that publishes filelists.xml.
+func (p *Patcher) loadFilelists(ctx context.Context, set *repoSet) error {
+	for _, lr := range set.order {
+		err := p.client.LoadFilelists(ctx, lr.md)
+		switch {
+		case errors.Is(err, rpmmd.ErrNoFilelists):
+			logctx.From(ctx, p.log).WarnContext(ctx, "rpm patcher: repository publishes no file lists", "repository", lr.repo.ID)
+		case err != nil:
+			return fmt.Errorf("repository %s: %w", lr.repo.ID, err)
+		}
+	}
+	set.filelists = true
+	set.index()
+	return nil
 }
 
 // untrusted reports whether a repository error is about trust (which

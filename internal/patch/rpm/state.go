@@ -81,8 +81,12 @@ type imageState struct {
 	// files holds the repository configuration (main files, .repo files,
 	// variable files) by image path.
 	files map[string][]byte
-	// streams are the enabled module streams.
-	streams map[string]string
+	// streams are the enabled module streams; moduleStates names the
+	// modules etc/dnf/modules.d gives a state (enabled or not).
+	streams      map[string]string
+	moduleStates map[string]bool
+	// baseProduct is SUSE's etc/products.d/baseproduct, nil elsewhere.
+	baseProduct []byte
 	// policy says which files of a package are installed.
 	policy installPolicy
 	// users and groups map names to ids (etc/passwd, etc/group).
@@ -110,7 +114,7 @@ func readImageState(ctx context.Context, img v1.Image, workDir string) (_ *image
 		d := path.Dir(p)
 		dbCompanions = append(dbCompanions, d+"/"+rpmdb.NDBIndex, d+"/"+rpmdb.SQLiteFile+"-wal", d+"/"+rpmdb.SQLiteFile+"-shm")
 	}
-	files := slices.Concat(dbCompanions, []string{osReleaseFile, osReleaseFile2, passwdFile, groupFile}, dbPaths, rpmmd.MainFiles)
+	files := slices.Concat(dbCompanions, []string{osReleaseFile, osReleaseFile2, passwdFile, groupFile, rpmmd.BaseProductFile}, dbPaths, rpmmd.MainFiles)
 	globs := append(dirGlobs(rpmmd.ConfigGlobs(rpmmd.Main{})), modulesDir+"/*", rpmMacrosDir+"/*")
 	res, err := view.Resolve(ctx, imagefs.Request{Files: files, Globs: globs})
 	if err != nil {
@@ -124,6 +128,8 @@ func readImageState(ctx context.Context, img v1.Image, workDir string) (_ *image
 	kv := ospkg.ReleaseFields(rel)
 	st.id, st.versionID = kv["ID"], kv["VERSION_ID"]
 	st.users, st.groups = idsOf(content[passwdFile]), idsOf(content[groupFile])
+	st.baseProduct = content[rpmmd.BaseProductFile]
+	st.moduleStates = map[string]bool{}
 	for _, p := range dbPaths {
 		if data, ok := content[p]; ok {
 			st.dbPath, st.db = p, data
@@ -188,6 +194,9 @@ func readImageState(ctx context.Context, img v1.Image, workDir string) (_ *image
 	}
 	for _, n := range modules {
 		name, stream, enabled := parseModuleState(n.Content)
+		if name != "" {
+			st.moduleStates[name] = true
+		}
 		if name != "" && enabled {
 			st.streams[name] = stream
 		}
@@ -372,6 +381,17 @@ func parseModuleState(data []byte) (name, stream string, enabled bool) {
 		}
 	}
 	return name, stream, enabled && stream != ""
+}
+
+// enableDefaultStreams enables the default stream (modules.yaml's
+// modulemd-defaults) of each module the image gives no state, as dnf
+// does.
+func (st *imageState) enableDefaultStreams(defaults map[string]string) {
+	for name, stream := range defaults {
+		if _, ok := st.streams[name]; !ok && !st.moduleStates[name] && stream != "" {
+			st.streams[name] = stream
+		}
+	}
 }
 
 // idsOf reads name:x:id lines (etc/passwd, etc/group).

@@ -186,3 +186,34 @@ func TestPatchOpenSUSENDB(t *testing.T) {
 		t.Errorf("go-rpmdb reads %v, want %v", nvrs, want)
 	}
 }
+
+// TestPatchModularPackage patches a modular package (nodejs:18, enabled in
+// etc/dnf/modules.d) from an AppStream whose modules.yaml also offers
+// stream 20 (the default) and whose newer non-modular nodejs is hidden by
+// module filtering: the fix comes from stream 18.
+func TestPatchModularPackage(t *testing.T) {
+	t.Parallel()
+	const appstream = "rocky/9/AppStream/x86_64/os"
+	node := func(ver, rel, label string) rpmrepo.Package {
+		return rocky(rpmrepo.Package{Name: "nodejs", Epoch: "1", Version: ver, Release: rel, ModularityLabel: label,
+			Files: []rpmrepo.File{{Path: "/usr/bin/node", Content: []byte("node " + ver), Mode: 0o755}}})[0]
+	}
+	inst := node("18.1", "1.module+el9.3.0+1", "nodejs:18:9030:abc")
+	srv := rpmrepo.New(t, rpmrepo.Config{Repositories: []rpmrepo.Repository{{Path: appstream,
+		Packages: []rpmrepo.Package{inst, node("18.2", "1.module+el9.3.0+2", "nodejs:18:9030:abc"), node("20.1", "1.module+el9.3.0+3", "nodejs:20:9030:abc"), node("22.0", "1.el9", "")},
+		Modules: []rpmrepo.ModuleStream{
+			{Name: "nodejs", Stream: "18", Packages: []string{"nodejs-1:18.1-1.module+el9.3.0+1.x86_64", "nodejs-1:18.2-1.module+el9.3.0+2.x86_64"}},
+			{Name: "nodejs", Stream: "20", Default: true, Packages: []string{"nodejs-1:20.1-1.module+el9.3.0+3.x86_64"}},
+		}}}})
+	img := rpmimage.Image(t, rpmimage.Spec{Packages: []rpmrepo.Package{inst},
+		Repos: map[string][]byte{"rocky.repo": rpmrepo.RepoFile("appstream", srv.RepoURL(appstream))},
+		Files: map[string]string{"etc/dnf/modules.d/nodejs.module": "[nodejs]\nname=nodejs\nstream=18\nprofiles=\nstate=enabled\n"}})
+	fs := []patch.Finding{{VulnerabilityID: "CVE-2026-5000", PkgName: "nodejs", InstalledVersion: "1:18.1-1.module+el9.3.0+1", FixedVersion: "1:18.2-1.module+el9.3.0+2"}}
+	_, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), img, fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Updates) != 1 || out.Updates[0].To != "1:18.2-1.module+el9.3.0+2" {
+		t.Fatalf("updates %+v, want nodejs from stream 18", out.Updates)
+	}
+}

@@ -57,6 +57,9 @@ type Package struct {
 	// Vendor is the VENDOR tag ("Rocky Enterprise Software Foundation");
 	// "" leaves it out (scanners take such packages for third-party ones).
 	Vendor string
+	// ModularityLabel is the MODULARITYLABEL tag of a modular package
+	// ("nodejs:18:9030020231120:rhel9"); "" leaves it out.
+	ModularityLabel string
 	// Provides are added to the package's own "name = evr" and
 	// "name(arch) = evr" provides.
 	Provides, Requires, Conflicts, Obsoletes []rpm.Dep
@@ -302,6 +305,9 @@ func Build(p Package) (*Built, error) {
 	set(rpm.I18NEntry(rpm.TagGroup, "Unspecified"))
 	if p.Vendor != "" {
 		set(rpm.StringEntry(rpm.TagVendor, p.Vendor))
+	}
+	if p.ModularityLabel != "" {
+		set(rpm.StringEntry(rpm.TagModularityLabel, p.ModularityLabel))
 	}
 	set(rpm.StringEntry(rpm.TagOS, "linux"))
 	set(rpm.StringEntry(rpm.TagArch, p.Arch))

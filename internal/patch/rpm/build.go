@@ -24,7 +24,7 @@ type buildResult struct {
 // build downloads the planned packages and writes the patch layer: their
 // payloads, whiteouts for files nothing owns any more, %config files as
 // rpm treats them, and the rpm database.
-func (p *Patcher) build(ctx context.Context, st *imageState, pl *plan, repos *repoSet, workDir string) (*buildResult, error) {
+func (p *Patcher) build(ctx context.Context, st *imageState, pl *plan, workDir string) (*buildResult, error) {
 	log := logctx.From(ctx, p.log)
 	if st.dbFormat == formatBDB {
 		return nil, fmt.Errorf("/%s: %w; the image needs its rpm database converted (rpmdb --rebuilddb with sqlite) before Patchloop can patch it", st.dbPath, ErrBerkeleyDB)
@@ -134,17 +134,10 @@ func pathsToLook(st *imageState, pkgs []*fetched, rems []removal) (dirs, files, 
 	return dirs, files, stats
 }
 
-// addPackage puts one package's payload into the layer.
+// addPackage puts one package's payload into the layer: its directories
+// first (their metadata wins over MkdirParents' defaults), then its other
+// entries, then hard links checked against what the layer holds.
 func (p *Patcher) addPackage(ctx context.Context, st *imageState, b *layer.Builder, lay *layer.Layout, look *layer.Lookup, fp *fetched, written map[string]bool) error {
-	log := logctx.From(ctx, p.log)
-	oldFiles := map[string]FileInfo{}
-	var oldAlgo uint32
-	if fp.n.inst != nil {
-		oldAlgo = fp.n.inst.DigestAlgo
-		for _, f := range fp.n.inst.Files {
-			oldFiles[relPath(f.Path)] = f
-		}
-	}
 	for _, e := range fp.entries {
 		if e.file.Mode&rpm.ModeType != rpm.ModeDir {
 			continue
@@ -157,7 +150,14 @@ func (p *Patcher) addPackage(ctx context.Context, st *imageState, b *layer.Build
 			return err
 		}
 	}
-	links := hardLinkTargets(fp)
+	pa := &packageAdder{p: p, st: st, b: b, lay: lay, look: look, fp: fp, written: written, oldFiles: map[string]FileInfo{},
+		links: hardLinkTargets(fp), linked: map[string]*payloadEntry{}}
+	if fp.n.inst != nil {
+		pa.oldAlgo = fp.n.inst.DigestAlgo
+		for _, f := range fp.n.inst.Files {
+			pa.oldFiles[relPath(f.Path)] = f
+		}
+	}
 	for _, e := range fp.entries {
 		if e.file.Mode&rpm.ModeType == rpm.ModeDir {
 			continue
@@ -166,70 +166,116 @@ func (p *Patcher) addPackage(ctx context.Context, st *imageState, b *layer.Build
 			fp.notInstalled = append(fp.notInstalled, e.index)
 			continue
 		}
-		if err := b.MkdirParents(lay, e.path); err != nil {
+		if err := pa.add(ctx, e); err != nil {
 			return err
-		}
-		if e.file.Mode&rpm.ModeType == rpm.ModeSymlink && lay.Stat(e.path).Kind == imagefs.KindDir {
-			log.WarnContext(ctx, "rpm patcher: keeping the image's directory where the package has a symlink", "path", "/"+e.path)
-			continue
-		}
-		rp, err := lay.Real(e.path)
-		if err != nil {
-			return err
-		}
-		var old *FileInfo
-		if f, ok := oldFiles[e.path]; ok {
-			old = &f
-		}
-		d := decide(configState{newFile: *e.file, newAlgo: fp.pkg.DigestAlgo, old: old, oldAlgo: oldAlgo, cur: look.Files[e.path]})
-		switch d.act {
-		case actSkip:
-			log.InfoContext(ctx, "rpm patcher: keeping the image's configuration file (the package did not change it)", "package", fp.pkg.Name, "path", "/"+e.path)
-			written[rp] = true
-			continue
-		case actAltName:
-			log.InfoContext(ctx, "rpm patcher: configuration file changed in the image; installing the new one as .rpmnew", "package", fp.pkg.Name, "path", "/"+e.path)
-			written[rp] = true
-			rp += ".rpmnew"
-		case actSave:
-			cur := look.Files[e.path]
-			saveReal, err := lay.Real(d.saveAs)
-			if err != nil {
-				return err
-			}
-			log.InfoContext(ctx, "rpm patcher: configuration file changed in the image; saving it and installing the new one", "package", fp.pkg.Name, "path", "/"+e.path, "saved", "/"+d.saveAs)
-			b.Put(saveReal, &layer.Entry{Header: tar.Header{Typeflag: tar.TypeReg, Mode: int64(cur.Mode.Perm()), Size: int64(len(cur.Content))}, Data: cur.Content})
-		}
-		if b.Has(rp) {
-			log.WarnContext(ctx, "rpm patcher: path shipped by two packages; keeping the first", "path", "/"+e.path, "package", fp.pkg.Name)
-			continue
-		}
-		written[rp] = true
-		hdr, err := st.tarHeader(ctx, p, e.file)
-		if err != nil {
-			return err
-		}
-		le := &layer.Entry{Header: hdr}
-		if target, ok := links[e.path]; ok && hdr.Typeflag == tar.TypeReg {
-			if le.Header.Linkname, err = lay.Real(target); err != nil {
-				return err
-			}
-			le.Header.Typeflag, le.Header.Size = tar.TypeLink, 0
-		} else if hdr.Typeflag == tar.TypeReg {
-			if !e.has && e.file.Size > 0 {
-				return fmt.Errorf("%s: no content in the payload", e.path)
-			}
-			le.Spooled, le.Off, le.Len = e.has, e.off, e.len
-			le.Header.Size = e.len
-		}
-		b.Put(rp, le)
-	}
-	for _, f := range fp.pkg.Files {
-		if f.Flags&rpm.FileGhost != 0 {
-			log.DebugContext(ctx, "rpm patcher: %ghost file not written", "package", fp.pkg.Name, "path", f.Path)
 		}
 	}
+	pa.fixLinks()
 	return nil
+}
+
+// packageAdder puts the entries of one package into the layer.
+type packageAdder struct {
+	p       *Patcher
+	st      *imageState
+	b       *layer.Builder
+	lay     *layer.Layout
+	look    *layer.Lookup
+	fp      *fetched
+	written map[string]bool
+	// oldFiles are the installed version's files, by relative path.
+	oldFiles map[string]FileInfo
+	oldAlgo  uint32
+	// links maps the hard links of the payload to the member carrying
+	// the content; linked maps the layer paths of hard links put to it.
+	links  map[string]string
+	linked map[string]*payloadEntry
+}
+
+// add puts one non-directory entry, as decide says for %config files.
+func (pa *packageAdder) add(ctx context.Context, e *payloadEntry) error {
+	log := logctx.From(ctx, pa.p.log)
+	b, lay, name := pa.b, pa.lay, pa.fp.pkg.Name
+	if err := b.MkdirParents(lay, e.path); err != nil {
+		return err
+	}
+	if e.file.Mode&rpm.ModeType == rpm.ModeSymlink && lay.Stat(e.path).Kind == imagefs.KindDir {
+		log.WarnContext(ctx, "rpm patcher: keeping the image's directory where the package has a symlink", "path", "/"+e.path)
+		return nil
+	}
+	rp, err := lay.Real(e.path)
+	if err != nil {
+		return err
+	}
+	var old *FileInfo
+	if f, ok := pa.oldFiles[e.path]; ok {
+		old = &f
+	}
+	d := decide(configState{newFile: *e.file, newAlgo: pa.fp.pkg.DigestAlgo, old: old, oldAlgo: pa.oldAlgo, cur: pa.look.Files[e.path]})
+	switch d.act {
+	case actSkip:
+		log.InfoContext(ctx, "rpm patcher: keeping the image's configuration file (the package did not change it)", "package", name, "path", "/"+e.path)
+		pa.written[rp] = true
+		return nil
+	case actAltName:
+		log.InfoContext(ctx, "rpm patcher: configuration file changed in the image; installing the new one as .rpmnew", "package", name, "path", "/"+e.path)
+		pa.written[rp] = true
+		rp += ".rpmnew"
+	case actSave:
+		saveReal, err := lay.Real(d.saveAs)
+		if err != nil {
+			return err
+		}
+		log.InfoContext(ctx, "rpm patcher: configuration file changed in the image; saving it and installing the new one", "package", name, "path", "/"+e.path, "saved", "/"+d.saveAs)
+		putCopy(b, saveReal, pa.look.Files[e.path])
+	}
+	if b.Has(rp) {
+		log.WarnContext(ctx, "rpm patcher: path shipped by two packages; keeping the first", "path", "/"+e.path, "package", name)
+		return nil
+	}
+	pa.written[rp] = true
+	hdr, err := pa.st.tarHeader(ctx, pa.p, e.file)
+	if err != nil {
+		return err
+	}
+	le := &layer.Entry{Header: hdr}
+	if target, ok := pa.links[e.path]; ok && hdr.Typeflag == tar.TypeReg {
+		if le.Header.Linkname, err = lay.Real(target); err != nil {
+			return err
+		}
+		le.Header.Typeflag, le.Header.Size = tar.TypeLink, 0
+		pa.linked[rp] = pa.fp.byPath[target]
+	} else if hdr.Typeflag == tar.TypeReg {
+		if !e.has && e.file.Size > 0 {
+			return fmt.Errorf("%s: no content in the payload", e.path)
+		}
+		le.Spooled, le.Off, le.Len = e.has, e.off, e.len
+		le.Header.Size = e.len
+	}
+	b.Put(rp, le)
+	return nil
+}
+
+// fixLinks turns a hard link whose target the layer does not hold as a
+// regular file (a %config member kept or written as .rpmnew) into a copy
+// of the content, so that the layer never links outside itself.
+func (pa *packageAdder) fixLinks() {
+	for rp, carrier := range pa.linked {
+		le := pa.b.Get(rp)
+		if t := pa.b.Get(le.Header.Linkname); t != nil && t.Header.Typeflag == tar.TypeReg {
+			continue
+		}
+		le.Header.Typeflag, le.Header.Linkname = tar.TypeReg, ""
+		if carrier != nil && carrier.has {
+			le.Spooled, le.Off, le.Len, le.Header.Size = true, carrier.off, carrier.len, carrier.len
+		}
+	}
+}
+
+// putCopy puts the image's file cur at p (a user's configuration kept as
+// .rpmsave or .rpmorig).
+func putCopy(b *layer.Builder, p string, cur imagefs.Node) {
+	b.Put(p, &layer.Entry{Header: tar.Header{Typeflag: tar.TypeReg, Mode: int64(cur.Mode.Perm()), Size: int64(len(cur.Content))}, Data: cur.Content})
 }
 
 // removeFiles whites out the files nothing owns after the upgrade; a
@@ -250,7 +296,7 @@ func (p *Patcher) removeFiles(ctx context.Context, st *imageState, b *layer.Buil
 				return err
 			}
 			log.InfoContext(ctx, "rpm patcher: saving a changed configuration file the new version dropped", "package", r.owner, "path", "/"+r.path, "saved", "/"+r.path+".rpmsave")
-			b.Put(save, &layer.Entry{Header: tar.Header{Typeflag: tar.TypeReg, Mode: int64(cur.Mode.Perm()), Size: int64(len(cur.Content))}, Data: cur.Content})
+			putCopy(b, save, cur)
 		}
 		b.Whiteout(n.RealPath)
 		log.DebugContext(ctx, "rpm patcher: removing a file nothing owns after the upgrade", "package", r.owner, "path", "/"+r.path)

@@ -169,7 +169,7 @@ func (p *Patcher) patch(ctx context.Context, img v1.Image, req patch.Request) (*
 	if req.DryRun || len(result.changes) == 0 {
 		return out, nil
 	}
-	built, err := p.build(ctx, st, result, repos, workDir)
+	built, err := p.build(ctx, st, result, workDir)
 	if err != nil {
 		return nil, err
 	}

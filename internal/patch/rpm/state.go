@@ -145,39 +145,13 @@ func readImageState(ctx context.Context, img v1.Image, workDir string) (_ *image
 			st.dbFiles[path.Base(p)] = data
 		}
 	}
-	for _, f := range rpmmd.MainFiles {
-		if data, ok := content[f]; ok {
-			st.files[f] = data
-		}
-	}
-	var modules []imagefs.Node
-	macros := map[string][]byte{}
-	for g, nodes := range res.Globs {
-		for _, n := range nodes {
-			if n.Kind != imagefs.KindRegular {
-				continue
-			}
-			if g == rpmMacrosDir+"/*" {
-				if strings.HasPrefix(path.Base(n.Path), "macros") {
-					macros[n.Path] = n.Content
-				}
-				continue
-			}
-			if g == modulesDir+"/*" {
-				if strings.HasSuffix(n.Path, ".module") {
-					modules = append(modules, n)
-				}
-				continue
-			}
-			st.files[n.Path] = n.Content
-		}
-	}
 	mainFiles := map[string][]byte{}
 	for _, f := range rpmmd.MainFiles {
-		if data, ok := st.files[f]; ok {
-			mainFiles[f] = data
+		if data, ok := content[f]; ok {
+			st.files[f], mainFiles[f] = data, data
 		}
 	}
+	modules, macros := st.takeGlobs(res.Globs)
 	st.policy = readInstallPolicy(mainFiles, macros)
 	if err := st.readReposDirs(ctx); err != nil {
 		return nil, err
@@ -186,6 +160,13 @@ func readImageState(ctx context.Context, img v1.Image, workDir string) (_ *image
 		return nil, err
 	}
 	st.arch = st.machineArch()
+	st.readStreams(modules)
+	return st, nil
+}
+
+// readStreams enables the module streams of the installed packages'
+// labels and of the module state files that say enabled.
+func (st *imageState) readStreams(modules []imagefs.Node) {
 	for _, in := range st.packages {
 		if s := modularStream(in.pkg.ModularityLabel); s != "" {
 			name, stream, _ := strings.Cut(s, ":")
@@ -201,7 +182,32 @@ func readImageState(ctx context.Context, img v1.Image, workDir string) (_ *image
 			st.streams[name] = stream
 		}
 	}
-	return st, nil
+}
+
+// takeGlobs keeps the repository files of the globs' answers and returns
+// the module state files and the rpm macro files among them.
+func (st *imageState) takeGlobs(globs map[string][]imagefs.Node) (modules []imagefs.Node, macros map[string][]byte) {
+	macros = map[string][]byte{}
+	for g, nodes := range globs {
+		for _, n := range nodes {
+			if n.Kind != imagefs.KindRegular {
+				continue
+			}
+			switch g {
+			case modulesDir + "/*":
+				if strings.HasSuffix(n.Path, ".module") {
+					modules = append(modules, n)
+				}
+			case rpmMacrosDir + "/*":
+				if strings.HasPrefix(path.Base(n.Path), "macros") {
+					macros[n.Path] = n.Content
+				}
+			default:
+				st.files[n.Path] = n.Content
+			}
+		}
+	}
+	return modules, macros
 }
 
 // readReposDirs reads the .repo files of directories a main

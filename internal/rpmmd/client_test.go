@@ -26,7 +26,7 @@ const repoPath = "rocky/9/BaseOS/x86_64/os"
 
 func packages() []rpmrepo.Package {
 	return []rpmrepo.Package{
-		{Name: "hello", Epoch: "1", Version: "2.0", Release: "3.el9", PreIn: "true", PostIn: "true", PostUn: "true",
+		{Name: "hello", Epoch: "1", Version: "2.0", Release: "3.el9", PreIn: "true", PostIn: "true", PostUn: "true", ScriptletRequires: true,
 			Provides:  []rpm.Dep{{Name: "greeter", Flags: rpm.SenseEqual, Version: "2.0"}},
 			Requires:  []rpm.Dep{{Name: "libfoo.so.1()(64bit)"}, {Name: "(bash or zsh)"}, {Name: "coreutils", Flags: rpm.SenseGreater | rpm.SenseEqual, Version: "8.32"}},
 			Obsoletes: []rpm.Dep{{Name: "hello-legacy", Flags: rpm.SenseLess, Version: "2"}},
@@ -390,5 +390,18 @@ func TestExamplePath(t *testing.T) {
 	}
 	if err := installFirst(context.Background(), newClient(t), repo, keyring(t, rpmrepo.StrangerKey())); !errors.Is(err, rpm.ErrUntrustedKey) {
 		t.Fatalf("with a keyring that lacks the key: %v", err)
+	}
+}
+
+func TestLoadThroughMirror(t *testing.T) {
+	srv := rpmrepo.New(t, rpmrepo.Config{Repositories: []rpmrepo.Repository{{Path: "mirror/rocky/9/BaseOS/x86_64/os", Packages: packages()}}})
+	repos := rpmmd.Mirror([]rpmmd.Repo{{ID: "baseos", Mirrorlist: "https://mirrors.rockylinux.org/mirrorlist?arch=x86_64&repo=BaseOS-9"}}, "",
+		map[string]string{"https://mirrors.rockylinux.org/mirrorlist": srv.RepoURL("mirror/rocky/9/BaseOS/x86_64/os")})
+	md, err := newClient(t).Load(context.Background(), repos[0], keyring(t, rpmrepo.RepoKey()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(md.Packages) != 2 || !md.Signed {
+		t.Errorf("%d packages, signed %v", len(md.Packages), md.Signed)
 	}
 }

@@ -69,6 +69,10 @@ type Package struct {
 	// PreIn, PostIn, PreUn, PostUn, PreTrans and PostTrans are optional
 	// /bin/sh scriptlets.
 	PreIn, PostIn, PreUn, PostUn, PreTrans, PostTrans string
+	// ScriptletRequires adds the "Requires(pre): /bin/sh"-like
+	// dependencies rpmbuild adds for each scriptlet (off by default, so
+	// that test images need not provide /bin/sh).
+	ScriptletRequires bool
 	// BuildTime defaults to a fixed time.
 	BuildTime uint32
 	// Key signs the package; nil means RepoKey. Unsigned leaves RSAHEADER
@@ -368,7 +372,7 @@ func Build(p Package) (*Built, error) {
 		body string
 		when rpm.Sense
 	}{{p.PreIn, rpm.SenseScriptPre}, {p.PostIn, rpm.SenseScriptPost}, {p.PreUn, rpm.SenseScriptPreUn}, {p.PostUn, rpm.SenseScriptPostUn}, {p.PreTrans, rpm.SensePreTrans}, {p.PostTrans, rpm.SensePostTrans}} {
-		if sc.body != "" {
+		if sc.body != "" && p.ScriptletRequires {
 			requires = append(requires, rpm.Dep{Name: "/bin/sh", Flags: rpm.SenseInterp | sc.when})
 		}
 	}

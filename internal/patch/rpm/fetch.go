@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/patchloop/patchloop/internal/patch/layer"
+	"github.com/patchloop/patchloop/internal/redact"
 	"github.com/patchloop/patchloop/internal/rpm"
 )
 
@@ -55,7 +56,7 @@ func (p *Patcher) fetchAll(ctx context.Context, changes []*node, sp *layer.Spool
 		}
 		fp, err := p.readPackage(n, r, path, sp)
 		if err != nil {
-			return nil, fmt.Errorf("package %s (%s): %w", n.cand.NEVRA(), r.repo.md.PackageURL(r.pkg), err)
+			return nil, fmt.Errorf("package %s (%s): %w", n.cand.NEVRA(), redact.String(r.repo.md.PackageURL(r.pkg)), err)
 		}
 		out = append(out, fp)
 	}

@@ -50,12 +50,16 @@ func (p *Patcher) build(ctx context.Context, st *imageState, pl *plan, workDir s
 		old = append(old, n.inst)
 		replaced[n.inst] = true
 	}
-	var after []*Package
+	var kept, after []*Package
 	for _, in := range st.packages {
 		if !replaced[in.pkg] {
-			after = append(after, in.pkg)
+			kept = append(kept, in.pkg)
 		}
 	}
+	if err := fileConflicts(kept, pkgs); err != nil {
+		return nil, err
+	}
+	after = slices.Clone(kept)
 	for _, fp := range pkgs {
 		after = append(after, fp.pkg)
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
+	"fmt"
 	"hash"
 	"slices"
 	"strings"
@@ -156,4 +157,35 @@ func removals(old []*Package, after []*Package) []removal {
 // must be saved as .rpmsave first.
 func (r removal) userChanged(cur imagefs.Node) bool {
 	return r.config && cur.Kind == imagefs.KindRegular && fileDigest(r.algo, cur.Content) != r.old.Digest
+}
+
+// fileConflicts fails, as rpm's transaction check does, when a new
+// package ships a regular file that a package staying installed owns with
+// other content (same digest algorithm, different digest); identical
+// files (shared documentation), %ghost files and the files of multilib
+// twins (which rpm's file colors settle) are shared.
+func fileConflicts(kept []*Package, pkgs []*fetched) error {
+	type owner struct {
+		pkg  *Package
+		file FileInfo
+	}
+	owned := map[string]owner{}
+	for _, p := range kept {
+		for _, f := range p.Files {
+			if isRegular(f) && f.Flags&rpm.FileGhost == 0 {
+				owned[f.Path] = owner{p, f}
+			}
+		}
+	}
+	for _, fp := range pkgs {
+		for _, f := range fp.pkg.Files {
+			o, ok := owned[f.Path]
+			if !ok || !isRegular(f) || f.Flags&rpm.FileGhost != 0 || o.pkg.DigestAlgo != fp.pkg.DigestAlgo || o.file.Digest == f.Digest ||
+				o.pkg.Name == fp.pkg.Name { // a multilib twin: rpm's file colors decide
+				continue
+			}
+			return fmt.Errorf("%w: file %s of %s conflicts with the file of %s", ErrConflict, f.Path, fp.pkg.NEVRA(), o.pkg.NEVRA())
+		}
+	}
+	return nil
 }

@@ -1,7 +1,9 @@
 package rpm
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/patchloop/patchloop/internal/imagefs"
@@ -80,5 +82,23 @@ func TestInstallPolicy(t *testing.T) {
 	}
 	if all := readInstallPolicy(nil, nil); !all.installs(&FileInfo{Path: "/d", Mode: 0o100644, Flags: rpm.FileDoc, Lang: "fr"}) {
 		t.Error("the default policy leaves a file out")
+	}
+}
+
+func TestFileConflicts(t *testing.T) {
+	reg := func(p, digest string) FileInfo { return FileInfo{Path: p, Mode: 0o100644, Digest: digest} }
+	kept := []*Package{
+		{Name: "other", Arch: "x86_64", Files: []FileInfo{reg("/usr/share/x", "aa"), reg("/usr/share/same", "bb"), {Path: "/var/log/g", Mode: 0o100644, Flags: rpm.FileGhost}}},
+		{Name: "foo", Arch: "i686", Files: []FileInfo{reg("/usr/bin/foo", "cc")}},
+	}
+	newPkg := func(files ...FileInfo) []*fetched {
+		return []*fetched{{pkg: &Package{Name: "foo", Arch: "x86_64", Files: files}}}
+	}
+	if err := fileConflicts(kept, newPkg(reg("/usr/share/same", "bb"), reg("/usr/bin/foo", "dd"), reg("/var/log/g", "ee"))); err != nil {
+		t.Errorf("shared files: %v", err)
+	}
+	err := fileConflicts(kept, newPkg(reg("/usr/share/x", "ff")))
+	if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "/usr/share/x") {
+		t.Errorf("err %v, want a conflict on /usr/share/x", err)
 	}
 }

@@ -149,7 +149,7 @@ func TestPatchRocky(t *testing.T) {
 	}
 	want := []string{
 		"crypto-policies.noarch  -> 20240101-1.el9: new dependency of openssl",
-		"hello.x86_64 1.0-1.el9 -> 1.0-2.el9: fixes CVE-2026-2000",
+		"hello.x86_64 1.0-1.el9 -> 1.0-2.el9: fixes CVE-2026-2000; obsoletes hello-data-1.0-1.el9.noarch",
 		"libnew.x86_64  -> 1.0-1.el9: new dependency of openssl",
 		"openssl.x86_64 1:3.0.7-24.el9 -> 1:3.0.7-27.el9: fixes CVE-2026-1000",
 		"openssl-libs.i686 1:3.0.7-24.el9 -> 1:3.0.7-27.el9: fixes CVE-2026-1000",
@@ -266,7 +266,7 @@ func TestPatchFileDependencyFromFilelists(t *testing.T) {
 	for _, u := range out.Updates {
 		got = append(got, u.Name+": "+u.Reason)
 	}
-	if want := []string{"hello: fixes CVE-2026-2000", "hello-helper: new dependency of hello"}; !slices.Equal(got, want) {
+	if want := []string{"hello: fixes CVE-2026-2000; obsoletes hello-data-1.0-1.el9.noarch", "hello-helper: new dependency of hello"}; !slices.Equal(got, want) {
 		t.Errorf("updates %v, want %v", got, want)
 	}
 	if read(t, patched, "usr/libexec/hello/helper")["usr/libexec/hello/helper"] != "helper" {

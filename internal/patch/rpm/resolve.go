@@ -131,6 +131,7 @@ func (pl *planner) obsolete() {
 				}
 				if matchesEVR(o, m.inst.EVR) {
 					m.obsoletedBy = n.cand.NEVRA()
+					n.reason += "; obsoletes " + m.inst.NEVRA()
 					pl.log.Info("rpm patcher: package obsoleted", "package", m.inst.NEVRA(), "by", m.obsoletedBy)
 				}
 			}

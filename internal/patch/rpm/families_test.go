@@ -76,6 +76,7 @@ func TestPatchAzureLinux(t *testing.T) {
 	if got := read(t, patched, "usr/lib/libcurl.so.4")["usr/lib/libcurl.so.4"]; got != "libcurl 3.azl3" {
 		t.Errorf("libcurl is %q", got)
 	}
+	judgeWithRPM(t, patched, []string{"azurelinux-release-3.0-20.azl3.noarch", "curl-8.8.0-3.azl3.x86_64", "curl-libs-8.8.0-3.azl3.x86_64"})
 }
 
 // TestPatchBerkeleyDB plans an EL8-like image whose database is Berkeley

@@ -218,3 +218,49 @@ func TestPatchJudgedByRPMAndDNF(t *testing.T) {
 		t.Errorf("dnf upgrade on the patched root: %v\n%s%s", err, o, e)
 	}
 }
+
+// judgeWithRPM extracts a patched image and checks it with the host's
+// rpm when installed: rpmdb --verifydb and rpm -Va print nothing (-Va
+// ignoring owners, capabilities and mtimes, which extraction as a test
+// user does not keep), and rpm -qa lists want.
+func judgeWithRPM(t *testing.T, patched v1.Image, want []string) {
+	t.Helper()
+	for _, tool := range []string{"rpm", "rpmdb"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Logf("%s not installed: not judged by rpm", tool)
+			return
+		}
+	}
+	work := t.TempDir()
+	home, root := filepath.Join(work, "home"), filepath.Join(work, "root")
+	for _, d := range []string{home, root} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(home, ".rpmmacros"), []byte("%_dbpath /var/lib/rpm\n%_db_backend sqlite\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	extract(t, patched, root)
+	mustTool(t, home, "rpmdb", "--root", root, "--dbpath", "/var/lib/rpm", "--verifydb")
+	if va := mustToolAllowExit(t, home, "rpm", "--root", root, "--dbpath", "/var/lib/rpm", "-Va", "--nouser", "--nogroup", "--nocaps", "--nomtime"); va != "" {
+		t.Errorf("rpm -Va:\n%s", va)
+	}
+	got := strings.Fields(mustTool(t, home, "rpm", "--root", root, "--dbpath", "/var/lib/rpm", "-qa", "--qf", "%{NEVRA}\n"))
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("rpm -qa = %v, want %v", got, want)
+	}
+}
+
+// mustToolAllowExit is mustTool accepting a non-zero exit (rpm -Va exits
+// 1 when it reports something) but no stderr.
+func mustToolAllowExit(t testing.TB, home string, name string, args ...string) string {
+	t.Helper()
+	o, e, _ := tool(t, home, name, args...)
+	if e != "" {
+		t.Fatalf("%s %s: stderr: %s", name, strings.Join(args, " "), e)
+	}
+	return strings.TrimSpace(o)
+}

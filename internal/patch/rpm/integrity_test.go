@@ -101,3 +101,43 @@ func TestPatchImageTrustsNoKey(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPatchRefusesTamperedPayload: a package whose payload was changed
+// and whose repository metadata was then regenerated and signed again
+// over it (so primary's checksum and repomd's signature hold) is refused
+// by the package's own signed payload digest.
+func TestPatchRefusesTamperedPayload(t *testing.T) {
+	t.Parallel()
+	srv, spec := rockySetup(t, rpmrepo.Repository{}, rpmimage.Spec{})
+	repo := rpmrepo.Repository{Path: baseRepo, Packages: repoPackages()}
+	var built []*rpmrepo.Built
+	for _, p := range repo.Packages {
+		b, err := rpmrepo.Build(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Name == "hello" && p.Release == "2.el9" {
+			b.Data = bytes.Clone(b.Data)
+			if b.Data[b.HeaderEnd] != 0x1f || b.Data[b.HeaderEnd+1] != 0x8b {
+				t.Fatalf("payload does not start at the header's end with gzip's magic")
+			}
+			b.Data[b.HeaderEnd+4] ^= 0x01 // gzip's MTIME: the decompressor does not mind, the digest does
+			srv.SetFile(rpmrepo.PackagePath(baseRepo, p), b.Data)
+		}
+		built = append(built, b)
+	}
+	files, err := rpmrepo.Metadata(repo, built)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range files {
+		srv.SetFile(baseRepo+"/"+name, data)
+	}
+	_, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+	if err == nil || out != nil || !strings.Contains(err.Error(), "hello-1.0-2.el9.x86_64") {
+		t.Fatalf("err %v (outcome %v), want a refusal naming the package", err, out)
+	}
+	if !errors.Is(err, rpm.ErrDigest) {
+		t.Errorf("err %v, want rpm.ErrDigest", err)
+	}
+}

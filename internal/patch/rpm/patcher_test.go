@@ -65,6 +65,7 @@ var (
 			{Path: "/usr/bin/hello-ping", Content: []byte("ping"), Mode: 0o755, Caps: "cap_net_raw=ep"},
 			{Path: "/usr/bin/hello-again", HardLinkOf: "/usr/bin/hello", Mode: 0o755},
 			{Path: "/usr/share/doc/hello/README", Content: []byte("docs"), Flags: rpm.FileDoc},
+		{Path: "/sbin/hello-admin", Content: []byte("admin"), Mode: 0o755},
 			file("/usr/share/hello/data.txt", "data 2"),
 			{Path: "/etc/hello.conf", Content: []byte("greeting=hello\nnew=1\n"), Flags: rpm.FileConfig | rpm.FileNoReplace},
 			{Path: "/etc/hello-plain.conf", Content: []byte("plain=2\n"), Flags: rpm.FileConfig},
@@ -204,6 +205,13 @@ func TestPatchRocky(t *testing.T) {
 		if h2 := hdrs["usr/bin/hello"]; h == nil || h2 == nil || h2.Typeflag != tar.TypeLink || h2.Linkname != "usr/bin/hello-again" {
 			t.Errorf("hard link: hello-again %+v, hello %+v", h, hdrs["usr/bin/hello"])
 		}
+	}
+	// Usr-merge: /sbin is a symlink to usr/sbin in the image.
+	if _, ok := hdrs["usr/sbin/hello-admin"]; !ok {
+		t.Errorf("/sbin/hello-admin not written at usr/sbin; layer: %v", keys(hdrs))
+	}
+	if _, ok := hdrs["sbin"]; ok {
+		t.Error("the layer replaces the sbin symlink")
 	}
 	if _, ok := hdrs["var/lib/rpm/rpmdb.sqlite"]; !ok {
 		t.Errorf("no database in the layer: %v", keys(hdrs))

@@ -15,6 +15,7 @@ import (
 	// families it handles.
 	_ "github.com/patchloop/patchloop/internal/patch/apk"
 	_ "github.com/patchloop/patchloop/internal/patch/apt"
+	_ "github.com/patchloop/patchloop/internal/patch/rpm"
 )
 
 func main() {

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/patchloop/patchloop/internal/ospkg"
 	"github.com/patchloop/patchloop/internal/patch"
@@ -44,6 +45,9 @@ type patchFlags struct {
 	keyring        string
 	apkMirrors     []string
 	apkKeyring     string
+	rpmMirrors     []string
+	rpmKeyring     string
+	allowUnsigned  bool
 	vex            string
 	dryRun         bool
 	output         string
@@ -71,12 +75,18 @@ one. Alpine, Wolfi and Chainguard images are patched from the repositories
 in etc/apk/repositories (else their release's defaults), their indexes
 verified with the keys in etc/apk/keys or --apk-keyring; --apk-mirror URL
 replaces the base of every repository (…/v3.22/main keeps v3.22/main),
-FROM=TO a URL prefix. Every linux platform of a multi-platform image is patched and a new
+FROM=TO a URL prefix. RPM-based images (Rocky, Alma, RHEL/UBI, Oracle,
+Fedora, Amazon Linux, Azure Linux, openSUSE/SLE…) are patched from the
+rpm-md repositories their /etc/yum.repos.d (or zypp/repos.d) enables,
+each package's signature verified with the gpgkey= files of the image or
+--rpm-keyring; --rpm-mirror replaces repository URLs as --apk-mirror does
+(FROM=TO also takes a repository ID), and a repository with gpgcheck=0 is
+refused unless --allow-unsigned. Every linux platform of a multi-platform image is patched and a new
 index pushed; other platforms keep their original manifests.
 
 The tag is the next incremental patch tag (TAG-1, TAG-2, …) or, with
 --tag-convention floating, TAG-patched (overwritten); --tag overrides both.
-Maintainer scripts (apk: install scripts and triggers) are not run; the output names the packages that had
+Maintainer scripts (apk: install scripts and triggers; rpm: scriptlets and file triggers) are not run; the output names the packages that had
 some. An image with nothing to fix is left alone (exit code 0, no tag).
 --dry-run prints the plan without downloading packages or pushing.
 
@@ -129,7 +139,7 @@ key signed (docs/signing.md; check the result with patchloop verify).`,
 	fl.StringVar(&f.db, "db", "", "use the vulnerability database in this directory as it is (no update)")
 	fl.BoolVar(&f.skipDBUpdate, "skip-db-update", false, "do not update the database in <data-dir>/db first")
 	fl.StringSliceVar(&f.dbRepositories, "db-repository", nil, "database artifact repositories to update from, in order (repeatable)")
-	fl.StringVar(&f.dataDir, "data-dir", defaultDataDir, "directory holding the database (db/), the scan cache (cache/) and downloaded packages (apt/, apk/)")
+	fl.StringVar(&f.dataDir, "data-dir", defaultDataDir, "directory holding the database (db/), the scan cache (cache/) and downloaded packages (apt/, apk/, rpm/)")
 	fl.StringVar(&f.convention, "tag-convention", string(tags.Incremental), "patch tag convention: incremental (TAG-N) or floating (TAG-patched)")
 	fl.StringVarP(&f.tag, "tag", "t", "", "push under this tag instead of the convention's")
 	fl.StringVar(&f.tagSuffix, "tag-suffix", "", "push under ORIGINAL-SUFFIX instead of the convention's tag (Copa's flag)")
@@ -137,6 +147,7 @@ key signed (docs/signing.md; check the result with patchloop verify).`,
 	fl.StringVar(&f.keyring, "keyring", "", "verify repositories with this keyring (.gpg or .asc) instead of the keys the image trusts")
 	fl.StringArrayVar(&f.apkMirrors, "apk-mirror", nil, "replace the base of every apk repository with URL, or a URL prefix with FROM=TO (repeatable)")
 	fl.StringVar(&f.apkKeyring, "apk-keyring", "", "verify apk indexes with these RSA public keys (a PEM file or a directory of them) instead of the image's etc/apk/keys")
+	registerRPMFlags(fl, &f)
 	fl.StringVar(&f.vex, "vex", "", "write an OpenVEX document of the fixed vulnerabilities to this file")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the plan (package, from, to, why) without downloading or pushing")
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
@@ -185,6 +196,9 @@ func (f *patchFlags) check() (outputFormat, tags.Convention, error) {
 	if _, err := patch.ParseMirrors(f.apkMirrors); err != nil {
 		return "", "", usagef("--apk-mirror: %v", err)
 	}
+	if _, err := patch.ParseMirrors(f.rpmMirrors); err != nil {
+		return "", "", usagef("--rpm-mirror: %v", err)
+	}
 	return format, conv, nil
 }
 
@@ -199,12 +213,17 @@ func (f *patchFlags) patchConfig(log *slog.Logger) (patch.Config, error) {
 	if err != nil {
 		return patch.Config{}, usagef("--apk-mirror: %v", err)
 	}
+	rpmMirrors, err := patch.ParseMirrors(f.rpmMirrors)
+	if err != nil {
+		return patch.Config{}, usagef("--rpm-mirror: %v", err)
+	}
 	return patch.Config{
 		DataDir: f.dataDir,
 		Logger:  log,
 		Repositories: map[string]patch.RepositoryConfig{
 			"apt": {Mirrors: mirrors, Keyring: f.keyring, HostKeys: true},
 			"apk": {Mirrors: apkMirrors, Keyring: f.apkKeyring},
+			"rpm": {Mirrors: rpmMirrors, Keyring: f.rpmKeyring, AllowUnsigned: f.allowUnsigned},
 		},
 	}, nil
 }
@@ -521,4 +540,12 @@ func writeUnfixed(w io.Writer, res *patch.Result) {
 	for _, u := range res.Unfixed {
 		fmt.Fprintf(w, "Not fixed: %s in %s: %s\n", u.VulnerabilityID, u.PkgName, u.Reason)
 	}
+}
+
+// registerRPMFlags adds the rpm patcher's flags (patch and serve share
+// them).
+func registerRPMFlags(fl *pflag.FlagSet, f *patchFlags) {
+	fl.StringArrayVar(&f.rpmMirrors, "rpm-mirror", nil, "replace the scheme and host of every rpm-md repository URL with URL, or a URL prefix (or repository ID) with FROM=TO (repeatable)")
+	fl.StringVar(&f.rpmKeyring, "rpm-keyring", "", "verify rpm repositories and packages with this OpenPGP keyring instead of the gpgkey= files of the image")
+	fl.BoolVar(&f.allowUnsigned, "allow-unsigned", false, "install packages from rpm repositories with gpgcheck=0 (refused otherwise)")
 }

@@ -147,9 +147,10 @@ func TestPatchCommandRedactsRepositoryPassword(t *testing.T) {
 	}
 }
 
-// TestPatchCommandPicksPatcherByFamily patches a Rocky Linux image: the
-// family comes from the report, and with no rpm patcher linked the command
-// fails naming the family and the supported ones, pushing nothing.
+// TestPatchCommandPicksPatcherByFamily patches an image whose report says
+// Bottlerocket: the family comes from the report, and with no patcher for
+// it the command fails naming the family and the supported ones, pushing
+// nothing.
 func TestPatchCommandPicksPatcherByFamily(t *testing.T) {
 	host := registrytest.Start(t)
 	ref := host + "/rocky:9"
@@ -158,12 +159,12 @@ func TestPatchCommandPicksPatcherByFamily(t *testing.T) {
 		"etc/rocky-release": "Rocky Linux release 9.3 (Blue Onyx)\n",
 	})))
 	report := `{"SchemaVersion": 2, "ArtifactName": "` + ref + `", "ArtifactType": "container_image",
-		"Metadata": {"OS": {"Family": "rocky", "Name": "9.3"}},
+		"Metadata": {"OS": {"Family": "bottlerocket", "Name": "1.20.0"}},
 		"Results": [{"Target": "rocky (rocky 9.3)", "Class": "os-pkgs", "Type": "rocky", "Vulnerabilities": [
 			{"VulnerabilityID": "CVE-2024-0001", "PkgName": "openssl-libs", "InstalledVersion": "1:3.0.7-24.el9", "FixedVersion": "1:3.0.7-25.el9"}]}]}`
 	code, out, errOut := run(t, "", "patch", ref, "--report", writeFile(t, "report.json", report), "--data-dir", t.TempDir())
-	if code == ExitOK || !strings.Contains(errOut, "no patcher for OS family rocky; supported: alpine, chainguard, debian, ubuntu, wolfi") {
-		t.Fatalf("exit %d, stdout %q, stderr %q; want a failure naming rocky and the supported families", code, out, errOut)
+	if code == ExitOK || !strings.Contains(errOut, "no patcher for OS family bottlerocket; supported: alma, alpine, amazon, azurelinux, cbl-mariner, centos, centos-stream, chainguard, debian, fedora, opensuse-leap, opensuse-tumbleweed, oracle, photon, redhat, rocky, slem, sles, ubuntu, wolfi") {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want a failure naming bottlerocket and the supported families", code, out, errOut)
 	}
 	repo, err := name.NewRepository(host + "/rocky")
 	if err != nil {

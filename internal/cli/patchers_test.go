@@ -5,4 +5,5 @@ package cli
 import (
 	_ "github.com/patchloop/patchloop/internal/patch/apk"
 	_ "github.com/patchloop/patchloop/internal/patch/apt"
+	_ "github.com/patchloop/patchloop/internal/patch/rpm"
 )

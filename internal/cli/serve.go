@@ -122,6 +122,7 @@ trusted key signed is skipped, never patched (docs/signing.md).`,
 	fl.StringVar(&f.patch.keyring, "keyring", "", "verify APT repositories with this keyring instead of the keys each image trusts")
 	fl.StringArrayVar(&f.patch.apkMirrors, "apk-mirror", nil, "replace the base of every apk repository with URL, or a URL prefix with FROM=TO (repeatable)")
 	fl.StringVar(&f.patch.apkKeyring, "apk-keyring", "", "verify apk indexes with these RSA public keys (a PEM file or a directory of them) instead of each image's etc/apk/keys")
+	registerRPMFlags(fl, &f.patch)
 	fl.StringVar(&f.logFormat, "log-format", "text", "format of the service's log on stderr: text or json")
 	fl.StringVar(&f.logLevel, "log-level", "info", "lowest level logged: debug, info, warn or error (River's own lines are debug)")
 	f.patch.reg.register(cmd)

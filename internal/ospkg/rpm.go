@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -63,6 +64,25 @@ func parseRPMDB(ctx context.Context, data []byte) ([]Package, error) {
 		return nil, err
 	}
 	return pkgs.pkgs, nil
+}
+
+// RPMDBPaths are the rpm database files Inspect reads, in the order it
+// prefers them when more than one is present (image paths).
+func RPMDBPaths() []string { return slices.Clone(rpmDBPaths) }
+
+// EachRPMHeaderBlob calls fn with each header blob of an rpm database in
+// any of its formats (SQLite, NDB, Berkeley DB), in the database's
+// order. A blob is valid only during the call.
+func EachRPMHeaderBlob(ctx context.Context, data []byte, fn func([]byte) error) error {
+	switch {
+	case isSQLite(data):
+		return eachSQLiteBlob(ctx, data, fn)
+	case len(data) >= 4 && binary.LittleEndian.Uint32(data) == ndbMagic:
+		return eachNDBBlob(ctx, data, fn)
+	case isBDB(data):
+		return eachBDBBlob(ctx, data, fn)
+	}
+	return errors.New("not an rpm database (SQLite, NDB or Berkeley DB)")
 }
 
 // collect gathers copies of the blobs an each*Blob function yields (for

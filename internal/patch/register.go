@@ -52,6 +52,10 @@ type RepositoryConfig struct {
 	// (distroless) with the host's keys for their distribution, from where
 	// the package manager keeps them (apt: /usr/share/keyrings).
 	HostKeys bool
+	// AllowUnsigned lets the package manager install packages from
+	// repositories that do not ask for signatures (rpm's gpgcheck=0);
+	// without it such a patch is refused.
+	AllowUnsigned bool
 }
 
 // Mirrors replace the repository URLs an image configures.

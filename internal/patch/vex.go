@@ -135,7 +135,8 @@ func imagePURL(reference, digest string) (string, error) {
 }
 
 // packagePURL returns the package URL of an upgraded package, in the form
-// Trivy gives dpkg packages (the epoch as a qualifier) and apk packages
+// Trivy gives dpkg and rpm packages (the epoch as a qualifier:
+// pkg:rpm/rocky/NAME@VERSION-RELEASE?arch=…&epoch=1) and apk packages
 // (pkg:apk/alpine/NAME@VERSION?arch=…).
 func packagePURL(family string, u Update) string {
 	if family == "" {
@@ -157,7 +158,11 @@ func packagePURL(family string, u Update) string {
 		q.Set("epoch", e)
 		version = rest
 	}
-	s := "pkg:deb/" + family + "/" + url.PathEscape(u.Name) + "@" + url.PathEscape(version)
+	typ := "deb"
+	if ospkg.PkgManagerOf(ospkg.Family(family)) == ospkg.RPM {
+		typ = "rpm"
+	}
+	s := "pkg:" + typ + "/" + family + "/" + url.PathEscape(u.Name) + "@" + url.PathEscape(version)
 	if len(q) > 0 {
 		s += "?" + q.Encode()
 	}

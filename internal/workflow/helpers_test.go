@@ -24,6 +24,7 @@ import (
 	_ "github.com/patchloop/patchloop/internal/patch/apk" // registers the apk patcher
 	_ "github.com/patchloop/patchloop/internal/patch/apt" // registers the apt patcher
 	"github.com/patchloop/patchloop/internal/patch/patchtest"
+	_ "github.com/patchloop/patchloop/internal/patch/rpm" // registers the rpm patcher
 	"github.com/patchloop/patchloop/internal/registry"
 	"github.com/patchloop/patchloop/internal/testutil/aptrepo"
 	"github.com/patchloop/patchloop/internal/testutil/registrytest"

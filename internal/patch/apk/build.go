@@ -263,15 +263,11 @@ func (p *Patcher) addPackage(ctx context.Context, st *imageState, b *layer.Build
 		oldFiles = fp.n.inst.Files()
 	}
 	for _, e := range fp.entries {
-		if e.hdr.Typeflag != tar.TypeDir || lay.DirExists(e.hdr.Name) {
-			continue // never replace a directory (or a symlink to one) of the image
+		if e.hdr.Typeflag != tar.TypeDir {
+			continue
 		}
-		rd, err := lay.RealDir(e.hdr.Name)
-		if err != nil {
+		if err := b.PutDir(lay, e.hdr.Name, e.hdr); err != nil {
 			return err
-		}
-		if !b.Has(rd) {
-			b.Put(rd, &layer.Entry{Header: e.hdr})
 		}
 	}
 	for _, e := range fp.entries {
@@ -279,17 +275,8 @@ func (p *Patcher) addPackage(ctx context.Context, st *imageState, b *layer.Build
 		if e.hdr.Typeflag == tar.TypeDir {
 			continue
 		}
-		for _, a := range layer.Ancestors(name) {
-			if lay.DirExists(a) {
-				continue
-			}
-			rd, err := lay.RealDir(a)
-			if err != nil {
-				return err
-			}
-			if !b.Has(rd) {
-				b.Dir(rd)
-			}
+		if err := b.MkdirParents(lay, name); err != nil {
+			return err
 		}
 		if e.hdr.Typeflag == tar.TypeSymlink && lay.Stat(name).Kind == imagefs.KindDir {
 			logctx.From(ctx, p.log).WarnContext(ctx, "apk patcher: keeping the image's directory where the package has a symlink", "path", "/"+name)

@@ -110,17 +110,8 @@ func writeDatabase(st *imageState, b *layer.Builder, lay *layer.Layout, db *apk.
 		}
 	}
 	put := func(p string, data []byte) error {
-		for _, a := range layer.Ancestors(p) {
-			if lay.DirExists(a) {
-				continue
-			}
-			rd, err := lay.RealDir(a)
-			if err != nil {
-				return err
-			}
-			if !b.Has(rd) {
-				b.Dir(rd)
-			}
+		if err := b.MkdirParents(lay, p); err != nil {
+			return err
 		}
 		rp, err := lay.Real(p)
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/patchloop/patchloop/internal/apk"
 	"github.com/patchloop/patchloop/internal/imagefs"
 	"github.com/patchloop/patchloop/internal/ospkg"
+	"github.com/patchloop/patchloop/internal/patch"
 )
 
 // apk database and configuration paths, relative to the image root.
@@ -57,11 +58,7 @@ type imageState struct {
 // so each layer read is kept, verified and uncompressed, in workDir until
 // the state's view is closed.
 func readImageState(ctx context.Context, img v1.Image, workDir string) (_ *imageState, err error) {
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		return nil, fmt.Errorf("reading image config: %w", err)
-	}
-	view, err := imagefs.Open(ctx, img, imagefs.WithSpool(workDir))
+	view, cfg, err := patch.OpenImage(ctx, img, workDir)
 	if err != nil {
 		return nil, err
 	}
@@ -77,12 +74,7 @@ func readImageState(ctx context.Context, img v1.Image, workDir string) (_ *image
 	if err != nil {
 		return nil, fmt.Errorf("reading the apk database and configuration: %w", err)
 	}
-	content := map[string][]byte{}
-	for p, n := range res.Files {
-		if n.Kind == imagefs.KindRegular {
-			content[p] = n.Content
-		}
-	}
+	content := patch.RegularFiles(res.Files)
 	st := &imageState{view: view, cfg: cfg, keys: map[string][]byte{}, world: map[string]string{}, protected: slices.Clone(defaultProtected)}
 	rel := content[osReleaseFile]
 	if rel == nil {

@@ -129,15 +129,11 @@ func (p *Patcher) addPackage(ctx context.Context, b *layer.Builder, lay *layer.L
 	// Directories first, so that the package's own metadata wins over the
 	// defaults given to parents it does not list.
 	for _, e := range dp.entries {
-		if e.Type != deb.TypeDir || lay.DirExists(e.Path) {
-			continue // never replace a directory (or a symlink to one) of the image
+		if e.Type != deb.TypeDir {
+			continue
 		}
-		rd, err := lay.RealDir(e.Path)
-		if err != nil {
+		if err := b.PutDir(lay, e.Path, headerOf(e.Entry, "")); err != nil {
 			return nil, err
-		}
-		if !b.Has(rd) {
-			b.Put(rd, &layer.Entry{Header: headerOf(e.Entry, "")})
 		}
 	}
 	confNew := map[string]deb.Conffile{}
@@ -155,17 +151,8 @@ func (p *Patcher) addPackage(ctx context.Context, b *layer.Builder, lay *layer.L
 		if e.Type == deb.TypeDir {
 			continue
 		}
-		for _, a := range layer.Ancestors(e.Path) {
-			if lay.DirExists(a) {
-				continue
-			}
-			rd, err := lay.RealDir(a)
-			if err != nil {
-				return nil, err
-			}
-			if !b.Has(rd) {
-				b.Dir(rd)
-			}
+		if err := b.MkdirParents(lay, e.Path); err != nil {
+			return nil, err
 		}
 		if e.Type == deb.TypeSymlink && lay.Stat(e.Path).Kind == imagefs.KindDir {
 			logctx.From(ctx, p.log).WarnContext(ctx, "apt patcher: keeping the image's directory where the package has a symlink", "path", "/"+e.Path, "target", e.Linkname)

@@ -10,6 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/patchloop/patchloop/internal/imagefs"
+	"github.com/patchloop/patchloop/internal/patch"
 )
 
 // dpkg database and apt configuration paths, relative to the image root.
@@ -48,11 +49,7 @@ type imageState struct {
 // once (before and after choosing packages), so each layer read is kept,
 // verified and uncompressed, in workDir until the state's view is closed.
 func readImageState(ctx context.Context, img v1.Image, workDir string, log *slog.Logger) (_ *imageState, err error) {
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		return nil, fmt.Errorf("reading image config: %w", err)
-	}
-	view, err := imagefs.Open(ctx, img, imagefs.WithSpool(workDir))
+	view, cfg, err := patch.OpenImage(ctx, img, workDir)
 	if err != nil {
 		return nil, err
 	}
@@ -73,12 +70,7 @@ func readImageState(ctx context.Context, img v1.Image, workDir string, log *slog
 			return nil, fmt.Errorf("reading dpkg database and apt configuration: %w", err)
 		}
 	}
-	st := &imageState{log: log, view: view, cfg: cfg, files: map[string][]byte{}, globs: map[string][]imagefs.Node{}}
-	for p, n := range res.Files {
-		if n.Kind == imagefs.KindRegular {
-			st.files[p] = n.Content
-		}
-	}
+	st := &imageState{log: log, view: view, cfg: cfg, files: patch.RegularFiles(res.Files), globs: map[string][]imagefs.Node{}}
 	for g, nodes := range res.Globs {
 		st.globs[strings.TrimSuffix(g, "/*")] = nodes
 	}

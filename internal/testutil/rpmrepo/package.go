@@ -54,6 +54,12 @@ type Package struct {
 	Arch string
 	// SourceRPM defaults to name-version-release.src.rpm.
 	SourceRPM string
+	// Vendor is the VENDOR tag ("Rocky Enterprise Software Foundation");
+	// "" leaves it out (scanners take such packages for third-party ones).
+	Vendor string
+	// ModularityLabel is the MODULARITYLABEL tag of a modular package
+	// ("nodejs:18:9030020231120:rhel9"); "" leaves it out.
+	ModularityLabel string
 	// Provides are added to the package's own "name = evr" and
 	// "name(arch) = evr" provides.
 	Provides, Requires, Conflicts, Obsoletes []rpm.Dep
@@ -301,6 +307,12 @@ func Build(p Package) (*Built, error) {
 	set(rpm.Int32Entry(rpm.TagSize, int32(installed)))
 	set(rpm.StringEntry(rpm.TagLicense, "MIT"))
 	set(rpm.I18NEntry(rpm.TagGroup, "Unspecified"))
+	if p.Vendor != "" {
+		set(rpm.StringEntry(rpm.TagVendor, p.Vendor))
+	}
+	if p.ModularityLabel != "" {
+		set(rpm.StringEntry(rpm.TagModularityLabel, p.ModularityLabel))
+	}
 	set(rpm.StringEntry(rpm.TagOS, "linux"))
 	set(rpm.StringEntry(rpm.TagArch, p.Arch))
 	set(rpm.StringEntry(rpm.TagSourceRPM, p.SourceRPM))

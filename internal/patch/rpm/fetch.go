@@ -1,0 +1,158 @@
+package rpm
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/patchloop/patchloop/internal/patch/layer"
+	"github.com/patchloop/patchloop/internal/redact"
+	"github.com/patchloop/patchloop/internal/rpm"
+)
+
+// fetched is one downloaded, verified package: its headers, its file
+// list and its payload entries spooled.
+type fetched struct {
+	n *node
+	// file is the package file read up to its payload.
+	file *rpm.Package
+	pkg  *Package
+	// entries are the payload's entries in archive order.
+	entries []*payloadEntry
+	// byPath maps a package path (relative) to its entry.
+	byPath map[string]*payloadEntry
+	// notInstalled are the indexes of files the image's policy leaves
+	// out (documentation with nodocs, other languages).
+	notInstalled []int
+}
+
+// payloadEntry is one file of a payload.
+type payloadEntry struct {
+	path string
+	// index is the file's index in the header's file arrays.
+	index int
+	file  *FileInfo
+	// off, len locate a regular file's content in the spool; has says
+	// the archive carried content (hard link sets carry it once).
+	off, len int64
+	has      bool
+}
+
+// fetchAll downloads the planned packages, verifies them and spools
+// their contents.
+func (p *Patcher) fetchAll(ctx context.Context, changes []*node, sp *layer.Spool) ([]*fetched, error) {
+	var out []*fetched
+	for _, n := range changes {
+		r, ok := n.cand.Ref.(*ref)
+		if !ok {
+			return nil, fmt.Errorf("package %s: no repository to download it from", n.cand.NEVRA())
+		}
+		path, err := p.client.Fetch(ctx, r.repo.md, r.pkg)
+		if err != nil {
+			return nil, fmt.Errorf("package %s: %w", n.cand.NEVRA(), err)
+		}
+		fp, err := p.readPackage(n, r, path, sp)
+		if err != nil {
+			return nil, fmt.Errorf("package %s (%s): %w", n.cand.NEVRA(), redact.String(r.repo.md.PackageURL(r.pkg)), err)
+		}
+		out = append(out, fp)
+	}
+	return out, nil
+}
+
+// readPackage verifies a downloaded package (its header digests always,
+// its OpenPGP signature unless the repository has gpgcheck=0), checks that
+// it is the planned package, and streams its payload into the spool,
+// verified as it streams: a payload that fails its digest fails here.
+func (p *Patcher) readPackage(n *node, r *ref, path string, sp *layer.Spool) (*fetched, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	pf, err := rpm.ReadPackage(bufio.NewReaderSize(f, 64<<10), path)
+	if err != nil {
+		return nil, err
+	}
+	gpg := r.repo.repo.GPGCheck
+	opts := rpm.VerifyOptions{Keyring: r.repo.keys, RequireSignature: gpg, NoSignature: !gpg, Now: p.opts.Now()}
+	if _, err := pf.Verify(opts); err != nil {
+		return nil, err
+	}
+	pkg, err := fromHeader(pf.Header)
+	if err != nil {
+		return nil, err
+	}
+	if pkg.NEVRA() != n.cand.NEVRA() {
+		return nil, fmt.Errorf("%w: the file holds %s, the repository metadata says %s", rpm.ErrDigest, pkg.NEVRA(), n.cand.NEVRA())
+	}
+	a, err := pf.Payload(opts)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	fp := &fetched{n: n, file: pf, pkg: pkg, byPath: map[string]*payloadEntry{}}
+	for {
+		e, err := a.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		pe := &payloadEntry{path: e.Path, index: e.Index, file: e.File}
+		if e.File.Mode&rpm.ModeType == rpm.ModeRegular && e.Size > 0 {
+			if pe.off, pe.len, _, err = sp.Add(a); err != nil {
+				return nil, fmt.Errorf("%s: %w", e.Path, err)
+			}
+			if pe.len != e.Size {
+				return nil, fmt.Errorf("%s: %d bytes of %d", e.Path, pe.len, e.Size)
+			}
+			pe.has = true
+		}
+		if prev, dup := fp.byPath[pe.path]; dup {
+			return nil, fmt.Errorf("%s: twice in the payload (%v)", pe.path, prev.file.Path)
+		}
+		fp.entries = append(fp.entries, pe)
+		fp.byPath[pe.path] = pe
+	}
+	return fp, nil
+}
+
+// hardLinkTargets returns, for each regular file of a hard link set, the
+// path of the set's member that carries the content; the others become
+// hard links to it. Files not in a set map to themselves.
+func hardLinkTargets(fp *fetched) map[string]string {
+	type key struct{ dev, ino uint32 }
+	sets := map[key][]*payloadEntry{}
+	for _, e := range fp.entries {
+		if e.file.Mode&rpm.ModeType == rpm.ModeRegular && e.file.Inode != 0 {
+			k := key{e.file.Device, e.file.Inode}
+			sets[k] = append(sets[k], e)
+		}
+	}
+	out := map[string]string{}
+	for _, set := range sets {
+		if len(set) < 2 {
+			continue
+		}
+		target := ""
+		for _, e := range set {
+			if e.has || (e.file.Size == 0 && target == "") {
+				target = e.path
+			}
+		}
+		if target == "" {
+			target = set[0].path
+		}
+		for _, e := range set {
+			if e.path != target {
+				out[e.path] = target
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,143 @@
+package rpm_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/patchloop/patchloop/internal/patch"
+	rpmpatch "github.com/patchloop/patchloop/internal/patch/rpm"
+	"github.com/patchloop/patchloop/internal/rpm"
+	"github.com/patchloop/patchloop/internal/rpmmd"
+	"github.com/patchloop/patchloop/internal/testutil/rpmimage"
+	"github.com/patchloop/patchloop/internal/testutil/rpmrepo"
+)
+
+// helloFindings are the findings of the hello advisory alone.
+var helloFindings = []patch.Finding{{VulnerabilityID: "CVE-2026-2000", PkgName: "hello", InstalledVersion: "1.0-1.el9", FixedVersion: "1.0-2.el9"}}
+
+func TestPatchRefusesTamperedPackage(t *testing.T) {
+	t.Parallel()
+	srv, spec := rockySetup(t, rpmrepo.Repository{}, rpmimage.Spec{})
+	p := rocky(helloNew)[0]
+	pp := rpmrepo.PackagePath(baseRepo, p)
+	data := srv.File(pp)
+	data[len(data)-10] ^= 0xff // in the payload
+	srv.SetFile(pp, data)
+	_, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+	if !errors.Is(err, rpmmd.ErrChecksum) || out != nil {
+		t.Fatalf("err %v, want a checksum mismatch and no outcome", err)
+	}
+	if !strings.Contains(err.Error(), "hello-1.0-2.el9.x86_64") {
+		t.Errorf("error does not name the package: %v", err)
+	}
+}
+
+func TestPatchRefusesRepomdChangedAfterSigning(t *testing.T) {
+	t.Parallel()
+	srv, spec := rockySetup(t, rpmrepo.Repository{}, rpmimage.Spec{})
+	md := srv.File(rpmrepo.RepomdPath(baseRepo))
+	srv.SetFile(rpmrepo.RepomdPath(baseRepo), bytes.Replace(md, []byte("<revision>"), []byte("<revision>1"), 1))
+	_, _, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+	if !errors.Is(err, rpm.ErrBadSignature) {
+		t.Fatalf("err %v, want a bad signature", err)
+	}
+}
+
+func TestPatchRefusesUntrustedKeys(t *testing.T) {
+	t.Parallel()
+	// Metadata signed by a key the image does not hold.
+	_, spec := rockySetup(t, rpmrepo.Repository{Key: rpmrepo.StrangerKey()}, rpmimage.Spec{})
+	_, _, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+	if !errors.Is(err, rpm.ErrUntrustedKey) {
+		t.Fatalf("stranger's repomd: err %v, want an untrusted key", err)
+	}
+	// Trusted metadata, but the package itself signed by the stranger.
+	stranger := rocky(helloNew)[0]
+	stranger.Key = rpmrepo.StrangerKey()
+	_, spec = rockySetup(t, rpmrepo.Repository{Packages: append(rocky(helloOld), stranger)}, rpmimage.Spec{})
+	_, _, err = patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+	if !errors.Is(err, rpm.ErrUntrustedKey) || !strings.Contains(err.Error(), "hello") {
+		t.Fatalf("stranger's package: err %v, want an untrusted key naming hello", err)
+	}
+}
+
+func TestPatchUnsignedRepository(t *testing.T) {
+	t.Parallel()
+	srv, spec := rockySetup(t, rpmrepo.Repository{}, rpmimage.Spec{})
+	spec.Repos = map[string][]byte{"rocky.repo": []byte(fmt.Sprintf("[baseos]\nname=BaseOS\nbaseurl=%s\ngpgcheck=0\n", srv.RepoURL(baseRepo)))}
+	img := rpmimage.Image(t, spec)
+	_, _, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), img, helloFindings)
+	if !errors.Is(err, rpmpatch.ErrUnsigned) || !patch.IsPermanent(err) || !strings.Contains(err.Error(), "--allow-unsigned") {
+		t.Fatalf("err %v, want ErrUnsigned (permanent) naming --allow-unsigned", err)
+	}
+	patched, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{AllowUnsigned: true}), img, helloFindings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Updates) != 1 || out.Updates[0].To != "1.0-2.el9" {
+		t.Fatalf("updates %+v", out.Updates)
+	}
+	if got := read(t, patched, "usr/bin/hello")["usr/bin/hello"]; got != "hello 2" {
+		t.Errorf("hello is %q", got)
+	}
+}
+
+func TestPatchImageTrustsNoKey(t *testing.T) {
+	t.Parallel()
+	_, spec := rockySetup(t, rpmrepo.Repository{}, rpmimage.Spec{NoKey: true})
+	_, _, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+	if !patch.IsPermanent(err) || !strings.Contains(err.Error(), "--rpm-keyring") || !strings.Contains(err.Error(), "baseos") {
+		t.Fatalf("err %v, want a permanent error naming the repository and --rpm-keyring", err)
+	}
+	// The key given with --rpm-keyring (Options.Keyring) verifies it.
+	kr, err := rpm.ParseKeyring("test key", rpmrepo.RepoKey().PublicArmored())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := patchImage(t, newPatcher(t, rpmpatch.Options{Keyring: kr}), rpmimage.Image(t, spec), helloFindings); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPatchRefusesTamperedPayload: a package whose payload was changed
+// and whose repository metadata was then regenerated and signed again
+// over it (so primary's checksum and repomd's signature hold) is refused
+// by the package's own signed payload digest.
+func TestPatchRefusesTamperedPayload(t *testing.T) {
+	t.Parallel()
+	srv, spec := rockySetup(t, rpmrepo.Repository{}, rpmimage.Spec{})
+	repo := rpmrepo.Repository{Path: baseRepo, Packages: repoPackages()}
+	var built []*rpmrepo.Built
+	for _, p := range repo.Packages {
+		b, err := rpmrepo.Build(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Name == "hello" && p.Release == "2.el9" {
+			b.Data = bytes.Clone(b.Data)
+			if b.Data[b.HeaderEnd] != 0x1f || b.Data[b.HeaderEnd+1] != 0x8b {
+				t.Fatalf("payload does not start at the header's end with gzip's magic")
+			}
+			b.Data[b.HeaderEnd+4] ^= 0x01 // gzip's MTIME: the decompressor does not mind, the digest does
+			srv.SetFile(rpmrepo.PackagePath(baseRepo, p), b.Data)
+		}
+		built = append(built, b)
+	}
+	files, err := rpmrepo.Metadata(repo, built)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range files {
+		srv.SetFile(baseRepo+"/"+name, data)
+	}
+	_, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+	if err == nil || out != nil || !strings.Contains(err.Error(), "hello-1.0-2.el9.x86_64") {
+		t.Fatalf("err %v (outcome %v), want a refusal naming the package", err, out)
+	}
+	if !errors.Is(err, rpm.ErrDigest) {
+		t.Errorf("err %v, want rpm.ErrDigest", err)
+	}
+}

@@ -18,34 +18,34 @@ var (
 	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 )
 
-// blobBuffer is the buffer between the blob and the decompressor.
-const blobBuffer = 256 << 10
+// inflateBuffer is the buffer between the blob and the gzip inflater.
+const inflateBuffer = 64 << 10
 
-// decompressor returns the uncompressed content of a layer blob, told
-// apart by its first bytes: gzip and zstd are inflated with
-// klauspost/compress, anything else is passed on. Closing it does not
-// close r.
-func decompressor(r io.Reader) (io.ReadCloser, error) {
-	br := bufio.NewReaderSize(r, blobBuffer)
-	magic, err := br.Peek(len(zstdMagic))
+// decompressor returns the uncompressed content of a layer blob read
+// ahead by ra, told apart by its first bytes: gzip and zstd are inflated
+// with klauspost/compress, anything else is passed on. Closing it does not
+// close ra.
+func decompressor(ra *readahead) (io.ReadCloser, error) {
+	magic, err := ra.Peek(len(zstdMagic))
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
 	switch {
 	case bytes.HasPrefix(magic, gzipMagic):
-		zr, err := gzip.NewReader(br)
+		// The inflater has its fast path for a *bufio.Reader only.
+		zr, err := gzip.NewReader(bufio.NewReaderSize(ra, inflateBuffer))
 		if err != nil {
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
 		return zr, nil
 	case bytes.HasPrefix(magic, zstdMagic):
-		// One decoder: no goroutine of its own reads br.
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		// One decoder: no goroutine of its own reads ra.
+		zr, err := zstd.NewReader(ra, zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			return nil, fmt.Errorf("zstd: %w", err)
 		}
 		return zr.IOReadCloser(), nil
 	default:
-		return io.NopCloser(br), nil
+		return io.NopCloser(ra), nil
 	}
 }

@@ -11,13 +11,12 @@ import (
 )
 
 // hashingReader counts what is read through it and, unless it only counts,
-// hashes it. It is safe for a reader in another goroutine. The hash runs in
-// a goroutine of its own, fed copies of what is read, so that hashing
-// overlaps decompression on another core instead of adding to it.
+// hashes it as it is read, in the reading goroutine: no copy, no hand-over.
+// Its state may be asked from another goroutine.
 type hashingReader struct {
 	mu  sync.Mutex
 	r   io.Reader
-	h   *asyncHash // nil when only counting
+	h   hash.Hash // nil when only counting
 	n   int64
 	err error // the first error other than io.EOF
 	eof bool
@@ -29,7 +28,7 @@ func newHashingReader(r io.Reader, algorithm string) (*hashingReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &hashingReader{r: r, h: newAsyncHash(h)}, nil
+	return &hashingReader{r: r, h: h}, nil
 }
 
 // newCountingReader counts what is read from r without hashing it.
@@ -37,11 +36,11 @@ func newCountingReader(r io.Reader) *hashingReader { return &hashingReader{r: r}
 
 // Read implements io.Reader.
 func (hr *hashingReader) Read(p []byte) (int, error) {
+	n, err := hr.r.Read(p)
 	hr.mu.Lock()
 	defer hr.mu.Unlock()
-	n, err := hr.r.Read(p)
 	if hr.h != nil {
-		hr.h.write(p[:n])
+		hr.h.Write(p[:n])
 	}
 	hr.n += int64(n)
 	switch {
@@ -62,86 +61,11 @@ func (hr *hashingReader) state() (n int64, err error, eof bool) {
 }
 
 // sum returns the digest of what was read (zero when only counting).
-// Nothing read after it counts.
 func (hr *hashingReader) sum(algorithm string) v1.Hash {
 	hr.mu.Lock()
 	defer hr.mu.Unlock()
 	if hr.h == nil {
 		return v1.Hash{}
 	}
-	return v1.Hash{Algorithm: algorithm, Hex: hex.EncodeToString(hr.h.sum())}
-}
-
-// stop ends the hashing goroutine of a reader whose sum is not wanted.
-func (hr *hashingReader) stop() {
-	if hr == nil || hr.h == nil {
-		return
-	}
-	hr.mu.Lock()
-	defer hr.mu.Unlock()
-	hr.h.sum()
-}
-
-// asyncHash feeds a hash.Hash from a goroutine. write copies its input
-// into pooled chunks, handing each to the goroutine once full; sum hands
-// over the last one and waits for the goroutine.
-type asyncHash struct {
-	ch     chan *[]byte
-	done   chan struct{}
-	h      hash.Hash
-	cur    *[]byte // being filled; nil when none
-	result []byte
-	closed bool
-}
-
-// hashChunk is the size of the pooled copies handed to the goroutine:
-// large enough that the hand-over costs nothing next to the hashing.
-const hashChunk = 256 << 10
-
-var hashChunks = sync.Pool{New: func() any { b := make([]byte, 0, hashChunk); return &b }}
-
-func newAsyncHash(h hash.Hash) *asyncHash {
-	a := &asyncHash{ch: make(chan *[]byte, 8), done: make(chan struct{}), h: h}
-	go func() {
-		defer close(a.done)
-		for bp := range a.ch {
-			a.h.Write(*bp)
-			*bp = (*bp)[:0]
-			hashChunks.Put(bp)
-		}
-	}()
-	return a
-}
-
-// write hands a copy of p to the goroutine; after sum it does nothing.
-func (a *asyncHash) write(p []byte) {
-	for len(p) > 0 && !a.closed {
-		if a.cur == nil {
-			a.cur = hashChunks.Get().(*[]byte)
-		}
-		b := *a.cur
-		n := copy(b[len(b):cap(b)], p)
-		*a.cur = b[:len(b)+n]
-		p = p[n:]
-		if len(*a.cur) == cap(*a.cur) {
-			a.ch <- a.cur
-			a.cur = nil
-		}
-	}
-}
-
-// sum waits for the goroutine and returns the digest; later calls return
-// the same.
-func (a *asyncHash) sum() []byte {
-	if !a.closed {
-		a.closed = true
-		if a.cur != nil {
-			a.ch <- a.cur
-			a.cur = nil
-		}
-		close(a.ch)
-		<-a.done
-		a.result = a.h.Sum(nil)
-	}
-	return a.result
+	return v1.Hash{Algorithm: algorithm, Hex: hex.EncodeToString(hr.h.Sum(nil))}
 }

@@ -28,7 +28,7 @@ type aheadChunk struct {
 // aheadChunkSize is the size of each chunk read ahead; aheadChunks how
 // many may wait for the decompressor.
 const (
-	aheadChunkSize = 256 << 10
+	aheadChunkSize = 512 << 10
 	aheadChunks    = 8
 )
 
@@ -68,30 +68,50 @@ func (ra *readahead) run(r io.Reader) {
 	}
 }
 
-// Read implements io.Reader.
-func (ra *readahead) Read(p []byte) (int, error) {
-	for {
-		if ra.cur.b != nil && ra.off < len(*ra.cur.b) {
-			n := copy(p, (*ra.cur.b)[ra.off:])
-			ra.off += n
-			return n, nil
-		}
+// next makes the current chunk one with unread bytes, or returns the
+// error that ended the blob.
+func (ra *readahead) next() error {
+	for ra.cur.b == nil || ra.off == len(*ra.cur.b) {
 		if ra.cur.b != nil {
 			ra.err = ra.cur.err
 			aheadBufs.Put(ra.cur.b)
 			ra.cur = aheadChunk{}
 		}
 		if ra.err != nil {
-			return 0, ra.err
+			return ra.err
 		}
 		c, ok := <-ra.ch
 		if !ok {
-			// Only after Close; run always ends with an error.
+			// Only after Close: run always ends with an error.
 			ra.err = io.ErrClosedPipe
 			continue
 		}
 		ra.cur, ra.off = c, 0
 	}
+	return nil
+}
+
+// Read implements io.Reader.
+func (ra *readahead) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if err := ra.next(); err != nil {
+		return 0, err
+	}
+	n := copy(p, (*ra.cur.b)[ra.off:])
+	ra.off += n
+	return n, nil
+}
+
+// Peek returns up to n next bytes without consuming them: fewer only when
+// the blob is shorter (every chunk but the last is full).
+func (ra *readahead) Peek(n int) ([]byte, error) {
+	if err := ra.next(); err != nil {
+		return nil, err
+	}
+	b := (*ra.cur.b)[ra.off:]
+	return b[:min(n, len(b))], nil
 }
 
 // Close stops the goroutine and waits for it to end.

@@ -108,6 +108,8 @@ func openLayer(image v1.Hash, l v1.Layer, desc layerDesc) (*layerStream, error) 
 		_ = rc.Close()
 		return nil, err
 	}
+	// The blob is received, and hashed or checked, in the read-ahead
+	// goroutine; the tar is inflated, hashed and walked in the caller's.
 	s.ahead = newReadahead(s.blob)
 	if s.dec, err = decompressor(s.ahead); err != nil {
 		err = s.explain(err)
@@ -137,8 +139,6 @@ func (s *layerStream) Close() error {
 	if s.dec != nil {
 		_ = s.dec.Close()
 	}
-	s.blob.stop()
-	s.tar.stop()
 	return err
 }
 

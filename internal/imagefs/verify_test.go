@@ -20,8 +20,8 @@ import (
 
 	"github.com/patchloop/patchloop/internal/imagefs"
 	"github.com/patchloop/patchloop/internal/registry"
-	"github.com/patchloop/patchloop/internal/testutil/registrytest"
 	it "github.com/patchloop/patchloop/internal/testutil/imagetest"
+	"github.com/patchloop/patchloop/internal/testutil/registrytest"
 )
 
 func sha(b []byte) v1.Hash {

@@ -109,14 +109,15 @@ func openLayer(image v1.Hash, l v1.Layer, desc layerDesc) (*layerStream, error) 
 		return nil, err
 	}
 	// The blob is received, and hashed or checked, in the read-ahead
-	// goroutine; the tar is inflated, hashed and walked in the caller's.
+	// goroutine; the tar is inflated and walked in the caller's, and
+	// hashed in a third.
 	s.ahead = newReadahead(s.blob)
 	if s.dec, err = decompressor(s.ahead); err != nil {
 		err = s.explain(err)
 		_ = s.Close()
 		return nil, err
 	}
-	if s.tar, err = newHashingReader(s.dec, desc.DiffID.Algorithm); err != nil {
+	if s.tar, err = newAsyncHashingReader(s.dec, desc.DiffID.Algorithm); err != nil {
 		_ = s.Close()
 		return nil, err
 	}
@@ -139,6 +140,7 @@ func (s *layerStream) Close() error {
 	if s.dec != nil {
 		_ = s.dec.Close()
 	}
+	s.tar.stop()
 	return err
 }
 

@@ -52,22 +52,22 @@ func BenchmarkScanOneLayer(b *testing.B) {
 	runtime.GC()
 	b.ResetTimer()
 
-	var scanT, inflateT time.Duration
+	var scanT, inflateT, scanCPU, inflateCPU time.Duration
 	for range b.N {
-		start := time.Now()
+		start, cpu := time.Now(), cpuTime()
 		n, err := inflate(blobURL)
-		inflateT += time.Since(start)
+		inflateT, inflateCPU = inflateT+time.Since(start), inflateCPU+cpuTime()-cpu
 		if err != nil {
 			b.Fatal(err)
 		}
 		if n != raw {
 			b.Fatalf("inflated %d bytes, want %d", n, raw)
 		}
-		start = time.Now()
+		start, cpu = time.Now(), cpuTime()
 		stop := profile(b)
 		rep, err := benchScanOnce(client, ref, db, nil)
 		stop()
-		scanT += time.Since(start)
+		scanT, scanCPU = scanT+time.Since(start), scanCPU+cpuTime()-cpu
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -80,6 +80,8 @@ func BenchmarkScanOneLayer(b *testing.B) {
 	b.ReportMetric(scanS, "scan-s")
 	b.ReportMetric(inflateS, "inflate-s")
 	b.ReportMetric(scanS/inflateS, "ratio")
+	b.ReportMetric(scanCPU.Seconds()/float64(b.N), "scan-cpu-s")
+	b.ReportMetric(inflateCPU.Seconds()/float64(b.N), "inflate-cpu-s")
 	if blob, err := layer.Size(); err == nil {
 		b.ReportMetric(float64(blob)/(1<<20), "blob-MB")
 	}

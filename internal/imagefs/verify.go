@@ -4,13 +4,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
-	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/partial"
-	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // ErrDigestMismatch is matched (with errors.Is) by every error about bytes
@@ -58,183 +55,69 @@ func (e *DigestMismatchError) Error() string {
 // Is makes errors.Is(err, ErrDigestMismatch) true.
 func (e *DigestMismatchError) Is(target error) bool { return target == ErrDigestMismatch }
 
-// hashingReader hashes and counts what is read through it. It is safe for
-// a decompressor reading ahead in another goroutine. The hash runs in a
-// goroutine of its own, fed copies of what is read, so that hashing a
-// layer's blob and its tar overlaps decompression on another core instead
-// of adding to it.
-type hashingReader struct {
-	mu  sync.Mutex
-	r   io.Reader
-	h   *asyncHash
-	n   int64
-	err error // the first error other than io.EOF
-	eof bool
-}
-
-func newHashingReader(r io.Reader, algorithm string) (*hashingReader, error) {
-	h, err := v1.Hasher(algorithm)
-	if err != nil {
-		return nil, err
-	}
-	return &hashingReader{r: r, h: newAsyncHash(h)}, nil
-}
-
-// Read implements io.Reader.
-func (hr *hashingReader) Read(p []byte) (int, error) {
-	hr.mu.Lock()
-	defer hr.mu.Unlock()
-	n, err := hr.r.Read(p)
-	hr.h.write(p[:n])
-	hr.n += int64(n)
-	switch {
-	case errors.Is(err, io.EOF):
-		hr.eof = true
-	case err != nil && hr.err == nil:
-		hr.err = err
-	}
-	return n, err
-}
-
-// state returns how many bytes were read, the first error other than
-// io.EOF, and whether the end was reached.
-func (hr *hashingReader) state() (n int64, err error, eof bool) {
-	hr.mu.Lock()
-	defer hr.mu.Unlock()
-	return hr.n, hr.err, hr.eof
-}
-
-// sum returns the digest of what was read. Nothing read after it counts.
-func (hr *hashingReader) sum(algorithm string) v1.Hash {
-	hr.mu.Lock()
-	defer hr.mu.Unlock()
-	return v1.Hash{Algorithm: algorithm, Hex: hex.EncodeToString(hr.h.sum())}
-}
-
-// stop ends the hashing goroutine of a reader whose sum is not wanted.
-func (hr *hashingReader) stop() {
-	if hr == nil {
-		return
-	}
-	hr.mu.Lock()
-	defer hr.mu.Unlock()
-	hr.h.sum()
-}
-
-// asyncHash feeds a hash.Hash from a goroutine. write copies its input
-// into pooled chunks and returns once the goroutine has room for them; sum
-// waits for every write.
-type asyncHash struct {
-	ch     chan *[]byte
-	done   chan struct{}
-	h      hash.Hash
-	result []byte
-	closed bool
-}
-
-// hashChunk is the size of the pooled copies handed to the goroutine.
-const hashChunk = 64 << 10
-
-var hashChunks = sync.Pool{New: func() any { b := make([]byte, hashChunk); return &b }}
-
-func newAsyncHash(h hash.Hash) *asyncHash {
-	a := &asyncHash{ch: make(chan *[]byte, 16), done: make(chan struct{}), h: h}
-	go func() {
-		defer close(a.done)
-		for bp := range a.ch {
-			a.h.Write(*bp)
-			*bp = (*bp)[:cap(*bp)]
-			hashChunks.Put(bp)
-		}
-	}()
-	return a
-}
-
-// write hands a copy of p to the goroutine; after sum it does nothing.
-func (a *asyncHash) write(p []byte) {
-	for len(p) > 0 && !a.closed {
-		bp := hashChunks.Get().(*[]byte)
-		n := copy(*bp, p)
-		*bp = (*bp)[:n]
-		a.ch <- bp
-		p = p[n:]
-	}
-}
-
-// sum waits for the goroutine and returns the digest; later calls return
-// the same.
-func (a *asyncHash) sum() []byte {
-	if !a.closed {
-		a.closed = true
-		close(a.ch)
-		<-a.done
-		a.result = a.h.Sum(nil)
-	}
-	return a.result
-}
-
 // layerStream is the uncompressed tar of one layer, decompressed from the
-// layer's compressed blob. Both streams are hashed as they are read; check
+// layer's compressed blob. Both streams are checked as they are read; check
 // reads both to the end and compares them with the digests that name them.
+//
+// The blob is hashed here unless the layer's own stream checks it (see
+// clientChecked): then a blob that does not match fails its last read,
+// and the blob is read again, hashed here, only to name the digest it has.
 type layerStream struct {
-	image v1.Hash
-	ref   Layer
-	size  int64          // of the blob, from the manifest
-	blob  *hashingReader // Compressed(), as served
-	tar   *hashingReader // the uncompressed tar
-	rc    io.ReadCloser  // the decompressor
+	image   v1.Hash
+	ref     Layer
+	size    int64    // of the blob, from the manifest
+	src     v1.Layer // the layer, to read the blob again for an error
+	checked bool     // the blob stream checks its own digest
+	rc      io.ReadCloser
+	blob    *hashingReader // Compressed(), as served
+	ahead   *readahead     // reads blob ahead of the decompressor
+	dec     io.ReadCloser  // the decompressor
+	tar     *hashingReader // the uncompressed tar
 	// keep, when set, receives a copy of the uncompressed tar; keepErr is
 	// its first write error.
 	keep    io.Writer
 	keepErr error
 }
 
-// blobSource gives go-containerregistry's decompression (gzip, zstd or
-// none, told apart by magic bytes) the layer's blob through a hashing reader.
-type blobSource struct {
-	l    v1.Layer
-	desc layerDesc
-	s    *layerStream
-}
-
-func (b *blobSource) Digest() (v1.Hash, error)            { return b.desc.Digest, nil }
-func (b *blobSource) Size() (int64, error)                { return b.desc.size, nil }
-func (b *blobSource) MediaType() (types.MediaType, error) { return b.desc.mediaType, nil }
-
-// Compressed opens the layer's blob, hashing it.
-func (b *blobSource) Compressed() (io.ReadCloser, error) {
-	rc, err := b.l.Compressed()
-	if err != nil {
-		return nil, err
+// clientChecked reports whether the compressed stream of l checks the blob
+// against digest itself, failing the read that ends it when they differ.
+// Layers of images read from a registry by go-containerregistry's remote
+// package (remote.Image, remote.Layer) are *remote.MountableLayer, and
+// every blob those fetch goes through the package's verifying reader.
+func clientChecked(l v1.Layer, digest v1.Hash) bool {
+	ml, ok := l.(*remote.MountableLayer)
+	if !ok || ml.Layer == nil {
+		return false
 	}
-	hr, err := newHashingReader(rc, b.desc.Digest.Algorithm)
-	if err != nil {
-		_ = rc.Close()
-		return nil, err
-	}
-	b.s.blob = hr
-	return struct {
-		io.Reader
-		io.Closer
-	}{hr, rc}, nil
+	d, err := ml.Digest()
+	return err == nil && d == digest
 }
 
 // openLayer opens the uncompressed tar of layer l of image, to be checked
 // against desc's digest and diff_id.
 func openLayer(image v1.Hash, l v1.Layer, desc layerDesc) (*layerStream, error) {
-	s := &layerStream{image: image, ref: desc.Layer, size: desc.size}
-	ext, err := partial.CompressedToLayer(&blobSource{l: l, desc: desc, s: s})
+	s := &layerStream{image: image, ref: desc.Layer, size: desc.size, src: l, checked: clientChecked(l, desc.Digest)}
+	rc, err := l.Compressed()
 	if err != nil {
-		return nil, err
-	}
-	rc, err := ext.Uncompressed()
-	if err != nil {
-		err = s.explain(err)
-		s.blob.stop()
 		return nil, err
 	}
 	s.rc = rc
-	if s.tar, err = newHashingReader(rc, desc.DiffID.Algorithm); err != nil {
+	if s.checked {
+		s.blob = newCountingReader(rc)
+	} else if s.blob, err = newHashingReader(rc, desc.Digest.Algorithm); err != nil {
+		_ = rc.Close()
+		return nil, err
+	}
+	// The blob is received, and hashed or checked, in the read-ahead
+	// goroutine; the tar is inflated and walked in the caller's, and
+	// hashed in a third.
+	s.ahead = newReadahead(s.blob)
+	if s.dec, err = decompressor(s.ahead); err != nil {
+		err = s.explain(err)
+		_ = s.Close()
+		return nil, err
+	}
+	if s.tar, err = newAsyncHashingReader(s.dec, desc.DiffID.Algorithm); err != nil {
 		_ = s.Close()
 		return nil, err
 	}
@@ -250,11 +133,15 @@ func (s *layerStream) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Close closes both streams.
+// Close closes both streams and waits for their goroutines.
 func (s *layerStream) Close() error {
-	s.blob.stop()
+	err := s.rc.Close() // unblocks the read ahead
+	s.ahead.Close()
+	if s.dec != nil {
+		_ = s.dec.Close()
+	}
 	s.tar.stop()
-	return s.rc.Close()
+	return err
 }
 
 // check reads what is left of both streams (the tar reader stops at the
@@ -266,10 +153,16 @@ func (s *layerStream) check() (int64, error) {
 	if err != nil {
 		return n, s.explain(err)
 	}
-	if _, err := io.Copy(io.Discard, s.blob); err != nil {
+	if _, err := io.Copy(io.Discard, s.ahead); err != nil {
 		return n, s.explain(err)
 	}
-	if got := s.blob.sum(s.ref.Digest.Algorithm); got != s.ref.Digest {
+	if s.checked {
+		// The client's stream ended cleanly, which it only does once the
+		// blob matched the digest.
+		if _, rerr, eof := s.blob.state(); rerr != nil || !eof {
+			return n, s.explain(fmt.Errorf("blob %s: stream ended without reaching its end", s.ref.Digest))
+		}
+	} else if got := s.blob.sum(s.ref.Digest.Algorithm); got != s.ref.Digest {
 		return n, s.mismatch(whatBlob, s.ref.Digest, got)
 	}
 	if got := s.tar.sum(s.ref.DiffID.Algorithm); got != s.ref.DiffID {
@@ -279,26 +172,55 @@ func (s *layerStream) check() (int64, error) {
 }
 
 // explain turns a read error into a digest mismatch when the whole blob
-// was read and does not hash to the layer's digest: the registry client may
-// check the digest itself and fail the last read (go-containerregistry's
-// remote layers do), and a swapped blob usually breaks decompression or the
-// tar format before its end. A blob that could not be read whole (a
-// network error, a short blob) keeps its error.
+// was read and does not hash to the layer's digest: the registry client
+// checks the digest itself and fails the last read, and a swapped blob
+// usually breaks decompression or the tar format before its end. A blob
+// that could not be read whole (a network error, a short blob) keeps its
+// error.
 func (s *layerStream) explain(err error) error {
-	if s.blob == nil {
+	if s.ahead == nil {
 		return err
 	}
-	if _, rerr, eof := s.blob.state(); rerr == nil && !eof {
-		// Stopped early: read the rest of the blob to tell a swapped blob
-		// from a broken one.
-		_, _ = io.Copy(io.Discard, s.blob)
+	// Read the rest of the blob to tell a swapped blob from a broken one.
+	_, _ = io.Copy(io.Discard, s.ahead)
+	n, rerr, eof := s.blob.state()
+	if s.checked {
+		if (eof && rerr == nil) || n < s.size {
+			// Matched its digest, or could not be read whole.
+			return err
+		}
+		// Read whole, the client's check failed: name the digest served.
+		if got, ok := s.rehash(); ok && got != s.ref.Digest {
+			return s.mismatch(whatBlob, s.ref.Digest, got)
+		}
+		return err
 	}
-	if n, _, eof := s.blob.state(); eof || n >= s.size {
+	if eof || n >= s.size {
 		if got := s.blob.sum(s.ref.Digest.Algorithm); got != s.ref.Digest {
 			return s.mismatch(whatBlob, s.ref.Digest, got)
 		}
 	}
 	return err
+}
+
+// rehash reads the blob of a client-checked layer again and returns the
+// digest of its first size bytes, which the client hands over before
+// failing its check; ok is false when they could not be read.
+func (s *layerStream) rehash() (v1.Hash, bool) {
+	h, err := v1.Hasher(s.ref.Digest.Algorithm)
+	if err != nil {
+		return v1.Hash{}, false
+	}
+	rc, err := s.src.Compressed()
+	if err != nil {
+		return v1.Hash{}, false
+	}
+	defer func() { _ = rc.Close() }()
+	// The client's check fails the read that hands over the last bytes.
+	if n, _ := io.Copy(h, io.LimitReader(rc, s.size)); n != s.size {
+		return v1.Hash{}, false
+	}
+	return v1.Hash{Algorithm: s.ref.Digest.Algorithm, Hex: hex.EncodeToString(h.Sum(nil))}, true
 }
 
 func (s *layerStream) mismatch(what string, want, got v1.Hash) error {

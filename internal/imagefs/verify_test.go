@@ -11,12 +11,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	tarlayer "github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/patchloop/patchloop/internal/imagefs"
+	"github.com/patchloop/patchloop/internal/registry"
 	it "github.com/patchloop/patchloop/internal/testutil/imagetest"
+	"github.com/patchloop/patchloop/internal/testutil/registrytest"
 )
 
 func sha(b []byte) v1.Hash {
@@ -171,5 +176,54 @@ func TestZstdLayersAreChecked(t *testing.T) {
 	var mm *imagefs.DigestMismatchError
 	if !errors.As(err, &mm) || mm.Want != other || mm.Got != sha(tarball) {
 		t.Fatalf("err = %v, want a diff_id mismatch", err)
+	}
+}
+
+func TestOnlyRegistryLayersRelyOnTheClientsCheck(t *testing.T) {
+	layer := it.FilesLayer(t, map[string]string{"etc/os-release": "ID=debian\n"})
+	digest, _ := layer.Digest()
+	img := it.Image(t, layer)
+	ref := registrytest.Start(t) + "/app/check:1"
+	registrytest.Push(t, ref, img)
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	remoteImg, err := registry.New().Image(context.Background(), r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, err := remoteImg.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !imagefs.ClientChecked(ls[0], digest) {
+		t.Errorf("a registry layer (%T) is hashed twice", ls[0])
+	}
+	if imagefs.ClientChecked(ls[0], sha([]byte("another blob"))) {
+		t.Errorf("a registry layer is trusted for a digest it was not fetched by")
+	}
+
+	// Layers from an OCI layout, or built in memory, are hashed by imagefs.
+	p, err := layout.Write(t.TempDir(), empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
+	imgDigest, _ := img.Digest()
+	layoutImg, err := p.Image(imgDigest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lls, err := layoutImg.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []v1.Layer{lls[0], layer} {
+		if imagefs.ClientChecked(l, digest) {
+			t.Errorf("a %T relies on a check it does not make", l)
+		}
 	}
 }

@@ -3,8 +3,11 @@ package scan_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -269,5 +272,87 @@ func TestScanRefusesTooManyLayers(t *testing.T) {
 		if !strings.Contains(err.Error(), s) {
 			t.Errorf("error %q does not name %s", err, s)
 		}
+	}
+}
+
+// sha is the sha256 digest of b.
+func sha(b []byte) v1.Hash {
+	sum := sha256.Sum256(b)
+	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}
+}
+
+// serveAs serves body in place of the blob named want: with a
+// Content-Length of length (none when negative, so chunked), and only the
+// first cut bytes of body when cut is not negative, as a connection dropped
+// mid-blob.
+func serveAs(want v1.Hash, body []byte, length, cut int) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/blobs/"+want.String()) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			if length >= 0 {
+				w.Header().Set("Content-Length", strconv.Itoa(length))
+			}
+			w.Header().Set("Content-Type", "application/octet-stream")
+			if cut >= 0 {
+				body = body[:cut]
+			}
+			_, _ = w.Write(body)
+		})
+	}
+}
+
+func TestScanRefusesEveryServedBlobButTheNamedOne(t *testing.T) {
+	// A gzip layer, inflated by imagefs; the registry client checks the
+	// blob's digest and imagefs names the digest of what was served.
+	// Hex of random bytes: a blob of several read-ahead chunks.
+	noise := func(seed byte, n int) string {
+		b := make([]byte, n)
+		_, _ = rand.NewChaCha8([32]byte{seed}).Read(b)
+		return hex.EncodeToString(b)
+	}
+	genuine := imagetest.FilesLayer(t, map[string]string{
+		"etc/os-release": debianOSRelease, "etc/debian_version": "12.5\n", "var/lib/dpkg/status": debianStatus,
+		"usr/share/doc/big": noise(1, 600<<10),
+	})
+	gBlob, gDigest := blob(t, genuine)
+	oBlob, _ := blob(t, imagetest.FilesLayer(t, map[string]string{
+		"etc/os-release": debianOSRelease, "etc/debian_version": "12.5\n", "var/lib/dpkg/status": cleanStatus,
+		"usr/share/doc/big": noise(2, 700<<10),
+	}))
+	if len(oBlob) <= len(gBlob) {
+		t.Fatalf("other blob %d bytes, want more than %d", len(oBlob), len(gBlob))
+	}
+	flipped := bytes.Clone(gBlob)
+	flipped[len(flipped)/2] ^= 0x40
+	n := len(gBlob)
+	for _, c := range []struct {
+		name        string
+		body        []byte
+		length, cut int
+		mismatch    bool // a digest mismatch naming the digest of body[:n]
+	}{
+		{"one bit flipped", flipped, n, -1, true},
+		{"one bit flipped, chunked", flipped, -1, -1, true},
+		{"another blob cut to length", oBlob, n, n, true},
+		{"longer blob, chunked", oBlob, -1, -1, true},
+		{"longer blob, its length", oBlob, len(oBlob), -1, false},
+		{"shorter blob", gBlob[:n-100], n - 100, -1, false},
+		{"connection dropped", gBlob, n, n / 2, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			host := registrytest.StartWith(t, serveAs(gDigest, c.body, c.length, c.cut))
+			ref := host + "/app/vuln:1.0"
+			imgDigest := registrytest.Push(t, ref, imagetest.Image(t, genuine))
+			rep, err := scanRef(t, ref, scan.Options{})
+			if err == nil || rep != nil {
+				t.Fatalf("scan gave report %v, error %v; want an error", rep != nil, err)
+			}
+			if c.mismatch {
+				wantMismatch(t, err, ref, imgDigest, gDigest, gDigest, sha(c.body[:n]))
+			}
+		})
 	}
 }

@@ -1,0 +1,4 @@
+package imagefs
+
+// ClientChecked exposes clientChecked to the tests.
+var ClientChecked = clientChecked

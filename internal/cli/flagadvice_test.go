@@ -18,7 +18,7 @@ import (
 )
 
 // foreignFlags are flags of other tools that Patchloop's texts mention
-// (Trivy's, crane's, oras', skopeo's, podman's, docker's), never offered
+// (Trivy's, crane's, oras', skopeo's, podman's, docker's, rpm's), never offered
 // as Patchloop's own.
 var foreignFlags = map[string]bool{
 	"--show-suppressed": true, // Trivy, in scan's help
@@ -26,6 +26,7 @@ var foreignFlags = map[string]bool{
 	"--to-oci-layout":   true, // oras copy
 	"--export":          true, // gpg --export, in the keyring error
 	"--resource-group":  true, // az's -g, which the error explains Patchloop has not
+	"--rebuilddb":       true, // rpmdb --rebuilddb, in the rpm database errors
 }
 
 // flagToken is a long flag as it appears in prose: --name, --name=value.

@@ -41,3 +41,18 @@ func (p *permanentError) Unwrap() error { return p.err }
 
 // Permanent returns true.
 func (p *permanentError) Permanent() bool { return true }
+
+// Errors any patcher's plan can fail with; all are permanent, since the
+// same image and repositories give the same plan. Patchers wrap them (with
+// %w) naming the packages at fault.
+var (
+	// ErrUnmetDependency: a package of the plan depends on something that
+	// neither the image nor the configured repositories provide.
+	ErrUnmetDependency = Permanent(errors.New("unmet dependency"))
+	// ErrConflict: the plan would install packages that conflict with each
+	// other or with the image.
+	ErrConflict = Permanent(errors.New("conflicting packages"))
+	// ErrNoConvergence: the dependency closure did not settle within its
+	// bound.
+	ErrNoConvergence = Permanent(errors.New("dependency resolution did not converge"))
+)

@@ -1,26 +1,25 @@
 package apk
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 
 	"github.com/patchloop/patchloop/internal/apk"
 	"github.com/patchloop/patchloop/internal/ospkg"
 	"github.com/patchloop/patchloop/internal/patch"
 )
 
-// Errors a plan can fail with; retrying does not help.
+// Errors a plan can fail with; retrying does not help. They are the
+// core's (patch.ErrUnmetDependency, …), shared by every patcher.
 var (
 	// ErrUnmetDependency: a package of the plan depends on something that
 	// neither the image nor the repositories provide.
-	ErrUnmetDependency = patch.Permanent(errors.New("unmet dependency"))
+	ErrUnmetDependency = patch.ErrUnmetDependency
 	// ErrConflict: the plan would install packages that conflict.
-	ErrConflict = patch.Permanent(errors.New("conflicting packages"))
+	ErrConflict = patch.ErrConflict
 	// ErrNoConvergence: the dependency closure did not settle.
-	ErrNoConvergence = patch.Permanent(errors.New("dependency resolution did not converge"))
+	ErrNoConvergence = patch.ErrNoConvergence
 )
 
 // maxRounds bounds the dependency closure.
@@ -70,56 +69,15 @@ func newPlanner(db *apk.Installed, index *apk.Index, world map[string]string, lo
 	return pl
 }
 
-// target is an installed package to upgrade to at least fixed.
-type target struct {
-	name, origin, fixed string
-	vulns               []string
-	named               bool
-}
-
 // targets turns findings into packages to upgrade: every installed
 // package of the origin of a vulnerable package, since Alpine's
-// advisories are keyed by origin. An origin's fixed version is the highest
-// among its findings.
-func (pl *planner) targets(findings []patch.Finding) []target {
-	type originInfo struct {
-		fixed string
-		vulns []string
-		named map[string]bool
-	}
-	byOrigin := map[string]*originInfo{}
-	for _, f := range findings {
-		n, ok := pl.state[f.PkgName]
-		if !ok {
-			pl.log.Debug("apk patcher: finding for a package not installed here", "package", f.PkgName, "vulnerability", f.VulnerabilityID)
-			continue
-		}
-		o := n.inst.Origin
-		oi := byOrigin[o]
-		if oi == nil {
-			oi = &originInfo{named: map[string]bool{}}
-			byOrigin[o] = oi
-		}
-		if oi.fixed == "" || compare(f.FixedVersion, oi.fixed) > 0 {
-			oi.fixed = f.FixedVersion
-		}
-		if !slices.Contains(oi.vulns, f.VulnerabilityID) {
-			oi.vulns = append(oi.vulns, f.VulnerabilityID)
-		}
-		oi.named[f.PkgName] = true
-	}
-	var out []target
+// advisories are keyed by origin.
+func (pl *planner) targets(findings []patch.Finding) []patch.Target {
+	var installed []patch.Installed
 	for _, name := range sortedKeys(pl.state) {
-		n := pl.state[name]
-		oi, ok := byOrigin[n.inst.Origin]
-		if !ok {
-			continue
-		}
-		vulns := slices.Clone(oi.vulns)
-		slices.Sort(vulns)
-		out = append(out, target{name: name, origin: n.inst.Origin, fixed: oi.fixed, vulns: vulns, named: oi.named[name]})
+		installed = append(installed, patch.Installed{Key: name, Name: name, Source: pl.state[name].inst.Origin})
 	}
-	return out
+	return patch.Targets(pl.log, "apk", findings, installed, compare)
 }
 
 // compare orders apk versions; an unparsable one sorts lowest.
@@ -142,37 +100,31 @@ func (pl *planner) allowed(c apk.Candidate) bool {
 
 // choose picks, for every target, the highest candidate; it must be newer
 // than the installed version and at least the fixed one.
-func (pl *planner) choose(targets []target) {
+func (pl *planner) choose(targets []patch.Target) {
 	for _, t := range targets {
-		n := pl.state[t.name]
-		cands := slices.DeleteFunc(pl.index.Candidates(t.name), func(c apk.Candidate) bool { return !pl.allowed(c) })
+		n := pl.state[t.Name]
+		cands := slices.DeleteFunc(pl.index.Candidates(t.Name), func(c apk.Candidate) bool { return !pl.allowed(c) })
 		if len(cands) == 0 {
-			pl.skip(t, fmt.Sprintf("%s: %s is not in the configured repositories", patch.ReasonNoFix, t.name))
+			pl.skip(t, fmt.Sprintf("%s: %s is not in the configured repositories", patch.ReasonNoFix, t.Name))
 			continue
 		}
 		best := cands[0]
-		if compare(best.Version, n.inst.Version) <= 0 || compare(best.Version, t.fixed) < 0 {
-			pl.skip(t, fmt.Sprintf("%s: highest %s is %s, fixed version is %s", patch.ReasonNoFix, t.name, best.Version, t.fixed))
+		if compare(best.Version, n.inst.Version) <= 0 || compare(best.Version, t.Fixed) < 0 {
+			pl.skip(t, fmt.Sprintf("%s: highest %s is %s, fixed version is %s", patch.ReasonNoFix, t.Name, best.Version, t.Fixed))
 			continue
 		}
-		reason := "fixes " + strings.Join(t.vulns, ", ")
-		if !t.named {
-			reason = fmt.Sprintf("same origin (%s) as vulnerable packages: %s", t.origin, strings.Join(t.vulns, ", "))
-		}
-		pl.apply(best, reason, t.vulns)
+		pl.apply(best, t.Reason("origin"), t.Vulns)
 	}
 }
 
 // skip records that a target cannot be fixed; packages the findings do
 // not name are only logged.
-func (pl *planner) skip(t target, reason string) {
-	if !t.named {
-		pl.log.Warn("apk patcher: not upgrading package of a vulnerable origin", "package", t.name, "origin", t.origin, "reason", reason)
+func (pl *planner) skip(t patch.Target, reason string) {
+	if !t.Named {
+		pl.log.Warn("apk patcher: not upgrading package of a vulnerable origin", "package", t.Name, "origin", t.Source, "reason", reason)
 		return
 	}
-	for _, v := range t.vulns {
-		pl.unfixed = append(pl.unfixed, patch.Unfixed{VulnerabilityID: v, PkgName: t.name, FixedVersion: t.fixed, Reason: reason})
-	}
+	pl.unfixed = append(pl.unfixed, t.Unfixed(reason)...)
 }
 
 // apply makes the plan install c.
@@ -350,23 +302,13 @@ func (pl *planner) result(findings []patch.Finding) *plan {
 			out.changes = append(out.changes, n)
 		}
 	}
-	fixed := map[string]bool{}
-	for _, f := range findings {
+	out.fixed = patch.FixedIDs(findings, func(f patch.Finding) (bool, bool) {
 		n, ok := pl.state[f.PkgName]
 		if !ok || n.inst == nil {
-			continue
+			return false, false
 		}
-		ok = n.changed() && compare(n.cand.Version, f.FixedVersion) >= 0
-		if prev, seen := fixed[f.VulnerabilityID]; seen {
-			ok = ok && prev
-		}
-		fixed[f.VulnerabilityID] = ok
-	}
-	for _, id := range sortedKeys(fixed) {
-		if fixed[id] {
-			out.fixed = append(out.fixed, id)
-		}
-	}
+		return n.changed() && compare(n.cand.Version, f.FixedVersion) >= 0, true
+	})
 	return out
 }
 

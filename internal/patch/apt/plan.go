@@ -1,11 +1,9 @@
 package apt
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 
 	archive "github.com/patchloop/patchloop/internal/apt"
 	"github.com/patchloop/patchloop/internal/deb"
@@ -14,17 +12,18 @@ import (
 
 // Errors a plan can fail with. All three are permanent
 // (patch.IsPermanent): the same image and repositories give the same plan,
-// so the engine does not retry them.
+// so the engine does not retry them. They are the core's
+// (patch.ErrUnmetDependency, …), shared by every patcher.
 var (
 	// ErrUnmetDependency: a package of the plan depends on something that
 	// neither the image nor the configured repositories provide.
-	ErrUnmetDependency = patch.Permanent(errors.New("unmet dependency"))
+	ErrUnmetDependency = patch.ErrUnmetDependency
 	// ErrConflict: the plan would install packages that break or conflict
 	// with each other, and no available upgrade resolves it.
-	ErrConflict = patch.Permanent(errors.New("conflicting packages"))
+	ErrConflict = patch.ErrConflict
 	// ErrNoConvergence: the dependency closure did not settle within its
 	// bound.
-	ErrNoConvergence = patch.Permanent(errors.New("dependency resolution did not converge"))
+	ErrNoConvergence = patch.ErrNoConvergence
 )
 
 // maxRounds bounds the dependency closure; maxChanges the plan's size.
@@ -69,58 +68,20 @@ func newPlanner(db *dpkgDB, arch string, index candidates, log *slog.Logger) *pl
 	return pl
 }
 
-// target is a binary package to upgrade to at least fixed.
-type target struct {
-	name   string
-	fixed  string
-	vulns  []string
-	named  bool   // the findings name this binary
-	source string // its source package
-}
-
 // targets turns findings into binaries to upgrade: every installed binary
 // of the source package of a vulnerable binary, since Debian and Ubuntu
-// advisories are keyed by source package. The fixed version of a source is
-// the highest fixed version among its findings.
-func (pl *planner) targets(findings []patch.Finding) []target {
-	type srcInfo struct {
-		fixed string
-		vulns []string
-		named map[string]bool
-	}
-	bySource := map[string]*srcInfo{}
-	for _, f := range findings {
-		ps, ok := pl.orig[f.PkgName]
-		if !ok {
-			pl.log.Debug("apt patcher: finding for a package not installed here", "package", f.PkgName, "vulnerability", f.VulnerabilityID)
-			continue
-		}
-		src := ps.orig.Source
-		si := bySource[src]
-		if si == nil {
-			si = &srcInfo{named: map[string]bool{}}
-			bySource[src] = si
-		}
-		if si.fixed == "" || newer(f.FixedVersion, si.fixed) {
-			si.fixed = f.FixedVersion
-		}
-		if !slices.Contains(si.vulns, f.VulnerabilityID) {
-			si.vulns = append(si.vulns, f.VulnerabilityID)
-		}
-		si.named[f.PkgName] = true
-	}
-	var out []target
+// advisories are keyed by source package.
+func (pl *planner) targets(findings []patch.Finding) []patch.Target {
+	var installed []patch.Installed
 	for _, name := range sortedNames(pl.orig) {
-		ps := pl.orig[name]
-		si, ok := bySource[ps.orig.Source]
-		if !ok {
-			continue
-		}
-		vulns := slices.Clone(si.vulns)
-		slices.Sort(vulns)
-		out = append(out, target{name: name, fixed: si.fixed, vulns: vulns, named: si.named[name], source: ps.orig.Source})
+		installed = append(installed, patch.Installed{Key: name, Name: name, Source: pl.orig[name].orig.Source})
 	}
-	return out
+	return patch.Targets(pl.log, "apt", findings, installed, func(a, b string) int {
+		if newer(a, b) {
+			return 1
+		}
+		return 0
+	})
 }
 
 // candidatesFor returns the candidates of a package for the planner's
@@ -134,31 +95,27 @@ func (pl *planner) candidatesFor(name string) []archive.Candidate {
 
 // choose picks, for every target, the highest candidate, which must be
 // newer than the installed version and at least the fixed version.
-func (pl *planner) choose(targets []target) error {
+func (pl *planner) choose(targets []patch.Target) error {
 	for _, t := range targets {
-		cur := pl.state[t.name]
+		cur := pl.state[t.Name]
 		if cur.orig.Want == "hold" {
-			pl.skip(t, fmt.Sprintf("package is on hold (%s %s)", t.name, cur.version))
+			pl.skip(t, fmt.Sprintf("package is on hold (%s %s)", t.Name, cur.version))
 			continue
 		}
 		if cur.changed() {
 			continue
 		}
-		cands := pl.candidatesFor(t.name)
+		cands := pl.candidatesFor(t.Name)
 		if len(cands) == 0 {
-			pl.skip(t, fmt.Sprintf("%s: %s is not in the configured repositories", patch.ReasonNoFix, t.name))
+			pl.skip(t, fmt.Sprintf("%s: %s is not in the configured repositories", patch.ReasonNoFix, t.Name))
 			continue
 		}
 		best := cands[0]
-		if !newer(best.Version, cur.version) || !fixes(best, t.fixed, cur.version) {
-			pl.skip(t, fmt.Sprintf("%s: highest %s is %s (%s), fixed version is %s", patch.ReasonNoFix, t.name, best.Version, best.Suite, t.fixed))
+		if !newer(best.Version, cur.version) || !fixes(best, t.Fixed, cur.version) {
+			pl.skip(t, fmt.Sprintf("%s: highest %s is %s (%s), fixed version is %s", patch.ReasonNoFix, t.Name, best.Version, best.Suite, t.Fixed))
 			continue
 		}
-		reason := "fixes " + strings.Join(t.vulns, ", ")
-		if !t.named {
-			reason = fmt.Sprintf("same source package (%s) as vulnerable packages: %s", t.source, strings.Join(t.vulns, ", "))
-		}
-		if err := pl.apply(best, reason, t.vulns); err != nil {
+		if err := pl.apply(best, t.Reason("source package"), t.Vulns); err != nil {
 			return err
 		}
 	}
@@ -167,14 +124,12 @@ func (pl *planner) choose(targets []target) error {
 
 // skip records that a target cannot be fixed. Binaries the findings do not
 // name are only logged.
-func (pl *planner) skip(t target, reason string) {
-	if !t.named {
-		pl.log.Warn("apt patcher: not upgrading package of a vulnerable source", "package", t.name, "source", t.source, "reason", reason)
+func (pl *planner) skip(t patch.Target, reason string) {
+	if !t.Named {
+		pl.log.Warn("apt patcher: not upgrading package of a vulnerable source", "package", t.Name, "source", t.Source, "reason", reason)
 		return
 	}
-	for _, v := range t.vulns {
-		pl.unfixed = append(pl.unfixed, patch.Unfixed{VulnerabilityID: v, PkgName: t.name, FixedVersion: t.fixed, Reason: reason})
-	}
+	pl.unfixed = append(pl.unfixed, t.Unfixed(reason)...)
 }
 
 // apply makes the plan install candidate c.
@@ -207,25 +162,14 @@ func (pl *planner) result(findings []patch.Finding) *plan {
 			out.changes = append(out.changes, ps)
 		}
 	}
-	fixed := map[string]bool{}
-	for _, f := range findings {
+	out.fixed = patch.FixedIDs(findings, func(f patch.Finding) (bool, bool) {
 		orig, ok := pl.orig[f.PkgName]
 		if !ok {
-			continue
+			return false, false
 		}
 		ps := pl.state[f.PkgName]
-		ok = ps.changed() && fixes(*ps.cand, f.FixedVersion, orig.version)
-		if prev, seen := fixed[f.VulnerabilityID]; seen {
-			ok = ok && prev
-		}
-		fixed[f.VulnerabilityID] = ok
-	}
-	for id, ok := range fixed {
-		if ok {
-			out.fixed = append(out.fixed, id)
-		}
-	}
-	slices.Sort(out.fixed)
+		return ps.changed() && fixes(*ps.cand, f.FixedVersion, orig.version), true
+	})
 	return out
 }
 

@@ -1,7 +1,6 @@
 package rpm
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -11,15 +10,16 @@ import (
 	"github.com/patchloop/patchloop/internal/patch"
 )
 
-// Errors a plan can fail with; retrying does not help.
+// Errors a plan can fail with; retrying does not help. They are the
+// core's (patch.ErrUnmetDependency, …), shared by every patcher.
 var (
 	// ErrUnmetDependency: a package of the plan requires something that
 	// neither the image nor the repositories provide.
-	ErrUnmetDependency = patch.Permanent(errors.New("unmet dependency"))
+	ErrUnmetDependency = patch.ErrUnmetDependency
 	// ErrConflict: the plan would install packages that conflict.
-	ErrConflict = patch.Permanent(errors.New("conflicting packages"))
+	ErrConflict = patch.ErrConflict
 	// ErrNoConvergence: the dependency closure did not settle.
-	ErrNoConvergence = patch.Permanent(errors.New("dependency resolution did not converge"))
+	ErrNoConvergence = patch.ErrNoConvergence
 )
 
 // maxRounds bounds the dependency closure.
@@ -83,62 +83,16 @@ func newPlanner(installed []*Package, index *Index, log *slog.Logger) *planner {
 	return pl
 }
 
-// target is an installed package to upgrade to at least fixed.
-type target struct {
-	key, source, fixed string
-	vulns              []string
-	named              bool
-}
-
 // targets turns findings into packages to upgrade: every installed
 // binary package of the source RPM of a vulnerable package (multilib
-// twins included), since advisories are per source package. A source's
-// fixed version is the highest among its findings.
-func (pl *planner) targets(findings []patch.Finding) []target {
-	type sourceInfo struct {
-		fixed string
-		vulns []string
-		named map[string]bool
-	}
-	bySource := map[string]*sourceInfo{}
-	byName := map[string][]*node{}
+// twins included), since advisories are per source package.
+func (pl *planner) targets(findings []patch.Finding) []patch.Target {
+	var installed []patch.Installed
 	for _, k := range slices.Sorted(maps.Keys(pl.state)) {
 		n := pl.state[k]
-		byName[n.inst.Name] = append(byName[n.inst.Name], n)
+		installed = append(installed, patch.Installed{Key: k, Name: n.inst.Name, Source: n.inst.SourceName()})
 	}
-	for _, f := range findings {
-		ns := byName[f.PkgName]
-		if len(ns) == 0 {
-			pl.log.Debug("rpm patcher: finding for a package not installed here", "package", f.PkgName, "vulnerability", f.VulnerabilityID)
-			continue
-		}
-		src := ns[0].inst.SourceName()
-		si := bySource[src]
-		if si == nil {
-			si = &sourceInfo{named: map[string]bool{}}
-			bySource[src] = si
-		}
-		if si.fixed == "" || CompareVersion(f.FixedVersion, si.fixed) > 0 {
-			si.fixed = f.FixedVersion
-		}
-		if !slices.Contains(si.vulns, f.VulnerabilityID) {
-			si.vulns = append(si.vulns, f.VulnerabilityID)
-		}
-		si.named[f.PkgName] = true
-	}
-	var out []target
-	for _, k := range slices.Sorted(maps.Keys(pl.state)) {
-		n := pl.state[k]
-		src := n.inst.SourceName()
-		si, ok := bySource[src]
-		if !ok {
-			continue
-		}
-		vulns := slices.Clone(si.vulns)
-		slices.Sort(vulns)
-		out = append(out, target{key: k, source: src, fixed: si.fixed, vulns: vulns, named: si.named[n.inst.Name]})
-	}
-	return out
+	return patch.Targets(pl.log, "rpm", findings, installed, CompareVersion)
 }
 
 // upgradesFor returns the candidates that may replace the installed
@@ -183,37 +137,31 @@ func sameStream(inst *Package, c *Candidate) bool {
 
 // choose picks, for every target, the highest candidate; it must be newer
 // than the installed version and at least the fixed one.
-func (pl *planner) choose(targets []target) {
+func (pl *planner) choose(targets []patch.Target) {
 	for _, t := range targets {
-		n := pl.state[t.key]
+		n := pl.state[t.Key]
 		cands := pl.upgradesFor(n)
 		if len(cands) == 0 {
 			pl.skip(t, n, fmt.Sprintf("%s: %s is not in the configured repositories", patch.ReasonNoFix, n.inst.Name))
 			continue
 		}
 		best := cands[0]
-		if best.EVR.Compare(n.inst.EVR) <= 0 || CompareVersion(best.EVR.String(), t.fixed) < 0 {
-			pl.skip(t, n, fmt.Sprintf("%s: highest %s is %s, fixed version is %s", patch.ReasonNoFix, n.inst.Name, best.EVR, t.fixed))
+		if best.EVR.Compare(n.inst.EVR) <= 0 || CompareVersion(best.EVR.String(), t.Fixed) < 0 {
+			pl.skip(t, n, fmt.Sprintf("%s: highest %s is %s, fixed version is %s", patch.ReasonNoFix, n.inst.Name, best.EVR, t.Fixed))
 			continue
 		}
-		reason := "fixes " + strings.Join(t.vulns, ", ")
-		if !t.named {
-			reason = fmt.Sprintf("same source package (%s) as vulnerable packages: %s", t.source, strings.Join(t.vulns, ", "))
-		}
-		pl.apply(n, best, reason, t.vulns)
+		pl.apply(n, best, t.Reason("source package"), t.Vulns)
 	}
 }
 
 // skip records that a target cannot be fixed; packages the findings do
 // not name are only logged.
-func (pl *planner) skip(t target, n *node, reason string) {
-	if !t.named {
-		pl.log.Warn("rpm patcher: not upgrading package of a vulnerable source package", "package", n.inst.NEVRA(), "source", t.source, "reason", reason)
+func (pl *planner) skip(t patch.Target, n *node, reason string) {
+	if !t.Named {
+		pl.log.Warn("rpm patcher: not upgrading package of a vulnerable source package", "package", n.inst.NEVRA(), "source", t.Source, "reason", reason)
 		return
 	}
-	for _, v := range t.vulns {
-		pl.unfixed = append(pl.unfixed, patch.Unfixed{VulnerabilityID: v, PkgName: n.inst.Name, FixedVersion: t.fixed, Reason: reason})
-	}
+	pl.unfixed = append(pl.unfixed, t.Unfixed(reason)...)
 }
 
 // apply makes the plan install c in n's slot (a new slot when n is nil).
@@ -265,25 +213,16 @@ func (pl *planner) result(findings []patch.Finding) *plan {
 	}
 	slices.SortFunc(out.changes, byNameArch)
 	slices.SortFunc(out.removals, byNameArch)
-	fixed := map[string]bool{}
-	for _, f := range findings {
+	out.fixed = patch.FixedIDs(findings, func(f patch.Finding) (bool, bool) {
 		ns := byName[f.PkgName]
 		if len(ns) == 0 {
-			continue
+			return false, false
 		}
 		ok := true
 		for _, n := range ns {
 			ok = ok && (n.removed() || n.changed() && CompareVersion(n.cand.EVR.String(), f.FixedVersion) >= 0)
 		}
-		if prev, seen := fixed[f.VulnerabilityID]; seen {
-			ok = ok && prev
-		}
-		fixed[f.VulnerabilityID] = ok
-	}
-	for _, id := range slices.Sorted(maps.Keys(fixed)) {
-		if fixed[id] {
-			out.fixed = append(out.fixed, id)
-		}
-	}
+		return ok, true
+	})
 	return out
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/patchloop/patchloop/internal/apk"
 	"github.com/patchloop/patchloop/internal/ospkg"
+	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/patch/layer"
 )
 
@@ -59,7 +60,7 @@ func takeOwnership(db *apk.Installed, pkgs []*fetched) error {
 					continue
 				}
 				if !slices.Contains(taker.file.Info.Replaces, other.Name) && taker.n.cand.Origin != other.Origin {
-					return fmt.Errorf("%w: %s ships /%s, which belongs to %s, and does not replace it", ErrConflict, taker.n.cand.Package, p, other.Package)
+					return fmt.Errorf("%w: %s ships /%s, which belongs to %s, and does not replace it", patch.ErrConflict, taker.n.cand.Package, p, other.Package)
 				}
 			}
 			d.Files = keep

@@ -120,8 +120,8 @@ func (p *Patcher) IndexStats() apk.IndexStats { return p.client.IndexStats() }
 func (p *Patcher) Name() string { return "apk" }
 
 // Patch plans the upgrades that fix req.Findings in img and, unless
-// req.DryRun, builds the patch layer. Errors wrap ErrUnmetDependency,
-// ErrConflict or ErrNoConvergence when the plan cannot be closed (those
+// req.DryRun, builds the patch layer. Errors wrap patch.ErrUnmetDependency,
+// patch.ErrConflict or patch.ErrNoConvergence when the plan cannot be closed (those
 // are permanent), apk.ErrUntrustedKey, apk.ErrBadSignature or
 // apk.ErrChecksum when the repository cannot be trusted, and name the
 // package, file or URL at fault.

@@ -297,7 +297,7 @@ func TestPatchRefused(t *testing.T) {
 			eb := apkrepo.Build(t, evil)
 			srv.Tamper(t, p, func([]byte) []byte { return slices.Concat(b.Signature, eb.Control, b.DataStream) })
 		}, want: apk.ErrChecksum},
-		{name: "unmet dependency", repo: []apkrepo.Package{musl, fooNew, libfooNew}, want: apkpatch.ErrUnmetDependency, perm: true},
+		{name: "unmet dependency", repo: []apkrepo.Package{musl, fooNew, libfooNew}, want: patch.ErrUnmetDependency, perm: true},
 	}
 	db := patchtest.Database(t, "alpine 3.22", advisory)
 	for _, tc := range cases {

@@ -10,18 +10,6 @@ import (
 	"github.com/patchloop/patchloop/internal/patch"
 )
 
-// Errors a plan can fail with; retrying does not help. They are the
-// core's (patch.ErrUnmetDependency, …), shared by every patcher.
-var (
-	// ErrUnmetDependency: a package of the plan depends on something that
-	// neither the image nor the repositories provide.
-	ErrUnmetDependency = patch.ErrUnmetDependency
-	// ErrConflict: the plan would install packages that conflict.
-	ErrConflict = patch.ErrConflict
-	// ErrNoConvergence: the dependency closure did not settle.
-	ErrNoConvergence = patch.ErrNoConvergence
-)
-
 // maxRounds bounds the dependency closure.
 const maxRounds = 50
 
@@ -212,7 +200,7 @@ func (pl *planner) close() error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w after %d rounds", ErrNoConvergence, maxRounds)
+	return fmt.Errorf("%w after %d rounds", patch.ErrNoConvergence, maxRounds)
 }
 
 // upgradeDependent upgrades an installed package whose dependency the
@@ -242,7 +230,7 @@ func (pl *planner) checkConflict(n *node, dep apk.Dep) error {
 			continue
 		}
 		if dep.ProvidedBy(o.pkg()) {
-			return fmt.Errorf("%w: %s conflicts with %s (%s)", ErrConflict, n.pkg(), o.pkg(), dep)
+			return fmt.Errorf("%w: %s conflicts with %s (%s)", patch.ErrConflict, n.pkg(), o.pkg(), dep)
 		}
 	}
 	return nil
@@ -275,7 +263,7 @@ func (pl *planner) resolve(n *node, dep apk.Dep) error {
 		}
 	}
 	if best == nil {
-		return fmt.Errorf("%w: %s depends on %s, which neither the image nor the repositories provide", ErrUnmetDependency, n.pkg(), dep)
+		return fmt.Errorf("%w: %s depends on %s, which neither the image nor the repositories provide", patch.ErrUnmetDependency, n.pkg(), dep)
 	}
 	reason := "dependency of " + n.name
 	if _, installed := pl.state[best.Name]; !installed {

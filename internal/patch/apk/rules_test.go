@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/patchloop/patchloop/internal/patch"
-	apkpatch "github.com/patchloop/patchloop/internal/patch/apk"
 	"github.com/patchloop/patchloop/internal/patch/patchtest"
 	"github.com/patchloop/patchloop/internal/testutil/apkrepo"
 )
@@ -36,8 +35,8 @@ func TestReplacesAndConflicts(t *testing.T) {
 		want error
 	}{
 		{"replaces", bar("1.0-r1", []string{"tools"}, nil), nil},
-		{"file conflict", bar("1.0-r1", nil, nil), apkpatch.ErrConflict},
-		{"declared conflict", bar("1.0-r1", []string{"tools"}, []string{"!tools"}), apkpatch.ErrConflict},
+		{"file conflict", bar("1.0-r1", nil, nil), patch.ErrConflict},
+		{"declared conflict", bar("1.0-r1", []string{"tools"}, []string{"!tools"}), patch.ErrConflict},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -98,7 +97,7 @@ func TestSonameBump(t *testing.T) {
 		img := apkrepo.Image(t, apkrepo.ImageSpec{Packages: []apkrepo.Package{app("1.0-r0", "1"), lib("1.0-r0", "1")}, Repositories: []string{srv.RepoURL(mainRepo)}})
 		_, out, err := patchImage(t, newPatcher(t), img, findings(t, img, db))
 		if !rebuilt {
-			if !errors.Is(err, apkpatch.ErrUnmetDependency) || !strings.Contains(err.Error(), "app-1.0-r0 depends on so:libz.so.1") {
+			if !errors.Is(err, patch.ErrUnmetDependency) || !strings.Contains(err.Error(), "app-1.0-r0 depends on so:libz.so.1") {
 				t.Errorf("without a rebuild: %v", err)
 			}
 			continue

@@ -65,7 +65,7 @@ func TestPatchUnmetDependencyFails(t *testing.T) {
 	repo := aptrepo.New(t, aptrepo.Config{Suites: []aptrepo.Suite{{Name: "bookworm", Packages: []aptrepo.Package{newHello}}}})
 	img := patchtest.Image(t, simpleImage(t, repo, []string{"bookworm"}, hello("1.0-1")))
 	_, err := newPatcher(t, apt.Options{}).Patch(context.Background(), img, patch.Request{Findings: helloFinding, DryRun: true})
-	if !errors.Is(err, apt.ErrUnmetDependency) || !strings.Contains(err.Error(), "libmissing1") {
+	if !errors.Is(err, patch.ErrUnmetDependency) || !strings.Contains(err.Error(), "libmissing1") {
 		t.Fatalf("err = %v, want ErrUnmetDependency naming libmissing1", err)
 	}
 }
@@ -77,7 +77,7 @@ func TestPatchConflictFails(t *testing.T) {
 	}}}})
 	img := patchtest.Image(t, simpleImage(t, repo, []string{"bookworm"}, hello("1.0-1"), aptrepo.Package{Name: "legacy", Version: "0.9-1"}))
 	_, err := newPatcher(t, apt.Options{}).Patch(context.Background(), img, patch.Request{Findings: helloFinding, WorkDir: t.TempDir()})
-	if !errors.Is(err, apt.ErrConflict) || !strings.Contains(err.Error(), "hello 1.0-2 conflicts with legacy") {
+	if !errors.Is(err, patch.ErrConflict) || !strings.Contains(err.Error(), "hello 1.0-2 conflicts with legacy") {
 		t.Fatalf("err = %v, want ErrConflict naming hello and legacy", err)
 	}
 }

@@ -108,8 +108,8 @@ func (p *Patcher) Name() string { return "apt" }
 
 // Patch plans the upgrades that fix req.Findings in img and, unless
 // req.DryRun, builds the patch layer. A plan without changes gives an
-// outcome without a layer. Errors wrap ErrUnmetDependency, ErrConflict or
-// ErrNoConvergence when the plan cannot be closed, and name the package,
+// outcome without a layer. Errors wrap patch.ErrUnmetDependency, patch.ErrConflict or
+// patch.ErrNoConvergence when the plan cannot be closed, and name the package,
 // file or URL at fault.
 func (p *Patcher) Patch(ctx context.Context, img v1.Image, req patch.Request) (*patch.Outcome, error) {
 	workDir := req.WorkDir

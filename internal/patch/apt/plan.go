@@ -10,22 +10,6 @@ import (
 	"github.com/patchloop/patchloop/internal/patch"
 )
 
-// Errors a plan can fail with. All three are permanent
-// (patch.IsPermanent): the same image and repositories give the same plan,
-// so the engine does not retry them. They are the core's
-// (patch.ErrUnmetDependency, …), shared by every patcher.
-var (
-	// ErrUnmetDependency: a package of the plan depends on something that
-	// neither the image nor the configured repositories provide.
-	ErrUnmetDependency = patch.ErrUnmetDependency
-	// ErrConflict: the plan would install packages that break or conflict
-	// with each other, and no available upgrade resolves it.
-	ErrConflict = patch.ErrConflict
-	// ErrNoConvergence: the dependency closure did not settle within its
-	// bound.
-	ErrNoConvergence = patch.ErrNoConvergence
-)
-
 // maxRounds bounds the dependency closure; maxChanges the plan's size.
 const (
 	maxRounds  = 50
@@ -136,7 +120,7 @@ func (pl *planner) skip(t patch.Target, reason string) {
 func (pl *planner) apply(c archive.Candidate, reason string, vulns []string) error {
 	pl.changes++
 	if pl.changes > maxChanges {
-		return fmt.Errorf("%w: more than %d package changes", ErrNoConvergence, maxChanges)
+		return fmt.Errorf("%w: more than %d package changes", patch.ErrNoConvergence, maxChanges)
 	}
 	ps, err := stateFromCandidate(c)
 	if err != nil {

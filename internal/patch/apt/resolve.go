@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/patchloop/patchloop/internal/deb"
+	"github.com/patchloop/patchloop/internal/patch"
 )
 
 // close extends the plan until every Depends and Pre-Depends of the planned
@@ -18,7 +19,7 @@ import (
 func (pl *planner) close() error {
 	for round := 0; ; round++ {
 		if round == maxRounds {
-			return fmt.Errorf("%w after %d rounds", ErrNoConvergence, maxRounds)
+			return fmt.Errorf("%w after %d rounds", patch.ErrNoConvergence, maxRounds)
 		}
 		progressed, err := pl.closeDepends()
 		if err != nil {
@@ -82,7 +83,7 @@ func (pl *planner) install(dependent *pkgState, g deb.Alternatives) error {
 		}
 	}
 	return fmt.Errorf("%w: %s %s depends on %q, which neither the image nor the configured repositories satisfy",
-		ErrUnmetDependency, dependent.name, dependent.version, groupString(g))
+		patch.ErrUnmetDependency, dependent.name, dependent.version, groupString(g))
 }
 
 // upgradeDependent upgrades an installed package whose dependency the plan
@@ -91,7 +92,7 @@ func (pl *planner) upgradeDependent(ps *pkgState, g deb.Alternatives) error {
 	cands := pl.candidatesFor(ps.name)
 	if len(cands) == 0 || !newer(cands[0].Version, ps.version) {
 		return fmt.Errorf("%w: the upgrade breaks %s %s, which depends on %q and has no newer version in the configured repositories",
-			ErrUnmetDependency, ps.name, ps.version, groupString(g))
+			patch.ErrUnmetDependency, ps.name, ps.version, groupString(g))
 	}
 	reason := fmt.Sprintf("keeps its dependency %q met after the upgrade", groupString(g))
 	return pl.apply(cands[0], reason, nil)
@@ -127,7 +128,7 @@ func (pl *planner) closeConflicts() (bool, error) {
 						}
 					}
 					return false, fmt.Errorf("%w: %s %s %s %s (%s %s installed), and no upgrade in the configured repositories resolves it",
-						ErrConflict, ps.name, ps.version, kind.field, r, other.name, other.version)
+						patch.ErrConflict, ps.name, ps.version, kind.field, r, other.name, other.version)
 				}
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/patchloop/patchloop/internal/imagefs"
+	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/patch/layer"
 	"github.com/patchloop/patchloop/internal/rpm"
 )
@@ -184,7 +185,7 @@ func fileConflicts(kept []*Package, pkgs []*fetched) error {
 				o.pkg.Name == fp.pkg.Name { // a multilib twin: rpm's file colors decide
 				continue
 			}
-			return fmt.Errorf("%w: file %s of %s conflicts with the file of %s", ErrConflict, f.Path, fp.pkg.NEVRA(), o.pkg.NEVRA())
+			return fmt.Errorf("%w: file %s of %s conflicts with the file of %s", patch.ErrConflict, f.Path, fp.pkg.NEVRA(), o.pkg.NEVRA())
 		}
 	}
 	return nil

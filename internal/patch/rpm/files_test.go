@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/patchloop/patchloop/internal/imagefs"
+	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/rpm"
 )
 
@@ -98,7 +99,7 @@ func TestFileConflicts(t *testing.T) {
 		t.Errorf("shared files: %v", err)
 	}
 	err := fileConflicts(kept, newPkg(reg("/usr/share/x", "ff")))
-	if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "/usr/share/x") {
+	if !errors.Is(err, patch.ErrConflict) || !strings.Contains(err.Error(), "/usr/share/x") {
 		t.Errorf("err %v, want a conflict on /usr/share/x", err)
 	}
 }

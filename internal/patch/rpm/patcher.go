@@ -100,8 +100,8 @@ func New(opts Options) (*Patcher, error) {
 func (p *Patcher) Name() string { return "rpm" }
 
 // Patch plans the upgrades that fix req.Findings in img and, unless
-// req.DryRun, builds the patch layer. Errors wrap ErrUnmetDependency,
-// ErrConflict, ErrNoConvergence, ErrUnsigned or ErrBerkeleyDB (all
+// req.DryRun, builds the patch layer. Errors wrap patch.ErrUnmetDependency,
+// patch.ErrConflict, patch.ErrNoConvergence, ErrUnsigned or ErrBerkeleyDB (all
 // permanent), rpm.ErrUntrustedKey, rpm.ErrBadSignature, rpm.ErrDigest or
 // rpmmd.ErrChecksum when a repository or package cannot be trusted, and
 // name the package, file or URL at fault.

@@ -10,18 +10,6 @@ import (
 	"github.com/patchloop/patchloop/internal/patch"
 )
 
-// Errors a plan can fail with; retrying does not help. They are the
-// core's (patch.ErrUnmetDependency, …), shared by every patcher.
-var (
-	// ErrUnmetDependency: a package of the plan requires something that
-	// neither the image nor the repositories provide.
-	ErrUnmetDependency = patch.ErrUnmetDependency
-	// ErrConflict: the plan would install packages that conflict.
-	ErrConflict = patch.ErrConflict
-	// ErrNoConvergence: the dependency closure did not settle.
-	ErrNoConvergence = patch.ErrNoConvergence
-)
-
 // maxRounds bounds the dependency closure.
 const maxRounds = 50
 

@@ -152,11 +152,11 @@ func TestPlanDependencies(t *testing.T) {
 func TestPlanUnmetAndConflict(t *testing.T) {
 	inst := []*Package{pk("foo-1-1.x86_64"), pk("bar-1-1.x86_64", "C:foo >= 2")}
 	_, err := runPlan(t, inst, []*Package{pk("foo-2-1.x86_64", "R:libmissing")}, finding("foo", "2-1"), IndexOptions{})
-	if !errors.Is(err, ErrUnmetDependency) || !patch.IsPermanent(err) || !strings.Contains(err.Error(), "libmissing") {
+	if !errors.Is(err, patch.ErrUnmetDependency) || !patch.IsPermanent(err) || !strings.Contains(err.Error(), "libmissing") {
 		t.Fatalf("err %v, want unmet libmissing (permanent)", err)
 	}
 	_, err = runPlan(t, inst, []*Package{pk("foo-2-1.x86_64")}, finding("foo", "2-1"), IndexOptions{})
-	if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "bar-1-1.x86_64") {
+	if !errors.Is(err, patch.ErrConflict) || !strings.Contains(err.Error(), "bar-1-1.x86_64") {
 		t.Fatalf("err %v, want conflict with bar", err)
 	}
 	// A newer bar without the conflict resolves it.

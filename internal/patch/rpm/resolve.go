@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/rpm"
 )
 
@@ -112,7 +113,7 @@ func (pl *planner) close() error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w after %d rounds", ErrNoConvergence, maxRounds)
+	return fmt.Errorf("%w after %d rounds", patch.ErrNoConvergence, maxRounds)
 }
 
 // obsolete removes the installed packages a changed package obsoletes
@@ -163,12 +164,12 @@ func (pl *planner) resolve(n *node, dep Dep, now providers) error {
 	if dep.Rich() {
 		e, err := parseRich(dep.Name)
 		if err != nil {
-			return fmt.Errorf("%w: %s requires %s: %w", ErrUnmetDependency, n.pkg(), dep.Name, err)
+			return fmt.Errorf("%w: %s requires %s: %w", patch.ErrUnmetDependency, n.pkg(), dep.Name, err)
 		}
 		var ok bool
 		leaves, ok = e.needs(now.meets, func(d Dep) bool { return now.meets(d) || pl.best(n, d) != nil })
 		if !ok {
-			return fmt.Errorf("%w: %s requires %s, which neither the image nor the repositories can meet", ErrUnmetDependency, n.pkg(), dep.Name)
+			return fmt.Errorf("%w: %s requires %s, which neither the image nor the repositories can meet", patch.ErrUnmetDependency, n.pkg(), dep.Name)
 		}
 	}
 	for _, d := range leaves {
@@ -177,7 +178,7 @@ func (pl *planner) resolve(n *node, dep Dep, now providers) error {
 		}
 		best := pl.best(n, d)
 		if best == nil {
-			err := fmt.Errorf("%w: %s requires %s, which neither the image nor the repositories provide", ErrUnmetDependency, n.pkg(), d)
+			err := fmt.Errorf("%w: %s requires %s, which neither the image nor the repositories provide", patch.ErrUnmetDependency, n.pkg(), d)
 			if strings.HasPrefix(d.Name, "/") {
 				return &fileDepError{err: err, path: d.Name}
 			}
@@ -242,7 +243,7 @@ func provides(p *Package, d Dep) bool {
 // conflicts checks Conflicts between changed packages and the planned
 // system in both directions; an unchanged side is upgraded when that
 // resolves it (again reports that the closure must run once more),
-// otherwise it is ErrConflict.
+// otherwise it is patch.ErrConflict.
 func (pl *planner) conflicts(now providers) (again bool, err error) {
 	for _, k := range slices.Sorted(maps.Keys(pl.state)) {
 		n := pl.state[k]
@@ -264,7 +265,7 @@ func (pl *planner) conflicts(now providers) (again bool, err error) {
 				if other != nil && !other.changed() && other.inst != nil && pl.upgradeHighest(other, fmt.Sprintf("%s conflicts with it (%s)", n.pkg(), c)) {
 					return true, nil
 				}
-				return false, fmt.Errorf("%w: %s conflicts with %s (%s)", ErrConflict, n.pkg(), pr.pkg, c)
+				return false, fmt.Errorf("%w: %s conflicts with %s (%s)", patch.ErrConflict, n.pkg(), pr.pkg, c)
 			}
 		}
 	}
@@ -291,5 +292,5 @@ type fileDepError struct {
 // Error returns the unmet dependency's message.
 func (e *fileDepError) Error() string { return e.err.Error() }
 
-// Unwrap returns the ErrUnmetDependency error.
+// Unwrap returns the patch.ErrUnmetDependency error.
 func (e *fileDepError) Unwrap() error { return e.err }

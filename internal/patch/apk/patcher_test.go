@@ -9,18 +9,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/patchloop/patchloop/internal/apk"
-	"github.com/patchloop/patchloop/internal/imagefs"
 	"github.com/patchloop/patchloop/internal/patch"
 	apkpatch "github.com/patchloop/patchloop/internal/patch/apk"
 	"github.com/patchloop/patchloop/internal/patch/patchtest"
-	"github.com/patchloop/patchloop/internal/scan"
 	"github.com/patchloop/patchloop/internal/testutil/apkrepo"
-	"github.com/patchloop/patchloop/internal/vulndb"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -84,80 +80,16 @@ func newPatcher(t testing.TB) *apkpatch.Patcher {
 	return p
 }
 
-func findings(t testing.TB, img v1.Image, db *vulndb.DB) []patch.Finding {
-	t.Helper()
-	rep, err := scan.Scan(context.Background(), img, db, scan.Options{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return patch.FindingsFromReport(rep)
-}
-
-func patchImage(t testing.TB, p *apkpatch.Patcher, img v1.Image, fs []patch.Finding) (v1.Image, *patch.Outcome, error) {
-	t.Helper()
-	out, err := p.Patch(context.Background(), img, patch.Request{Findings: fs, WorkDir: t.TempDir()})
-	if err != nil || out.Layer == nil {
-		return img, out, err
-	}
-	d, _ := img.Digest()
-	patched, err := patch.AppendLayer(img, out.Layer, out.LayerHistory, patch.Base{Name: "test", Digest: d}, time.Unix(1700000000, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return patched, out, nil
-}
-
-func read(t testing.TB, img v1.Image, paths ...string) map[string]string {
-	t.Helper()
-	v, err := imagefs.Open(context.Background(), img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := v.Resolve(context.Background(), imagefs.Request{Files: paths})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for p, n := range res.Files {
-		if n.Kind == imagefs.KindRegular {
-			out[p] = string(n.Content)
-		}
-	}
-	return out
-}
-
-// layerHeaders returns the tar headers of a layer by name.
-func layerHeaders(t testing.TB, l v1.Layer) map[string]*tar.Header {
-	t.Helper()
-	rc, err := l.Uncompressed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	out := map[string]*tar.Header{}
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[strings.TrimSuffix(h.Name, "/")] = h
-	}
-}
-
 func TestPatchAlpine(t *testing.T) {
 	t.Parallel()
 	_, img := setup(t, []apkrepo.Package{musl, fooR1, libfooR1, fooNew, libfooNew, libbar}, apkrepo.Config{})
 	db := patchtest.Database(t, "alpine 3.22", advisory)
-	fs := findings(t, img, db)
+	fs := patchtest.Findings(t, img, db)
 	if len(fs) != 2 {
 		t.Fatalf("findings before patching: %+v", fs)
 	}
 	p := newPatcher(t)
-	patched, out, err := patchImage(t, p, img, fs)
+	patched, out, err := patchtest.PatchImage(t, p, img, fs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,13 +119,13 @@ func TestPatchAlpine(t *testing.T) {
 	}
 
 	// A rescan finds nothing left to fix.
-	if left := findings(t, patched, db); len(left) > 0 {
+	if left := patchtest.Findings(t, patched, db); len(left) > 0 {
 		t.Errorf("fixable findings after patching: %+v", left)
 	}
 
 	// The database: each record exactly as apk writes it after installing
 	// the package, in the original order, the new package last.
-	files := read(t, patched, "lib/apk/db/installed", "lib/apk/db/scripts.tar", "usr/bin/foo", "usr/bin/foo-ping", "usr/lib/libfoo.so.1",
+	files := patchtest.ReadFiles(t, patched, "lib/apk/db/installed", "lib/apk/db/scripts.tar", "usr/bin/foo", "usr/bin/foo-ping", "usr/lib/libfoo.so.1",
 		"usr/lib/libbar.so.2", "etc/foo.conf", "etc/foo.conf.apk-new", "etc/foo-default.conf", "usr/share/foo/old.txt", "etc/apk/world")
 	wantDB := apkrepo.Build(t, musl).InstalledRecord() + apkrepo.Build(t, fooNew).InstalledRecord() +
 		apkrepo.Build(t, libfooNew).InstalledRecord() + apkrepo.Build(t, libbar).InstalledRecord()
@@ -224,7 +156,7 @@ func TestPatchAlpine(t *testing.T) {
 	}
 
 	// Modes, owners and capabilities as the package has them.
-	hs := layerHeaders(t, out.Layer)
+	hs := patchtest.LayerHeaders(t, out.Layer)
 	if h := hs["usr/bin/foo-ping"]; h == nil || h.PAXRecords["SCHILY.xattr.security.capability"] != "\x01\x00\x00\x02\x00\x20\x00\x00" {
 		t.Errorf("usr/bin/foo-ping header %+v", h)
 	}
@@ -236,7 +168,7 @@ func TestPatchAlpine(t *testing.T) {
 	}
 
 	// Deterministic: the same inputs give the same layer.
-	_, again, err := patchImage(t, newPatcher(t), img, fs)
+	_, again, err := patchtest.PatchImage(t, newPatcher(t), img, fs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +239,7 @@ func TestPatchRefused(t *testing.T) {
 			if tc.tamper != nil {
 				tc.tamper(t, srv)
 			}
-			_, _, err := patchImage(t, newPatcher(t), img, findings(t, img, db))
+			_, _, err := patchtest.PatchImage(t, newPatcher(t), img, patchtest.Findings(t, img, db))
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("error %v, want %v", err, tc.want)
 			}
@@ -322,7 +254,7 @@ func TestNoFixAvailable(t *testing.T) {
 	t.Parallel()
 	_, img := setup(t, []apkrepo.Package{musl, fooOld, libfooOld}, apkrepo.Config{})
 	db := patchtest.Database(t, "alpine 3.22", advisory)
-	_, out, err := patchImage(t, newPatcher(t), img, findings(t, img, db))
+	_, out, err := patchtest.PatchImage(t, newPatcher(t), img, patchtest.Findings(t, img, db))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +267,7 @@ func TestDryRun(t *testing.T) {
 	t.Parallel()
 	srv, img := setup(t, []apkrepo.Package{musl, fooNew, libfooNew, libbar}, apkrepo.Config{})
 	db := patchtest.Database(t, "alpine 3.22", advisory)
-	out, err := newPatcher(t).Patch(context.Background(), img, patch.Request{Findings: findings(t, img, db), DryRun: true, WorkDir: t.TempDir()})
+	out, err := newPatcher(t).Patch(context.Background(), img, patch.Request{Findings: patchtest.Findings(t, img, db), DryRun: true, WorkDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func TestReplacesAndConflicts(t *testing.T) {
 			t.Parallel()
 			srv := apkrepo.New(t, apkrepo.Config{Repositories: []apkrepo.Repository{{Path: mainRepo, Packages: []apkrepo.Package{tools, tc.new}}}})
 			img := apkrepo.Image(t, apkrepo.ImageSpec{Packages: []apkrepo.Package{barOld, tools}, Repositories: []string{srv.RepoURL(mainRepo)}})
-			patched, _, err := patchImage(t, newPatcher(t), img, findings(t, img, db))
+			patched, _, err := patchtest.PatchImage(t, newPatcher(t), img, patchtest.Findings(t, img, db))
 			if tc.want != nil {
 				if !errors.Is(err, tc.want) || !patch.IsPermanent(err) {
 					t.Fatalf("error %v, want %v", err, tc.want)
@@ -55,7 +55,7 @@ func TestReplacesAndConflicts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			files := read(t, patched, "lib/apk/db/installed", "usr/bin/tool", "usr/bin/other")
+			files := patchtest.ReadFiles(t, patched, "lib/apk/db/installed", "usr/bin/tool", "usr/bin/other")
 			toolsRec := strings.Replace(apkrepo.Build(t, tools).InstalledRecord(), "R:tool\nZ:"+checksumOf("tool from tools")+"\n", "", 1)
 			want := apkrepo.Build(t, tc.new).InstalledRecord() + toolsRec
 			if files["lib/apk/db/installed"] != want {
@@ -95,7 +95,7 @@ func TestSonameBump(t *testing.T) {
 		}
 		srv := apkrepo.New(t, apkrepo.Config{Repositories: []apkrepo.Repository{{Path: mainRepo, Packages: repo}}})
 		img := apkrepo.Image(t, apkrepo.ImageSpec{Packages: []apkrepo.Package{app("1.0-r0", "1"), lib("1.0-r0", "1")}, Repositories: []string{srv.RepoURL(mainRepo)}})
-		_, out, err := patchImage(t, newPatcher(t), img, findings(t, img, db))
+		_, out, err := patchtest.PatchImage(t, newPatcher(t), img, patchtest.Findings(t, img, db))
 		if !rebuilt {
 			if !errors.Is(err, patch.ErrUnmetDependency) || !strings.Contains(err.Error(), "app-1.0-r0 depends on so:libz.so.1") {
 				t.Errorf("without a rebuild: %v", err)
@@ -129,11 +129,11 @@ func TestProtectedPathsList(t *testing.T) {
 			"etc/apk/protected_paths.d/web.list": "+srv/www\n-etc/web/mime.types\n",
 		}})
 	db := patchtest.Database(t, "alpine 3.22", patchtest.Advisory{Source: "web", ID: "CVE-2026-7000", Fixed: "2.0-r1"})
-	patched, _, err := patchImage(t, newPatcher(t), img, findings(t, img, db))
+	patched, _, err := patchtest.PatchImage(t, newPatcher(t), img, patchtest.Findings(t, img, db))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := read(t, patched, "srv/www/index.html", "srv/www/index.html.apk-new", "etc/web/mime.types", "etc/web/mime.types.apk-new")
+	got := patchtest.ReadFiles(t, patched, "srv/www/index.html", "srv/www/index.html.apk-new", "etc/web/mime.types", "etc/web/mime.types.apk-new")
 	want := map[string]string{"srv/www/index.html": "my index", "srv/www/index.html.apk-new": "index 2.0-r1", "etc/web/mime.types": "mime 2.0-r1"}
 	for p, w := range want {
 		if got[p] != w {
@@ -160,7 +160,7 @@ func TestPinnedRepository(t *testing.T) {
 	for world, want := range map[string]string{"tool": "1.0-r1", "tool@testing": "1.0-r5"} {
 		img := apkrepo.Image(t, apkrepo.ImageSpec{Packages: []apkrepo.Package{pkg("1.0-r0")}, World: []string{world},
 			Repositories: []string{srv.RepoURL(mainRepo), "@testing " + srv.RepoURL("alpine/edge/testing")}})
-		out, err := newPatcher(t).Patch(context.Background(), img, patch.Request{Findings: findings(t, img, db), DryRun: true, WorkDir: t.TempDir()})
+		out, err := newPatcher(t).Patch(context.Background(), img, patch.Request{Findings: patchtest.Findings(t, img, db), DryRun: true, WorkDir: t.TempDir()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -36,7 +36,7 @@ func TestPatchWolfi(t *testing.T) {
 		Packages:     []apkrepo.Package{glibc("2.42-r0"), locale("2.42-r0")},
 	})
 	db := patchtest.Database(t, "wolfi", patchtest.Advisory{Source: "glibc", ID: "CVE-2026-3000", Fixed: "2.42-r3"})
-	fs := findings(t, img, db)
+	fs := patchtest.Findings(t, img, db)
 	if len(fs) != 2 {
 		t.Fatalf("findings %+v", fs)
 	}
@@ -44,20 +44,20 @@ func TestPatchWolfi(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	patched, out, err := patchImage(t, p, img, fs)
+	patched, out, err := patchtest.PatchImage(t, p, img, fs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(out.Updates) != 2 || !slices.Equal(out.Fixed, []string{"CVE-2026-3000"}) {
 		t.Fatalf("outcome %+v", out)
 	}
-	if left := findings(t, patched, db); len(left) > 0 {
+	if left := patchtest.Findings(t, patched, db); len(left) > 0 {
 		t.Errorf("findings after patching: %+v", left)
 	}
 	if len(out.SkippedScripts) != 1 || out.SkippedScripts[0].Package != "glibc" || !slices.Equal(out.SkippedScripts[0].Scripts, []string{".trigger"}) {
 		t.Errorf("skipped scripts %+v", out.SkippedScripts)
 	}
-	files := read(t, patched, "lib/apk/db/installed", "usr/lib/libc.so.6", "lib/apk/db/triggers")
+	files := patchtest.ReadFiles(t, patched, "lib/apk/db/installed", "usr/lib/libc.so.6", "lib/apk/db/triggers")
 	if want := apkrepo.Build(t, glibc("2.42-r3")).TriggersLine() + "\n"; files["lib/apk/db/triggers"] != want {
 		t.Errorf("triggers %q, want %q", files["lib/apk/db/triggers"], want)
 	}

@@ -30,7 +30,7 @@ func TestPatchHighestVersionWinsAcrossSuites(t *testing.T) {
 	}})
 	img := patchtest.Image(t, simpleImage(t, repo, []string{"bookworm-security", "bookworm"}, hello("1.0-1")))
 	db := patchtest.Database(t, "debian 12", patchtest.Advisory{Source: "hello", ID: "CVE-2024-0001", Fixed: "1.0-2"})
-	patched, out := patchImage(t, newPatcher(t, apt.Options{}), img, findings(t, img, db))
+	patched, out := patchImage(t, newPatcher(t, apt.Options{}), img, patchtest.Findings(t, img, db))
 	if len(out.Updates) != 1 || out.Updates[0].To != "1.0-3" {
 		t.Fatalf("updates = %+v, want hello 1.0-3", out.Updates)
 	}
@@ -44,7 +44,7 @@ func TestPatchNoFixAvailable(t *testing.T) {
 	}})
 	img := patchtest.Image(t, simpleImage(t, repo, []string{"bookworm", "bookworm-security"}, hello("1.0-1")))
 	db := patchtest.Database(t, "debian 12", patchtest.Advisory{Source: "hello", ID: "CVE-2024-0009", Fixed: "1.0-5"})
-	_, out := patchImage(t, newPatcher(t, apt.Options{}), img, findings(t, img, db))
+	_, out := patchImage(t, newPatcher(t, apt.Options{}), img, patchtest.Findings(t, img, db))
 	if out.Layer != nil || len(out.Updates) != 0 {
 		t.Fatalf("updates = %+v, want none", out.Updates)
 	}
@@ -75,7 +75,7 @@ func TestPatchFixedVersionWithoutEpoch(t *testing.T) {
 			{Name: "bookworm-security", Packages: []aptrepo.Package{glibc("libc-test", "1:2.36-9+deb12u7", "2.36-9+deb12u7")}},
 		}})
 		img := patchtest.Image(t, simpleImage(t, repo, []string{"bookworm", "bookworm-security"}, installed))
-		fs := findings(t, img, db)
+		fs := patchtest.Findings(t, img, db)
 		if len(fs) != 1 || fs[0].InstalledVersion != "1:2.36-9+deb12u4" || fs[0].FixedVersion != "2.36-9+deb12u7" {
 			t.Fatalf("findings = %+v", fs)
 		}

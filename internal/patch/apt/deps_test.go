@@ -42,7 +42,7 @@ func TestPatchInstallsUnmetDependency(t *testing.T) {
 	if dep.Name != "libnew1" || dep.From != "" || dep.To != "1.2-1" || !strings.Contains(dep.Reason, "dependency of hello") {
 		t.Errorf("dependency update = %+v", dep)
 	}
-	got := read(t, patched, "usr/lib/libnew.so.1", "var/lib/dpkg/status", "var/lib/dpkg/info/libnew1.list")
+	got := patchtest.ReadFiles(t, patched, "usr/lib/libnew.so.1", "var/lib/dpkg/status", "var/lib/dpkg/info/libnew1.list")
 	if got["usr/lib/libnew.so.1"] != "1.2" {
 		t.Errorf("libnew.so.1 = %q", got["usr/lib/libnew.so.1"])
 	}

@@ -71,7 +71,7 @@ func TestE2EDebianBookworm(t *testing.T) {
 	}
 	t.Logf("%d vulnerable packages: %v", len(fs), fs)
 	db := patchtest.Database(t, "debian 12", advs...)
-	if before := findings(t, img, db); len(before) == 0 {
+	if before := patchtest.Findings(t, img, db); len(before) == 0 {
 		t.Fatal("the scanner finds nothing to fix before patching")
 	}
 

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -14,7 +13,7 @@ import (
 	"github.com/patchloop/patchloop/internal/imagefs"
 	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/patch/apt"
-	"github.com/patchloop/patchloop/internal/scan"
+	"github.com/patchloop/patchloop/internal/patch/patchtest"
 	"github.com/patchloop/patchloop/internal/testutil/aptrepo"
 	"github.com/patchloop/patchloop/internal/vulndb"
 )
@@ -47,53 +46,15 @@ func newPatcher(t testing.TB, opts apt.Options) *apt.Patcher {
 	return p
 }
 
-// findings scans img with db and returns its fixable findings.
-func findings(t testing.TB, img v1.Image, db *vulndb.DB) []patch.Finding {
-	t.Helper()
-	rep, err := scan.Scan(context.Background(), img, db, scan.Options{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return patch.FindingsFromReport(rep)
-}
-
-// patchImage runs the patcher and appends its layer.
+// patchImage runs the patcher and appends its layer; an error fails the
+// test.
 func patchImage(t testing.TB, p *apt.Patcher, img v1.Image, fs []patch.Finding) (v1.Image, *patch.Outcome) {
 	t.Helper()
-	out, err := p.Patch(context.Background(), img, patch.Request{Findings: fs, WorkDir: t.TempDir()})
+	patched, out, err := patchtest.PatchImage(t, p, img, fs)
 	if err != nil {
 		t.Fatalf("Patch: %v", err)
 	}
-	if out.Layer == nil {
-		return img, out
-	}
-	d, _ := img.Digest()
-	patched, err := patch.AppendLayer(img, out.Layer, out.LayerHistory, patch.Base{Name: "test", Digest: d}, time.Unix(1700000000, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
 	return patched, out
-}
-
-// read returns the content of files of an image's final filesystem
-// (absent files are missing from the map).
-func read(t testing.TB, img v1.Image, paths ...string) map[string]string {
-	t.Helper()
-	v, err := imagefs.Open(context.Background(), img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := v.Resolve(context.Background(), imagefs.Request{Files: paths})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for p, n := range res.Files {
-		if n.Kind == imagefs.KindRegular {
-			out[p] = string(n.Content)
-		}
-	}
-	return out
 }
 
 // stat returns the nodes of paths, the last element not followed.
@@ -135,7 +96,7 @@ func file(p, body string) deb.File { return deb.File{Path: p, Data: []byte(body)
 // mustNoFindings fails when img still has fixable findings.
 func mustNoFindings(t testing.TB, img v1.Image, db *vulndb.DB) {
 	t.Helper()
-	if fs := findings(t, img, db); len(fs) > 0 {
+	if fs := patchtest.Findings(t, img, db); len(fs) > 0 {
 		t.Fatalf("fixable findings left after patching: %+v", fs)
 	}
 }

@@ -28,7 +28,7 @@ func TestPatchChecksLayersAndCleansItsSpool(t *testing.T) {
 		Keyring:     repo.Keyring,
 	})
 	db := patchtest.Database(t, "debian 12", patchtest.Advisory{Source: "hello", ID: "CVE-2024-0001", Fixed: "1.0-2"})
-	fs := findings(t, img, db)
+	fs := patchtest.Findings(t, img, db)
 	p := newPatcher(t, apt.Options{})
 	spooled := func(dir string) []string {
 		names, _ := filepath.Glob(filepath.Join(dir, "patchloop-spool-*"))

@@ -57,7 +57,7 @@ func TestPatchUsrMergedImage(t *testing.T) {
 	if st["usr/sbin/fixer-old"].Kind != imagefs.KindAbsent {
 		t.Errorf("usr/sbin/fixer-old is %v, want removed", st["usr/sbin/fixer-old"].Kind)
 	}
-	got := read(t, patched, "usr/sbin/fixer", "sbin/fixer", "usr/lib/fixer/plugin.so")
+	got := patchtest.ReadFiles(t, patched, "usr/sbin/fixer", "sbin/fixer", "usr/lib/fixer/plugin.so")
 	if got["usr/sbin/fixer"] != "fixer 1.0-2" || got["sbin/fixer"] != "fixer 1.0-2" || got["usr/lib/fixer/plugin.so"] != "plugin 1.0-2" {
 		t.Errorf("files = %q", got)
 	}
@@ -68,7 +68,7 @@ func TestPatchUsrMergedImage(t *testing.T) {
 		}
 	}
 	// The database keeps the package's own paths, as dpkg records them.
-	list := read(t, patched, "var/lib/dpkg/info/fixer.list")["var/lib/dpkg/info/fixer.list"]
+	list := patchtest.ReadFiles(t, patched, "var/lib/dpkg/info/fixer.list")["var/lib/dpkg/info/fixer.list"]
 	if !strings.Contains(list, "\n/sbin/fixer\n") {
 		t.Errorf("fixer.list = %q", list)
 	}
@@ -93,12 +93,12 @@ func TestPatchDistrolessImage(t *testing.T) {
 	}
 	db := patchtest.Database(t, "debian 12", patchtest.Advisory{Source: "hello", ID: "CVE-2024-0001", Fixed: "1.0-2"})
 	p := newPatcher(t, apt.Options{Mirror: repo.URL, Keyring: kr})
-	patched, out := patchImage(t, p, img, findings(t, img, db))
+	patched, out := patchImage(t, p, img, patchtest.Findings(t, img, db))
 	if len(out.Updates) != 1 {
 		t.Fatalf("updates = %+v", out.Updates)
 	}
 	mustNoFindings(t, patched, db)
-	got := read(t, patched, "var/lib/dpkg/status.d/hello", "var/lib/dpkg/status.d/hello.md5sums", "var/lib/dpkg/status", "usr/bin/hello")
+	got := patchtest.ReadFiles(t, patched, "var/lib/dpkg/status.d/hello", "var/lib/dpkg/status.d/hello.md5sums", "var/lib/dpkg/status", "usr/bin/hello")
 	if rec := record(t, got["var/lib/dpkg/status.d/hello"], "hello"); rec.Get("Version") != "1.0-2" {
 		t.Errorf("status.d/hello = %q", got["var/lib/dpkg/status.d/hello"])
 	}
@@ -119,13 +119,13 @@ func TestPatchDistrolessImage(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(hostDir, "debian-archive-keyring.gpg"), repo.Keyring, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		out, err := newPatcher(t, apt.Options{Mirror: repo.URL, HostKeyringDir: hostDir}).Patch(context.Background(), img, patch.Request{Findings: findings(t, img, db), DryRun: true})
+		out, err := newPatcher(t, apt.Options{Mirror: repo.URL, HostKeyringDir: hostDir}).Patch(context.Background(), img, patch.Request{Findings: patchtest.Findings(t, img, db), DryRun: true})
 		if err != nil || len(out.Updates) != 1 {
 			t.Fatalf("outcome = %+v, err = %v", out, err)
 		}
 	})
 	t.Run("no keyring", func(t *testing.T) {
-		_, err := newPatcher(t, apt.Options{Mirror: repo.URL}).Patch(context.Background(), img, patch.Request{Findings: findings(t, img, db), DryRun: true})
+		_, err := newPatcher(t, apt.Options{Mirror: repo.URL}).Patch(context.Background(), img, patch.Request{Findings: patchtest.Findings(t, img, db), DryRun: true})
 		if err == nil || !strings.Contains(err.Error(), "--keyring") {
 			t.Fatalf("err = %v, want a hint to pass --keyring", err)
 		}
@@ -146,7 +146,7 @@ func TestPatchKeepsModifiedConffile(t *testing.T) {
 	img := patchtest.Image(t, spec)
 	fs := []patch.Finding{{VulnerabilityID: "CVE-2024-0003", PkgName: "daemon", InstalledVersion: "2.0-1", FixedVersion: "2.0-2"}}
 	patched, _ := patchImage(t, newPatcher(t, apt.Options{}), img, fs)
-	got := read(t, patched, "etc/daemon.conf", "etc/daemon.conf.dpkg-dist", "etc/daemon/untouched.conf", "usr/sbin/daemon", "var/lib/dpkg/status")
+	got := patchtest.ReadFiles(t, patched, "etc/daemon.conf", "etc/daemon.conf.dpkg-dist", "etc/daemon/untouched.conf", "usr/sbin/daemon", "var/lib/dpkg/status")
 	if got["etc/daemon.conf"] != "# mine\nport=8080\n" {
 		t.Errorf("etc/daemon.conf = %q, want the user's version", got["etc/daemon.conf"])
 	}

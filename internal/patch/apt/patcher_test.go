@@ -36,7 +36,7 @@ func TestPatchUpgradesVulnerablePackage(t *testing.T) {
 		Keyring:     repo.Keyring,
 	})
 	db := patchtest.Database(t, "debian 12", patchtest.Advisory{Source: "hello", ID: "CVE-2024-0001", Fixed: "1.0-2"})
-	fs := findings(t, img, db)
+	fs := patchtest.Findings(t, img, db)
 	if len(fs) != 1 {
 		t.Fatalf("findings before patching = %+v, want one", fs)
 	}
@@ -49,7 +49,7 @@ func TestPatchUpgradesVulnerablePackage(t *testing.T) {
 	}
 	mustNoFindings(t, patched, db)
 
-	got := read(t, patched, "usr/bin/hello", "usr/share/hello/old-data", "var/lib/dpkg/status", "var/lib/dpkg/info/hello.list", "var/lib/dpkg/info/hello.md5sums")
+	got := patchtest.ReadFiles(t, patched, "usr/bin/hello", "usr/share/hello/old-data", "var/lib/dpkg/status", "var/lib/dpkg/info/hello.list", "var/lib/dpkg/info/hello.md5sums")
 	if got["usr/bin/hello"] != "#!/bin/sh\necho hello 1.0-2\n" {
 		t.Errorf("usr/bin/hello = %q", got["usr/bin/hello"])
 	}

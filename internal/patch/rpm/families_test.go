@@ -11,6 +11,7 @@ import (
 	gorpmdb "github.com/anchore/go-rpmdb/pkg"
 
 	"github.com/patchloop/patchloop/internal/patch"
+	"github.com/patchloop/patchloop/internal/patch/patchtest"
 	rpmpatch "github.com/patchloop/patchloop/internal/patch/rpm"
 	"github.com/patchloop/patchloop/internal/rpm"
 	"github.com/patchloop/patchloop/internal/testutil/imagetest"
@@ -55,11 +56,11 @@ func TestPatchAzureLinux(t *testing.T) {
 		Files: map[string]string{"etc/tdnf/tdnf.conf": "[main]\ngpgcheck=1\ninstallonly_limit=3\nclean_requirements_on_remove=0\nrepodir=/etc/yum.repos.d\ncachedir=/var/cache/tdnf\n"},
 	})
 	db := database(t, "Azure Linux 3.0", "azure", advisory{"curl", "CVE-2026-3000", "8.8.0-3.azl3"})
-	fs := findings(t, img, db)
+	fs := patchtest.Findings(t, img, db)
 	if len(fs) != 2 {
 		t.Fatalf("findings before patching: %+v", fs)
 	}
-	patched, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), img, fs)
+	patched, out, err := patchtest.PatchImage(t, newPatcher(t, rpmpatch.Options{}), img, fs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,10 +71,10 @@ func TestPatchAzureLinux(t *testing.T) {
 	if want := []string{"curl 8.8.0-1.azl3 -> 8.8.0-3.azl3", "curl-libs 8.8.0-1.azl3 -> 8.8.0-3.azl3"}; !slices.Equal(got, want) {
 		t.Errorf("updates %v, want %v", got, want)
 	}
-	if left := findings(t, patched, db); len(left) > 0 {
+	if left := patchtest.Findings(t, patched, db); len(left) > 0 {
 		t.Errorf("fixable findings after patching: %+v", left)
 	}
-	if got := read(t, patched, "usr/lib/libcurl.so.4")["usr/lib/libcurl.so.4"]; got != "libcurl 3.azl3" {
+	if got := patchtest.ReadFiles(t, patched, "usr/lib/libcurl.so.4")["usr/lib/libcurl.so.4"]; got != "libcurl 3.azl3" {
 		t.Errorf("libcurl is %q", got)
 	}
 	judgeWithRPM(t, patched, []string{"azurelinux-release-3.0-20.azl3.noarch", "curl-8.8.0-3.azl3.x86_64", "curl-libs-8.8.0-3.azl3.x86_64"})
@@ -138,21 +139,21 @@ func TestPatchOpenSUSENDB(t *testing.T) {
 		Repos: map[string][]byte{"repo-oss.repo": []byte(repo)}, ReposDir: "etc/zypp/repos.d",
 	})
 	db := database(t, "openSUSE Leap 15.6", "suse", advisory{"libz1", "CVE-2026-4000", "1.2.13-150500.4.9.1"})
-	fs := findings(t, img, db)
+	fs := patchtest.Findings(t, img, db)
 	if len(fs) != 1 {
 		t.Fatalf("findings before patching: %+v", fs)
 	}
-	patched, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), img, fs)
+	patched, out, err := patchtest.PatchImage(t, newPatcher(t, rpmpatch.Options{}), img, fs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(out.Updates) != 1 || out.Updates[0].To != "1.2.13-150500.4.9.1" {
 		t.Fatalf("updates %+v", out.Updates)
 	}
-	if left := findings(t, patched, db); len(left) > 0 {
+	if left := patchtest.Findings(t, patched, db); len(left) > 0 {
 		t.Errorf("fixable findings after patching: %+v", left)
 	}
-	hdrs := layerHeaders(t, out.Layer)
+	hdrs := patchtest.LayerHeaders(t, out.Layer)
 	for _, f := range []string{"usr/lib/sysimage/rpm/Packages.db", "usr/lib/sysimage/rpm/Index.db"} {
 		if _, ok := hdrs[f]; !ok {
 			t.Errorf("%s not in the layer: %v", f, keys(hdrs))
@@ -161,7 +162,7 @@ func TestPatchOpenSUSENDB(t *testing.T) {
 	if _, ok := hdrs["var/lib/rpm"]; ok {
 		t.Errorf("the layer replaces the var/lib/rpm symlink")
 	}
-	files := read(t, patched, "usr/lib/sysimage/rpm/Packages.db", "usr/lib64/libz.so.1")
+	files := patchtest.ReadFiles(t, patched, "usr/lib/sysimage/rpm/Packages.db", "usr/lib64/libz.so.1")
 	if files["usr/lib64/libz.so.1"] != "zlib 150500.4.9.1" {
 		t.Errorf("libz is %q", files["usr/lib64/libz.so.1"])
 	}
@@ -210,7 +211,7 @@ func TestPatchModularPackage(t *testing.T) {
 		Repos: map[string][]byte{"rocky.repo": rpmrepo.RepoFile("appstream", srv.RepoURL(appstream))},
 		Files: map[string]string{"etc/dnf/modules.d/nodejs.module": "[nodejs]\nname=nodejs\nstream=18\nprofiles=\nstate=enabled\n"}})
 	fs := []patch.Finding{{VulnerabilityID: "CVE-2026-5000", PkgName: "nodejs", InstalledVersion: "1:18.1-1.module+el9.3.0+1", FixedVersion: "1:18.2-1.module+el9.3.0+2"}}
-	_, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), img, fs)
+	_, out, err := patchtest.PatchImage(t, newPatcher(t, rpmpatch.Options{}), img, fs)
 	if err != nil {
 		t.Fatal(err)
 	}

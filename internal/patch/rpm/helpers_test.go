@@ -1,22 +1,13 @@
 package rpm_test
 
 import (
-	"archive/tar"
 	"context"
-	"errors"
 	"io"
 	"log/slog"
-	"strings"
 	"testing"
-	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-
-	"github.com/patchloop/patchloop/internal/imagefs"
-	"github.com/patchloop/patchloop/internal/patch"
 	rpmpatch "github.com/patchloop/patchloop/internal/patch/rpm"
 	"github.com/patchloop/patchloop/internal/rpm"
-	"github.com/patchloop/patchloop/internal/scan"
 	"github.com/patchloop/patchloop/internal/testutil/rpmrepo"
 	"github.com/patchloop/patchloop/internal/testutil/vulndbtest"
 	"github.com/patchloop/patchloop/internal/vulndb"
@@ -67,72 +58,6 @@ func newPatcher(t testing.TB, opts rpmpatch.Options) *rpmpatch.Patcher {
 		t.Fatal(err)
 	}
 	return p
-}
-
-func findings(t testing.TB, img v1.Image, db *vulndb.DB) []patch.Finding {
-	t.Helper()
-	rep, err := scan.Scan(context.Background(), img, db, scan.Options{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return patch.FindingsFromReport(rep)
-}
-
-func patchImage(t testing.TB, p *rpmpatch.Patcher, img v1.Image, fs []patch.Finding) (v1.Image, *patch.Outcome, error) {
-	t.Helper()
-	out, err := p.Patch(context.Background(), img, patch.Request{Findings: fs, WorkDir: t.TempDir()})
-	if err != nil || out.Layer == nil {
-		return img, out, err
-	}
-	d, _ := img.Digest()
-	patched, err := patch.AppendLayer(img, out.Layer, out.LayerHistory, patch.Base{Name: "test", Digest: d}, time.Unix(1700000000, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return patched, out, nil
-}
-
-// read returns the content of regular files of an image.
-func read(t testing.TB, img v1.Image, paths ...string) map[string]string {
-	t.Helper()
-	v, err := imagefs.Open(context.Background(), img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
-	res, err := v.Resolve(context.Background(), imagefs.Request{Files: paths})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for p, n := range res.Files {
-		if n.Kind == imagefs.KindRegular {
-			out[p] = string(n.Content)
-		}
-	}
-	return out
-}
-
-// layerHeaders returns the tar headers of a layer by name.
-func layerHeaders(t testing.TB, l v1.Layer) map[string]*tar.Header {
-	t.Helper()
-	rc, err := l.Uncompressed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	out := map[string]*tar.Header{}
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[strings.TrimSuffix(h.Name, "/")] = h
-	}
 }
 
 // dep is a versioned dependency "name >= evr" written as name, op, evr.

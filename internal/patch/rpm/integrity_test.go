@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/patchloop/patchloop/internal/patch"
+	"github.com/patchloop/patchloop/internal/patch/patchtest"
 	rpmpatch "github.com/patchloop/patchloop/internal/patch/rpm"
 	"github.com/patchloop/patchloop/internal/rpm"
 	"github.com/patchloop/patchloop/internal/rpmmd"
@@ -26,7 +27,7 @@ func TestPatchRefusesTamperedPackage(t *testing.T) {
 	data := srv.File(pp)
 	data[len(data)-10] ^= 0xff // in the payload
 	srv.SetFile(pp, data)
-	_, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+	_, out, err := patchtest.PatchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
 	if !errors.Is(err, rpmmd.ErrChecksum) || out != nil {
 		t.Fatalf("err %v, want a checksum mismatch and no outcome", err)
 	}
@@ -40,7 +41,7 @@ func TestPatchRefusesRepomdChangedAfterSigning(t *testing.T) {
 	srv, spec := rockySetup(t, rpmrepo.Repository{}, rpmimage.Spec{})
 	md := srv.File(rpmrepo.RepomdPath(baseRepo))
 	srv.SetFile(rpmrepo.RepomdPath(baseRepo), bytes.Replace(md, []byte("<revision>"), []byte("<revision>1"), 1))
-	_, _, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+	_, _, err := patchtest.PatchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
 	if !errors.Is(err, rpm.ErrBadSignature) {
 		t.Fatalf("err %v, want a bad signature", err)
 	}
@@ -50,7 +51,7 @@ func TestPatchRefusesUntrustedKeys(t *testing.T) {
 	t.Parallel()
 	// Metadata signed by a key the image does not hold.
 	_, spec := rockySetup(t, rpmrepo.Repository{Key: rpmrepo.StrangerKey()}, rpmimage.Spec{})
-	_, _, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+	_, _, err := patchtest.PatchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
 	if !errors.Is(err, rpm.ErrUntrustedKey) {
 		t.Fatalf("stranger's repomd: err %v, want an untrusted key", err)
 	}
@@ -58,7 +59,7 @@ func TestPatchRefusesUntrustedKeys(t *testing.T) {
 	stranger := rocky(helloNew)[0]
 	stranger.Key = rpmrepo.StrangerKey()
 	_, spec = rockySetup(t, rpmrepo.Repository{Packages: append(rocky(helloOld), stranger)}, rpmimage.Spec{})
-	_, _, err = patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+	_, _, err = patchtest.PatchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
 	if !errors.Is(err, rpm.ErrUntrustedKey) || !strings.Contains(err.Error(), "hello") {
 		t.Fatalf("stranger's package: err %v, want an untrusted key naming hello", err)
 	}
@@ -69,18 +70,18 @@ func TestPatchUnsignedRepository(t *testing.T) {
 	srv, spec := rockySetup(t, rpmrepo.Repository{}, rpmimage.Spec{})
 	spec.Repos = map[string][]byte{"rocky.repo": []byte(fmt.Sprintf("[baseos]\nname=BaseOS\nbaseurl=%s\ngpgcheck=0\n", srv.RepoURL(baseRepo)))}
 	img := rpmimage.Image(t, spec)
-	_, _, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), img, helloFindings)
+	_, _, err := patchtest.PatchImage(t, newPatcher(t, rpmpatch.Options{}), img, helloFindings)
 	if !errors.Is(err, rpmpatch.ErrUnsigned) || !patch.IsPermanent(err) || !strings.Contains(err.Error(), "--allow-unsigned") {
 		t.Fatalf("err %v, want ErrUnsigned (permanent) naming --allow-unsigned", err)
 	}
-	patched, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{AllowUnsigned: true}), img, helloFindings)
+	patched, out, err := patchtest.PatchImage(t, newPatcher(t, rpmpatch.Options{AllowUnsigned: true}), img, helloFindings)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(out.Updates) != 1 || out.Updates[0].To != "1.0-2.el9" {
 		t.Fatalf("updates %+v", out.Updates)
 	}
-	if got := read(t, patched, "usr/bin/hello")["usr/bin/hello"]; got != "hello 2" {
+	if got := patchtest.ReadFiles(t, patched, "usr/bin/hello")["usr/bin/hello"]; got != "hello 2" {
 		t.Errorf("hello is %q", got)
 	}
 }
@@ -88,7 +89,7 @@ func TestPatchUnsignedRepository(t *testing.T) {
 func TestPatchImageTrustsNoKey(t *testing.T) {
 	t.Parallel()
 	_, spec := rockySetup(t, rpmrepo.Repository{}, rpmimage.Spec{NoKey: true})
-	_, _, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+	_, _, err := patchtest.PatchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
 	if !patch.IsPermanent(err) || !strings.Contains(err.Error(), "--rpm-keyring") || !strings.Contains(err.Error(), "baseos") {
 		t.Fatalf("err %v, want a permanent error naming the repository and --rpm-keyring", err)
 	}
@@ -97,7 +98,7 @@ func TestPatchImageTrustsNoKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := patchImage(t, newPatcher(t, rpmpatch.Options{Keyring: kr}), rpmimage.Image(t, spec), helloFindings); err != nil {
+	if _, _, err := patchtest.PatchImage(t, newPatcher(t, rpmpatch.Options{Keyring: kr}), rpmimage.Image(t, spec), helloFindings); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -133,7 +134,7 @@ func TestPatchRefusesTamperedPayload(t *testing.T) {
 	for name, data := range files {
 		srv.SetFile(baseRepo+"/"+name, data)
 	}
-	_, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+	_, out, err := patchtest.PatchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
 	if err == nil || out != nil || !strings.Contains(err.Error(), "hello-1.0-2.el9.x86_64") {
 		t.Fatalf("err %v (outcome %v), want a refusal naming the package", err, out)
 	}

@@ -14,6 +14,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
+	"github.com/patchloop/patchloop/internal/patch/patchtest"
 	rpmpatch "github.com/patchloop/patchloop/internal/patch/rpm"
 	"github.com/patchloop/patchloop/internal/testutil/rpmimage"
 	"github.com/patchloop/patchloop/internal/testutil/rpmrepo"
@@ -127,7 +128,7 @@ func TestPatchJudgedByRPMAndDNF(t *testing.T) {
 	srv, spec := rockySetup(t, rpmrepo.Repository{}, rpmimage.Spec{})
 	img := rpmimage.Image(t, spec)
 	db := database(t, "rocky 9", "rocky", rockyAdvisories...)
-	patched, _, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), img, findings(t, img, db))
+	patched, _, err := patchtest.PatchImage(t, newPatcher(t, rpmpatch.Options{}), img, patchtest.Findings(t, img, db))
 	if err != nil {
 		t.Fatal(err)
 	}

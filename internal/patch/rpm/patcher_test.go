@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/patchloop/patchloop/internal/patch"
+	"github.com/patchloop/patchloop/internal/patch/patchtest"
 	rpmpatch "github.com/patchloop/patchloop/internal/patch/rpm"
 	"github.com/patchloop/patchloop/internal/rpm"
 	"github.com/patchloop/patchloop/internal/testutil/rpmimage"
@@ -65,7 +66,7 @@ var (
 			{Path: "/usr/bin/hello-ping", Content: []byte("ping"), Mode: 0o755, Caps: "cap_net_raw=ep"},
 			{Path: "/usr/bin/hello-again", HardLinkOf: "/usr/bin/hello", Mode: 0o755},
 			{Path: "/usr/share/doc/hello/README", Content: []byte("docs"), Flags: rpm.FileDoc},
-		{Path: "/sbin/hello-admin", Content: []byte("admin"), Mode: 0o755},
+			{Path: "/sbin/hello-admin", Content: []byte("admin"), Mode: 0o755},
 			file("/usr/share/hello/data.txt", "data 2"),
 			{Path: "/etc/hello.conf", Content: []byte("greeting=hello\nnew=1\n"), Flags: rpm.FileConfig | rpm.FileNoReplace},
 			{Path: "/etc/hello-plain.conf", Content: []byte("plain=2\n"), Flags: rpm.FileConfig},
@@ -136,11 +137,11 @@ func TestPatchRocky(t *testing.T) {
 	_, spec := rockySetup(t, rpmrepo.Repository{}, rpmimage.Spec{})
 	img := rpmimage.Image(t, spec)
 	db := database(t, "rocky 9", "rocky", rockyAdvisories...)
-	fs := findings(t, img, db)
+	fs := patchtest.Findings(t, img, db)
 	if len(fs) != 3 {
 		t.Fatalf("findings before patching: %+v", fs)
 	}
-	patched, out, err := patchImage(t, newPatcher(t, rpmpatchOptions()), img, fs)
+	patched, out, err := patchtest.PatchImage(t, newPatcher(t, rpmpatchOptions()), img, fs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,11 +167,11 @@ func TestPatchRocky(t *testing.T) {
 		t.Errorf("fixed %v unfixed %+v", out.Fixed, out.Unfixed)
 	}
 
-	if left := findings(t, patched, db); len(left) > 0 {
+	if left := patchtest.Findings(t, patched, db); len(left) > 0 {
 		t.Errorf("fixable findings after patching: %+v", left)
 	}
 
-	files := read(t, patched, "usr/bin/hello", "usr/bin/hello-ping", "usr/share/hello/old.txt", "etc/hello.conf", "etc/hello.conf.rpmnew",
+	files := patchtest.ReadFiles(t, patched, "usr/bin/hello", "usr/bin/hello-ping", "usr/share/hello/old.txt", "etc/hello.conf", "etc/hello.conf.rpmnew",
 		"etc/hello-plain.conf", "etc/hello-plain.conf.rpmsave", "etc/hello-same.conf", "etc/hello-same.conf.rpmnew",
 		"usr/lib64/libnew.so.1", "usr/lib64/libssl.so.3", "var/log/hello.log", "etc/crypto-policies/config",
 		"usr/share/hello/data.txt", "usr/share/hello/words.txt", "usr/lib/libssl.so.3")
@@ -194,7 +195,7 @@ func TestPatchRocky(t *testing.T) {
 			t.Errorf("/%s is in the patched image", p)
 		}
 	}
-	hdrs := layerHeaders(t, out.Layer)
+	hdrs := patchtest.LayerHeaders(t, out.Layer)
 	if _, ok := hdrs["usr/share/hello/.wh.old.txt"]; !ok {
 		t.Errorf("no whiteout for the dropped file; layer: %v", keys(hdrs))
 	}
@@ -241,7 +242,7 @@ func TestPatchIsDeterministic(t *testing.T) {
 	fs := append(slices.Clone(helloFindings), patch.Finding{VulnerabilityID: "CVE-2026-1000", PkgName: "openssl-libs", FixedVersion: "1:3.0.7-27.el9"})
 	var digests []string
 	for range 2 {
-		_, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), img, fs)
+		_, out, err := patchtest.PatchImage(t, newPatcher(t, rpmpatch.Options{}), img, fs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +267,7 @@ func TestPatchFileDependencyFromFilelists(t *testing.T) {
 	helper := rocky(rpmrepo.Package{Name: "hello-helper", Version: "1.0", Release: "1.el9",
 		Files: []rpmrepo.File{{Path: "/usr/libexec/hello/helper", Content: []byte("helper"), Mode: 0o755}}})[0]
 	_, spec := rockySetup(t, rpmrepo.Repository{Packages: append(slices.Clone(installed), hello, helper)}, rpmimage.Spec{})
-	patched, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+	patched, out, err := patchtest.PatchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +278,7 @@ func TestPatchFileDependencyFromFilelists(t *testing.T) {
 	if want := []string{"hello: fixes CVE-2026-2000; obsoletes hello-data-1.0-1.el9.noarch", "hello-helper: new dependency of hello"}; !slices.Equal(got, want) {
 		t.Errorf("updates %v, want %v", got, want)
 	}
-	if read(t, patched, "usr/libexec/hello/helper")["usr/libexec/hello/helper"] != "helper" {
+	if patchtest.ReadFiles(t, patched, "usr/libexec/hello/helper")["usr/libexec/hello/helper"] != "helper" {
 		t.Error("the helper is not in the patched image")
 	}
 }

@@ -236,47 +236,30 @@ const maxPackageSize = 4 << 30
 // download fetches a package into dest, verified.
 func (c *Client) download(ctx context.Context, cand Candidate, dest string) error {
 	u := cand.URL()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", u, err)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", u, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return &httpcache.StatusError{URL: u, Code: resp.StatusCode}
-	}
-	tmp, err := os.CreateTemp(c.dir, filepath.Base(dest)+".*.partial")
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", u, err)
-	}
-	defer os.Remove(tmp.Name()) // No-op once renamed.
 	limit := int64(maxPackageSize)
 	if cand.Size > 0 {
 		limit = cand.Size
 	}
-	n, err := io.Copy(tmp, io.LimitReader(resp.Body, limit+1))
-	if err == nil {
-		switch {
-		case n > limit:
-			err = fmt.Errorf("%w: more than the index's %d bytes", ErrChecksum, limit)
-		case cand.Size > 0 && n != cand.Size:
-			err = fmt.Errorf("%w: %d bytes, the index says %d", ErrChecksum, n, cand.Size)
+	n, err := httpcache.Download(ctx, c.http, u, dest, func(f *os.File, body io.Reader) (int64, error) {
+		n, err := io.Copy(f, io.LimitReader(body, limit+1))
+		if err == nil {
+			switch {
+			case n > limit:
+				err = fmt.Errorf("%w: more than the index's %d bytes", ErrChecksum, limit)
+			case cand.Size > 0 && n != cand.Size:
+				err = fmt.Errorf("%w: %d bytes, the index says %d", ErrChecksum, n, cand.Size)
+			}
 		}
-	}
-	if err == nil {
-		_, err = OpenFile(tmp, n, cand.Checksum)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
+		if err == nil {
+			_, err = OpenFile(f, n, cand.Checksum)
+		}
+		if err != nil {
+			return n, fmt.Errorf("GET %s: %w", u, err)
+		}
+		return n, nil
+	})
 	if err != nil {
-		return fmt.Errorf("GET %s: %w", u, err)
-	}
-	if err := os.Rename(tmp.Name(), dest); err != nil {
-		return fmt.Errorf("storing %s: %w", u, err)
+		return err
 	}
 	logctx.From(ctx, c.log).InfoContext(ctx, "apk: downloaded", "url", u, "bytes", n)
 	return nil

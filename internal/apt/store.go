@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 
@@ -55,42 +54,24 @@ func storeHas(path string, size int64) bool {
 
 // download streams url into dest, hashing as it goes.
 func (c *Client) download(ctx context.Context, url, dest string, size int64, sum string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	n, err := httpcache.Download(ctx, c.http, url, dest, func(f *os.File, body io.Reader) (int64, error) {
+		h := sha256.New()
+		n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(body, size+1))
+		switch {
+		case err != nil:
+			return n, fmt.Errorf("GET %s: %w", url, err)
+		case n > size:
+			return n, fmt.Errorf("GET %s: more than the expected %d bytes: %w", url, size, ErrHashMismatch)
+		case n < size:
+			return n, fmt.Errorf("GET %s: got %d bytes, want %d: %w", url, n, size, ErrHashMismatch)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != sum {
+			return n, fmt.Errorf("GET %s: SHA256 %s, want %s: %w", url, got, sum, ErrHashMismatch)
+		}
+		return n, nil
+	})
 	if err != nil {
-		return fmt.Errorf("GET %s: %w", url, err)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", url, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return &httpcache.StatusError{URL: url, Code: resp.StatusCode}
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(dest), sum+".*.partial")
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", url, err)
-	}
-	defer os.Remove(tmp.Name()) // No-op once renamed.
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(resp.Body, size+1))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", url, err)
-	}
-	if n > size {
-		return fmt.Errorf("GET %s: more than the expected %d bytes: %w", url, size, ErrHashMismatch)
-	}
-	if n < size {
-		return fmt.Errorf("GET %s: got %d bytes, want %d: %w", url, n, size, ErrHashMismatch)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != sum {
-		return fmt.Errorf("GET %s: SHA256 %s, want %s: %w", url, got, sum, ErrHashMismatch)
-	}
-	if err := os.Rename(tmp.Name(), dest); err != nil {
-		return fmt.Errorf("storing %s: %w", url, err)
+		return err
 	}
 	logctx.From(ctx, c.log).InfoContext(ctx, "apt: downloaded", "url", url, "bytes", n)
 	return nil

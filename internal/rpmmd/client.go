@@ -507,32 +507,15 @@ func copyChecked(w io.Writer, r io.Reader, p *Package) (int64, error) {
 // download fetches a package into dest, verified.
 func (c *Client) download(ctx context.Context, md *Metadata, p *Package, dest string) error {
 	u := md.PackageURL(p)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	n, err := httpcache.Download(ctx, c.http, u, dest, func(f *os.File, body io.Reader) (int64, error) {
+		n, err := copyChecked(f, body, p)
+		if err != nil {
+			return n, fmt.Errorf("GET %s (%s): %w", u, p, err)
+		}
+		return n, nil
+	})
 	if err != nil {
-		return fmt.Errorf("GET %s: %w", u, err)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", u, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return &httpcache.StatusError{URL: u, Code: resp.StatusCode}
-	}
-	tmp, err := os.CreateTemp(c.dir, filepath.Base(dest)+".*.partial")
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", u, err)
-	}
-	defer os.Remove(tmp.Name()) // No-op once renamed.
-	n, err := copyChecked(tmp, resp.Body, p)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("GET %s (%s): %w", u, p, err)
-	}
-	if err := os.Rename(tmp.Name(), dest); err != nil {
-		return fmt.Errorf("storing %s: %w", u, err)
+		return err
 	}
 	logctx.From(ctx, c.log).InfoContext(ctx, "rpm-md: downloaded", "url", u, "bytes", n)
 	return nil

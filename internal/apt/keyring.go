@@ -1,7 +1,6 @@
 package apt
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +8,8 @@ import (
 	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
+
+	"github.com/patchloop/patchloop/internal/pgpkey"
 )
 
 // Keyring is a set of OpenPGP public keys trusted to sign repositories.
@@ -27,17 +27,7 @@ func ParseKeyring(data []byte) (*Keyring, error) {
 	if len(data) >= 12 && string(data[8:12]) == "KBXf" {
 		return nil, errors.New("GnuPG keybox format is not supported; export the keys with gpg --export")
 	}
-	var (
-		el  openpgp.EntityList
-		err error
-	)
-	if bytes.Contains(data, []byte(armorPublicKeyHeader)) {
-		el, err = readArmoredKeys(data)
-	} else {
-		if el, err = openpgp.ReadKeyRing(bytes.NewReader(data)); err != nil {
-			err = fmt.Errorf("reading binary keyring: %w", err)
-		}
-	}
+	el, err := pgpkey.Read(data)
 	if err != nil {
 		return nil, err
 	}
@@ -46,28 +36,6 @@ func ParseKeyring(data []byte) (*Keyring, error) {
 		return nil, errors.New("no OpenPGP keys found")
 	}
 	return &kr, nil
-}
-
-// readArmoredKeys reads every armored public key block in data.
-func readArmoredKeys(data []byte) (openpgp.EntityList, error) {
-	var out openpgp.EntityList
-	for {
-		i := bytes.Index(data, []byte(armorPublicKeyHeader))
-		if i < 0 {
-			return out, nil
-		}
-		data = data[i:]
-		block, err := armor.Decode(bytes.NewReader(data))
-		if err != nil {
-			return nil, fmt.Errorf("reading armored key: %w", err)
-		}
-		el, err := openpgp.ReadKeyRing(block.Body)
-		if err != nil {
-			return nil, fmt.Errorf("reading armored key: %w", err)
-		}
-		out = append(out, el...)
-		data = data[len(armorPublicKeyHeader):]
-	}
 }
 
 // LoadKeyringFiles reads and merges the keyrings at paths.

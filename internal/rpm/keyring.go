@@ -13,6 +13,8 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+
+	"github.com/patchloop/patchloop/internal/pgpkey"
 )
 
 // Keyring is a set of OpenPGP public keys trusted to sign packages and
@@ -22,21 +24,11 @@ type Keyring struct {
 	entities openpgp.EntityList
 }
 
-const armorPublicKeyHeader = "-----BEGIN PGP PUBLIC KEY BLOCK-----"
-
 // ParseKeyring reads OpenPGP public keys, binary or ASCII-armored (as in
 // /etc/pki/rpm-gpg; a file may hold several armored blocks). name is
 // used in errors.
 func ParseKeyring(name string, data []byte) (*Keyring, error) {
-	var (
-		el  openpgp.EntityList
-		err error
-	)
-	if bytes.Contains(data, []byte(armorPublicKeyHeader)) {
-		el, err = readArmoredKeys(data)
-	} else {
-		el, err = openpgp.ReadKeyRing(bytes.NewReader(data))
-	}
+	el, err := pgpkey.Read(data)
 	if err != nil {
 		return nil, fmt.Errorf("OpenPGP key %s: %w", name, err)
 	}
@@ -44,28 +36,6 @@ func ParseKeyring(name string, data []byte) (*Keyring, error) {
 		return nil, fmt.Errorf("OpenPGP key %s: no public key", name)
 	}
 	return &Keyring{entities: el}, nil
-}
-
-// readArmoredKeys reads every armored public key block in data.
-func readArmoredKeys(data []byte) (openpgp.EntityList, error) {
-	var out openpgp.EntityList
-	for {
-		i := bytes.Index(data, []byte(armorPublicKeyHeader))
-		if i < 0 {
-			return out, nil
-		}
-		data = data[i:]
-		block, err := armor.Decode(bytes.NewReader(data))
-		if err != nil {
-			return nil, err
-		}
-		el, err := openpgp.ReadKeyRing(block.Body)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, el...)
-		data = data[len(armorPublicKeyHeader):]
-	}
 }
 
 // MergeKeyrings returns a keyring holding the keys of all the given ones;

@@ -84,23 +84,9 @@ func Import(ctx context.Context, dir, src string, opts ImportOptions) (UpdateRes
 	if err != nil {
 		return UpdateResult{}, fmt.Errorf("import vulnerability database %s: %w", src, err)
 	}
-	db, err := Open(ctx, tmp)
-	if err != nil {
-		return UpdateResult{}, fmt.Errorf("import vulnerability database %s: %w", src, err)
-	}
-	meta := db.Metadata()
-	if err := db.Close(); err != nil {
-		return UpdateResult{}, err
-	}
-	meta.DownloadedAt = now().UTC()
-	if err := writeMetadata(tmp, meta); err != nil {
-		return UpdateResult{}, err
-	}
 	source := Source{Repository: "file://" + filepath.ToSlash(abs), Digest: digest}
-	if err := writeSource(tmp, source); err != nil {
-		return UpdateResult{}, err
-	}
-	if err := install(tmp, dir); err != nil {
+	meta, err := installChecked(ctx, tmp, dir, "import vulnerability database "+src, source, now())
+	if err != nil {
 		return UpdateResult{}, err
 	}
 	log.InfoContext(ctx, "vulnerability database imported", "dir", dir, "source", source.Repository,

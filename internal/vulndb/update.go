@@ -156,26 +156,37 @@ func download(ctx context.Context, f fetcher, repo, dir string, now func() time.
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	db, err := Open(ctx, tmp)
-	if err != nil {
-		return UpdateResult{}, fmt.Errorf("database from %s: %w", repo, err)
-	}
-	meta := db.Metadata()
-	if err := db.Close(); err != nil {
-		return UpdateResult{}, err
-	}
-	meta.DownloadedAt = now().UTC()
-	if err := writeMetadata(tmp, meta); err != nil {
-		return UpdateResult{}, err
-	}
 	src := Source{Repository: repo, Digest: digest}
-	if err := writeSource(tmp, src); err != nil {
-		return UpdateResult{}, err
-	}
-	if err := install(tmp, dir); err != nil {
+	meta, err := installChecked(ctx, tmp, dir, "database from "+repo, src, now())
+	if err != nil {
 		return UpdateResult{}, err
 	}
 	return UpdateResult{Updated: true, Source: src, Metadata: meta}, nil
+}
+
+// installChecked opens the database just written to tmp, which checks
+// it (label names it in that error), stamps its metadata with downloadedAt,
+// records src, and installs it in dir; it returns the metadata installed.
+func installChecked(ctx context.Context, tmp, dir, label string, src Source, downloadedAt time.Time) (Metadata, error) {
+	db, err := Open(ctx, tmp)
+	if err != nil {
+		return Metadata{}, fmt.Errorf("%s: %w", label, err)
+	}
+	meta := db.Metadata()
+	if err := db.Close(); err != nil {
+		return Metadata{}, err
+	}
+	meta.DownloadedAt = downloadedAt.UTC()
+	if err := writeMetadata(tmp, meta); err != nil {
+		return Metadata{}, err
+	}
+	if err := writeSource(tmp, src); err != nil {
+		return Metadata{}, err
+	}
+	if err := install(tmp, dir); err != nil {
+		return Metadata{}, err
+	}
+	return meta, nil
 }
 
 // install moves the checked files from tmp into dir. Each rename is atomic,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -33,6 +35,21 @@ type Request struct {
 	// WorkDir holds temporary files (the layer, package contents); the
 	// caller removes it. Empty means the system temporary directory.
 	WorkDir string
+}
+
+// TempDir returns the directory a patcher keeps its temporary files in:
+// WorkDir, else the system temporary directory.
+func (r Request) TempDir() string {
+	if r.WorkDir == "" {
+		return os.TempDir()
+	}
+	return r.WorkDir
+}
+
+// Fixable returns, in order, the findings with a fixed version: the only
+// ones a patch can fix.
+func (r Request) Fixable() []Finding {
+	return slices.DeleteFunc(slices.Clone(r.Findings), func(f Finding) bool { return f.FixedVersion == "" })
 }
 
 // Update is one package the patch installs or upgrades.
@@ -78,6 +95,12 @@ type Outcome struct {
 	Layer v1.Layer `json:"-"`
 	// LayerHistory describes the layer for the image history.
 	LayerHistory string `json:"-"`
+}
+
+// NewOutcome returns an outcome that changes nothing, its lists empty
+// rather than nil (they encode as [] in JSON); a patcher fills it in.
+func NewOutcome() *Outcome {
+	return &Outcome{Updates: []Update{}, Fixed: []string{}}
 }
 
 // SkippedScripts lists the maintainer scripts of one package that were not

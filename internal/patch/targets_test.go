@@ -1,8 +1,10 @@
 package patch
 
 import (
+	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -57,5 +59,23 @@ func TestFixedIDsNeedsEveryFinding(t *testing.T) {
 	}
 	if got := FixedIDs(nil, nil); got != nil {
 		t.Fatalf("FixedIDs(nil) = %v, want nil", got)
+	}
+}
+
+func TestRequestHelpers(t *testing.T) {
+	req := Request{Findings: []Finding{{VulnerabilityID: "CVE-1", FixedVersion: "2"}, {VulnerabilityID: "CVE-2"}, {VulnerabilityID: "CVE-3", FixedVersion: "1"}}}
+	got := req.Fixable()
+	if len(got) != 2 || got[0].VulnerabilityID != "CVE-1" || got[1].VulnerabilityID != "CVE-3" || len(req.Findings) != 3 {
+		t.Fatalf("Fixable = %+v (request now %+v)", got, req.Findings)
+	}
+	if d := (Request{WorkDir: "/w"}).TempDir(); d != "/w" {
+		t.Errorf("TempDir = %q, want /w", d)
+	}
+	if d := (Request{}).TempDir(); d != os.TempDir() {
+		t.Errorf("TempDir = %q, want %q", d, os.TempDir())
+	}
+	b, err := json.Marshal(NewOutcome())
+	if err != nil || !strings.Contains(string(b), `"updates":[]`) || !strings.Contains(string(b), `"fixed":[]`) {
+		t.Errorf("NewOutcome encodes as %s, %v", b, err)
 	}
 }

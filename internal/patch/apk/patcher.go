@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -135,17 +134,14 @@ func (p *Patcher) Patch(ctx context.Context, img v1.Image, req patch.Request) (*
 
 // patch does Patch's work.
 func (p *Patcher) patch(ctx context.Context, img v1.Image, req patch.Request) (*patch.Outcome, error) {
-	workDir := req.WorkDir
-	if workDir == "" {
-		workDir = os.TempDir()
-	}
+	workDir := req.TempDir()
 	st, err := readImageState(ctx, img, workDir)
 	if err != nil {
 		return nil, err
 	}
 	defer st.view.Close()
-	out := &patch.Outcome{Updates: []patch.Update{}, Fixed: []string{}}
-	findings := slices.DeleteFunc(slices.Clone(req.Findings), func(f patch.Finding) bool { return f.FixedVersion == "" })
+	out := patch.NewOutcome()
+	findings := req.Fixable()
 	if len(findings) == 0 {
 		return out, nil
 	}

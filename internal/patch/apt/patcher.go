@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
-	"os"
-	"slices"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -112,10 +110,7 @@ func (p *Patcher) Name() string { return "apt" }
 // patch.ErrNoConvergence when the plan cannot be closed, and name the package,
 // file or URL at fault.
 func (p *Patcher) Patch(ctx context.Context, img v1.Image, req patch.Request) (*patch.Outcome, error) {
-	workDir := req.WorkDir
-	if workDir == "" {
-		workDir = os.TempDir()
-	}
+	workDir := req.TempDir()
 	st, err := readImageState(ctx, img, workDir, logctx.From(ctx, p.log))
 	if err != nil {
 		return nil, fmt.Errorf("apt patcher: %w", err)
@@ -125,8 +120,8 @@ func (p *Patcher) Patch(ctx context.Context, img v1.Image, req patch.Request) (*
 	if arch == "" {
 		return nil, errors.New("apt patcher: cannot tell the image's dpkg architecture")
 	}
-	out := &patch.Outcome{Updates: []patch.Update{}, Fixed: []string{}}
-	findings := slices.DeleteFunc(slices.Clone(req.Findings), func(f patch.Finding) bool { return f.FixedVersion == "" })
+	out := patch.NewOutcome()
+	findings := req.Fixable()
 	if len(findings) == 0 {
 		return out, nil
 	}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"slices"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -120,12 +119,9 @@ var ErrUnsigned = patch.Permanent(errors.New("repository does not check package 
 // patch does Patch's work.
 func (p *Patcher) patch(ctx context.Context, img v1.Image, req patch.Request) (*patch.Outcome, error) {
 	log := logctx.From(ctx, p.log)
-	workDir := req.WorkDir
-	if workDir == "" {
-		workDir = os.TempDir()
-	}
-	out := &patch.Outcome{Updates: []patch.Update{}, Fixed: []string{}}
-	findings := slices.DeleteFunc(slices.Clone(req.Findings), func(f patch.Finding) bool { return f.FixedVersion == "" })
+	workDir := req.TempDir()
+	out := patch.NewOutcome()
+	findings := req.Fixable()
 	if len(findings) == 0 {
 		return out, nil
 	}

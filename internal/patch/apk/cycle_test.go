@@ -1,7 +1,6 @@
 package apk_test
 
 import (
-	"context"
 	"fmt"
 	"runtime"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/patchloop/patchloop/internal/apk"
 	"github.com/patchloop/patchloop/internal/patch"
 	apkpatch "github.com/patchloop/patchloop/internal/patch/apk"
+	"github.com/patchloop/patchloop/internal/patch/patchtest"
 	"github.com/patchloop/patchloop/internal/testutil/apkrepo"
 	"github.com/patchloop/patchloop/internal/testutil/heap"
 )
@@ -49,17 +49,12 @@ var helloFinding = []patch.Finding{{VulnerabilityID: "CVE-2026-0001", PkgName: "
 // patchHello patches img and computes the patched image's digest.
 func patchHello(t testing.TB, p *apkpatch.Patcher, img v1.Image, work string) {
 	t.Helper()
-	out, err := p.Patch(context.Background(), img, patch.Request{Findings: helloFinding, WorkDir: work})
+	patched, out, err := patchtest.PatchImageIn(t, p, img, helloFinding, work)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(out.Updates) != 1 || out.Updates[0].To != "1.0-r1" || out.Layer == nil {
 		t.Fatalf("outcome %+v", out)
-	}
-	base, _ := img.Digest()
-	patched, err := patch.AppendLayer(img, out.Layer, out.LayerHistory, patch.Base{Name: "cycle", Digest: base}, time.Now())
-	if err != nil {
-		t.Fatal(err)
 	}
 	if _, err := patched.Digest(); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package apt_test
 
 import (
-	"context"
 	"fmt"
 	"runtime"
 	"testing"
@@ -11,7 +10,6 @@ import (
 
 	archive "github.com/patchloop/patchloop/internal/apt"
 	"github.com/patchloop/patchloop/internal/deb/compression"
-	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/patch/apt"
 	"github.com/patchloop/patchloop/internal/patch/patchtest"
 	"github.com/patchloop/patchloop/internal/testutil/aptrepo"
@@ -50,12 +48,7 @@ func indexImage(b *testing.B, repo *aptrepo.Repo, n int) v1.Image {
 
 // patchOnce patches img and computes the patched image's digest.
 func patchOnce(b *testing.B, p *apt.Patcher, img v1.Image) {
-	out, err := p.Patch(context.Background(), img, patch.Request{Findings: helloFinding, WorkDir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	base, _ := img.Digest()
-	patched, err := patch.AppendLayer(img, out.Layer, out.LayerHistory, patch.Base{Name: "bench", Digest: base}, time.Now())
+	patched, _, err := patchtest.PatchImage(b, p, img, helloFinding)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,9 +2,7 @@ package apk_test
 
 import (
 	"context"
-	"runtime"
 	"testing"
-	"time"
 
 	"github.com/patchloop/patchloop/internal/apk"
 	"github.com/patchloop/patchloop/internal/testutil/apkrepo"
@@ -58,8 +56,7 @@ func BenchmarkIndexLoad(b *testing.B) {
 	load(b, shared)
 	for _, mode := range []string{"parse", "disk", "memory", "before"} {
 		b.Run(mode, func(b *testing.B) {
-			var total time.Duration
-			var peak uint64
+			var m heap.Meter
 			for b.Loop() {
 				b.StopTimer()
 				c := shared
@@ -69,27 +66,20 @@ func BenchmarkIndexLoad(b *testing.B) {
 				case "disk":
 					c = newClient(b, primed)
 				}
-				runtime.GC()
-				stop := heap.Sample()
-				start := time.Now()
-				b.StartTimer()
-				if mode == "before" {
-					for _, p := range []string{"alpine/v3.22/main", "alpine/v3.22/community"} {
-						pkgs, err := apk.OpenIndex(srv.File(p+"/x86_64/APKINDEX.tar.gz"), kr)
-						if err != nil || len(pkgs) < 5600 {
-							b.Fatalf("%s: %d packages, %v", p, len(pkgs), err)
+				m.Measure(b, func() {
+					if mode == "before" {
+						for _, p := range []string{"alpine/v3.22/main", "alpine/v3.22/community"} {
+							pkgs, err := apk.OpenIndex(srv.File(p+"/x86_64/APKINDEX.tar.gz"), kr)
+							if err != nil || len(pkgs) < 5600 {
+								b.Fatalf("%s: %d packages, %v", p, len(pkgs), err)
+							}
 						}
+					} else {
+						load(b, c)
 					}
-				} else {
-					load(b, c)
-				}
-				b.StopTimer()
-				total += time.Since(start)
-				peak = max(peak, stop())
-				b.StartTimer()
+				})
 			}
-			b.ReportMetric(total.Seconds()/float64(b.N), "s/load")
-			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+			m.Report(b, "load")
 		})
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"runtime"
 	"testing"
-	"time"
 
 	"github.com/patchloop/patchloop/internal/apt"
 	"github.com/patchloop/patchloop/internal/deb/compression"
@@ -55,8 +54,7 @@ func BenchmarkIndexLoad(b *testing.B) {
 	load(b, shared)
 	for _, mode := range []string{"parse", "disk", "memory"} {
 		b.Run(mode, func(b *testing.B) {
-			var total time.Duration
-			var peak uint64
+			var m heap.Meter
 			for b.Loop() {
 				b.StopTimer()
 				c := shared
@@ -66,18 +64,9 @@ func BenchmarkIndexLoad(b *testing.B) {
 				case "disk":
 					c = benchClient(b, primed)
 				}
-				runtime.GC()
-				stop := heap.Sample()
-				start := time.Now()
-				b.StartTimer()
-				load(b, c)
-				b.StopTimer()
-				total += time.Since(start)
-				peak = max(peak, stop())
-				b.StartTimer()
+				m.Measure(b, func() { load(b, c) })
 			}
-			b.ReportMetric(total.Seconds()/float64(b.N), "s/load")
-			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+			m.Report(b, "load")
 		})
 	}
 }

@@ -2,9 +2,7 @@ package apk_test
 
 import (
 	"fmt"
-	"runtime"
 	"testing"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -95,8 +93,7 @@ func TestCycleParsesIndexesOnce(t *testing.T) {
 func BenchmarkPatchCycle(b *testing.B) {
 	const images = 20
 	imgs := cycleImages(b, images, 5600, 20000)
-	var total time.Duration
-	var peak uint64
+	var m heap.Meter
 	for b.Loop() {
 		b.StopTimer()
 		p, err := apkpatch.New(apkpatch.Options{CacheDir: b.TempDir(), Logger: quiet})
@@ -104,21 +101,14 @@ func BenchmarkPatchCycle(b *testing.B) {
 			b.Fatal(err)
 		}
 		work := b.TempDir()
-		runtime.GC()
-		stop := heap.Sample()
-		start := time.Now()
-		b.StartTimer()
-		for _, img := range imgs {
-			patchHello(b, p, img, work)
-		}
-		b.StopTimer()
-		total += time.Since(start)
-		peak = max(peak, stop())
+		m.Measure(b, func() {
+			for _, img := range imgs {
+				patchHello(b, p, img, work)
+			}
+		})
 		if got := p.IndexStats(); got != (apk.IndexStats{Parsed: 2}) {
 			b.Fatalf("index stats after %d patches = %+v, want each index parsed once", images, got)
 		}
-		b.StartTimer()
 	}
-	b.ReportMetric(total.Seconds()/float64(b.N), "s/cycle")
-	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+	m.Report(b, "cycle")
 }

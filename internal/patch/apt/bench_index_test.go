@@ -2,9 +2,7 @@ package apt_test
 
 import (
 	"fmt"
-	"runtime"
 	"testing"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -71,8 +69,7 @@ func benchmarkPatchIndex(b *testing.B) {
 	patchOnce(b, newPatcher(b, apt.Options{CacheDir: primed, Logger: quiet}), img)
 	for _, mode := range []string{"first", "warm"} {
 		b.Run(mode, func(b *testing.B) {
-			var total time.Duration
-			var peak uint64
+			var m heap.Meter
 			for b.Loop() {
 				b.StopTimer()
 				dir := primed
@@ -80,14 +77,9 @@ func benchmarkPatchIndex(b *testing.B) {
 					dir = b.TempDir()
 				}
 				p := newPatcher(b, apt.Options{CacheDir: dir, Logger: quiet})
-				runtime.GC()
-				stop := heap.Sample()
-				start := time.Now()
-				b.StartTimer()
-				patchOnce(b, p, img)
-				b.StopTimer()
-				total += time.Since(start)
-				peak = max(peak, stop())
+				m.Measure(b, func() {
+					patchOnce(b, p, img)
+				})
 				want := archive.IndexStats{}
 				if mode == "first" {
 					want.Parsed = 1
@@ -97,10 +89,8 @@ func benchmarkPatchIndex(b *testing.B) {
 				if got := p.IndexStats(); got != want {
 					b.Fatalf("index stats = %+v, want %+v", got, want)
 				}
-				b.StartTimer()
 			}
-			b.ReportMetric(total.Seconds()/float64(b.N), "s/patch")
-			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+			m.Report(b, "patch")
 		})
 	}
 }
@@ -116,26 +106,18 @@ func BenchmarkPatchCycle(b *testing.B) {
 	for i := range images {
 		imgs = append(imgs, indexImage(b, repo, 10+i))
 	}
-	var total time.Duration
-	var peak uint64
+	var m heap.Meter
 	for b.Loop() {
 		b.StopTimer()
 		p := newPatcher(b, apt.Options{CacheDir: b.TempDir(), Logger: quiet})
-		runtime.GC()
-		stop := heap.Sample()
-		start := time.Now()
-		b.StartTimer()
-		for _, img := range imgs {
-			patchOnce(b, p, img)
-		}
-		b.StopTimer()
-		total += time.Since(start)
-		peak = max(peak, stop())
+		m.Measure(b, func() {
+			for _, img := range imgs {
+				patchOnce(b, p, img)
+			}
+		})
 		if got := p.IndexStats(); got != (archive.IndexStats{Parsed: 1}) {
 			b.Fatalf("index stats after %d patches = %+v, want the index parsed once and nothing else", images, got)
 		}
-		b.StartTimer()
 	}
-	b.ReportMetric(total.Seconds()/float64(b.N), "s/cycle")
-	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+	m.Report(b, "cycle")
 }

@@ -2,7 +2,6 @@ package patchtest
 
 import (
 	"context"
-	"runtime"
 	"testing"
 	"time"
 
@@ -42,8 +41,7 @@ func FillerLayers(b testing.TB, gz bool) []v1.Layer {
 // seconds per patch and the peak heap in use (peak-heap-MB).
 func BenchPatch(b *testing.B, img v1.Image, fs []patch.Finding, newPatcher func(cacheDir string) (patch.Patcher, error)) {
 	ctx := context.Background()
-	var total time.Duration
-	var peak uint64
+	var m heap.Meter
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
@@ -52,33 +50,24 @@ func BenchPatch(b *testing.B, img v1.Image, fs []patch.Finding, newPatcher func(
 			b.Fatal(err)
 		}
 		work := b.TempDir()
-		runtime.GC()
-		stopHeap := heap.Sample()
-		start := time.Now()
-		b.StartTimer()
-
-		out, err := p.Patch(ctx, img, patch.Request{Findings: fs, WorkDir: work})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if out.Layer == nil {
-			b.Fatalf("nothing patched: %+v", out)
-		}
-		base, _ := img.Digest()
-		patched, err := patch.AppendLayer(img, out.Layer, out.LayerHistory, patch.Base{Name: "bench", Digest: base}, time.Now())
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := patched.Digest(); err != nil {
-			b.Fatal(err)
-		}
-
-		b.StopTimer()
-		total += time.Since(start)
-		peak = max(peak, stopHeap())
-		b.StartTimer()
+		m.Measure(b, func() {
+			out, err := p.Patch(ctx, img, patch.Request{Findings: fs, WorkDir: work})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if out.Layer == nil {
+				b.Fatalf("nothing patched: %+v", out)
+			}
+			base, _ := img.Digest()
+			patched, err := patch.AppendLayer(img, out.Layer, out.LayerHistory, patch.Base{Name: "bench", Digest: base}, time.Now())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := patched.Digest(); err != nil {
+				b.Fatal(err)
+			}
+		})
 	}
 	b.StopTimer()
-	b.ReportMetric(total.Seconds()/float64(b.N), "s/patch")
-	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+	m.Report(b, "patch")
 }

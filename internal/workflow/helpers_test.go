@@ -344,3 +344,19 @@ func (g *gate) waitEntered(t *testing.T) {
 		t.Fatal("no package download reached the mirror")
 	}
 }
+
+// cycleOneImage pushes img as repo:1.0, runs one cycle of an incremental
+// workflow over it, and checks the scan found one fixable vulnerability
+// and the patch pushed repo:1.0-1.
+func (f *fixture) cycleOneImage(t *testing.T, img v1.Image, repo string) {
+	t.Helper()
+	f.push(t, img, repo, "1.0")
+	e := f.start(t)
+	f.create(t, e, configOf("incremental", repo), false)
+	f.runCycle(t, e, day)
+	app := imageStatuses(t, e, f.host, "")[repo+":1.0"]
+	if app.Scan.Status != StatusSucceeded || app.Scan.Result.Fixable != 1 || app.Patch == nil ||
+		app.Patch.Status != StatusSucceeded || app.Patch.Result.PatchedImage != repo+":1.0-1" {
+		t.Fatalf("%s = %s", repo, show(app))
+	}
+}

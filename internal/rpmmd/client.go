@@ -383,10 +383,10 @@ func (c *Client) writeParsed(ctx context.Context, sum Checksum, pkgs []*Package)
 	}
 }
 
-// fetchPrimary fetches, checks and parses primary.xml.
-func (c *Client) fetchPrimary(ctx context.Context, base string, df DataFile) ([]*Package, error) {
-	u := base + df.Location
-	limit := int64(maxPrimarySize)
+// openData fetches the repodata file df names at u (through the cache,
+// at most limit bytes, or df's size when smaller), checks it against
+// repomd's checksum and returns it decompressed. Errors name u.
+func (c *Client) openData(ctx context.Context, u string, df DataFile, limit int64) (io.ReadCloser, error) {
 	if df.Size > 0 && df.Size < limit {
 		limit = df.Size
 	}
@@ -400,6 +400,16 @@ func (c *Client) fetchPrimary(ctx context.Context, base string, df DataFile) ([]
 	zr, err := rpm.Decompress(compressorOf(df.Location), bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", u, err)
+	}
+	return zr, nil
+}
+
+// fetchPrimary fetches, checks and parses primary.xml.
+func (c *Client) fetchPrimary(ctx context.Context, base string, df DataFile) ([]*Package, error) {
+	u := base + df.Location
+	zr, err := c.openData(ctx, u, df, maxPrimarySize)
+	if err != nil {
+		return nil, err
 	}
 	defer zr.Close()
 	var rd io.Reader = zr

@@ -1,7 +1,6 @@
 package rpmmd
 
 import (
-	"bytes"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -9,8 +8,6 @@ import (
 	"io"
 	"path"
 	"strings"
-
-	"github.com/patchloop/patchloop/internal/rpm"
 )
 
 // xmlFilelistPackage is one <package> of filelists.xml.
@@ -81,20 +78,9 @@ func (c *Client) LoadFilelists(ctx context.Context, md *Metadata) error {
 		return fmt.Errorf("repository %s: %w", md.Repo.ID, ErrNoFilelists)
 	}
 	u := md.BaseURL + df.Location
-	limit := int64(maxPrimarySize)
-	if df.Size > 0 && df.Size < limit {
-		limit = df.Size
-	}
-	data, err := c.cache.Get(ctx, u, limit)
+	zr, err := c.openData(ctx, u, df, maxPrimarySize)
 	if err != nil {
 		return err
-	}
-	if err := df.Checksum.Verify(data); err != nil {
-		return fmt.Errorf("%s: %w", u, err)
-	}
-	zr, err := rpm.Decompress(compressorOf(df.Location), bytes.NewReader(data))
-	if err != nil {
-		return fmt.Errorf("%s: %w", u, err)
 	}
 	defer zr.Close()
 	byID := make(map[string]*Package, len(md.Packages))

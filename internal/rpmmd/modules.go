@@ -1,15 +1,12 @@
 package rpmmd
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/patchloop/patchloop/internal/rpm"
 )
 
 // Modules is what a repository's modules.yaml (EL8 and later AppStream)
@@ -129,20 +126,9 @@ func (c *Client) loadModules(ctx context.Context, md *Metadata) error {
 		return nil
 	}
 	u := md.BaseURL + df.Location
-	limit := int64(maxModulesSize)
-	if df.Size > 0 && df.Size < limit {
-		limit = df.Size
-	}
-	data, err := c.cache.Get(ctx, u, limit)
+	zr, err := c.openData(ctx, u, df, maxModulesSize)
 	if err != nil {
 		return err
-	}
-	if err := df.Checksum.Verify(data); err != nil {
-		return fmt.Errorf("%s: %w", u, err)
-	}
-	zr, err := rpm.Decompress(compressorOf(df.Location), bytes.NewReader(data))
-	if err != nil {
-		return fmt.Errorf("%s: %w", u, err)
 	}
 	defer zr.Close()
 	if md.Modules, err = ParseModules(zr); err != nil {

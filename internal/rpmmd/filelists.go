@@ -2,7 +2,6 @@ package rpmmd
 
 import (
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -25,30 +24,7 @@ type xmlFilelistPackage struct {
 // calls each with every package's pkgid (its checksum's hex), name, arch
 // and complete file list. Sizes are capped as in ParsePrimary.
 func ParseFilelists(r io.Reader, each func(pkgid, name, arch string, files []File) error) error {
-	br := &budgetReader{r: r, budget: maxPackageXML}
-	dec := xml.NewDecoder(br)
-	dec.Strict = true
-	n := 0
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("filelists.xml: %w", err)
-		}
-		se, ok := tok.(xml.StartElement)
-		if !ok || se.Name.Local != "package" {
-			continue
-		}
-		if n++; n > maxPackages {
-			return fmt.Errorf("filelists.xml: more than %d packages", maxPackages)
-		}
-		br.budget = maxPackageXML
-		var x xmlFilelistPackage
-		if err := dec.DecodeElement(&x, &se); err != nil {
-			return fmt.Errorf("filelists.xml package %d: %w", n, err)
-		}
+	return decodePackages(r, "filelists.xml", func(_ int, x *xmlFilelistPackage) error {
 		if len(x.Files) > maxFiles {
 			return fmt.Errorf("filelists.xml package %s: more than %d files", x.Name, maxFiles)
 		}
@@ -60,10 +36,8 @@ func ParseFilelists(r io.Reader, each func(pkgid, name, arch string, files []Fil
 			}
 			files = append(files, File{Path: fp, Type: f.Type})
 		}
-		if err := each(strings.ToLower(x.PkgID), x.Name, x.Arch, files); err != nil {
-			return err
-		}
-	}
+		return each(strings.ToLower(x.PkgID), x.Name, x.Arch, files)
+	})
 }
 
 // LoadFilelists fetches the repository's filelists.xml (checked against

@@ -186,11 +186,11 @@ func (b *budgetReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// ParsePrimary reads an uncompressed primary.xml, streaming, and calls
-// each for every package (each may keep it). Every size is capped;
-// checksum types other than sha1 and the SHA-2 family, and locations
-// outside the repository, are errors naming the package.
-func ParsePrimary(r io.Reader, each func(*Package) error) error {
+// decodePackages streams the <package> elements of an uncompressed
+// repodata file (name, "primary.xml", for errors), decoding each into a
+// new T under the per-package size budget, at most maxPackages of them,
+// and calls each with it and its position (from 1).
+func decodePackages[T any](r io.Reader, name string, each func(n int, x *T) error) error {
 	br := &budgetReader{r: r, budget: maxPackageXML}
 	dec := xml.NewDecoder(br)
 	dec.Strict = true
@@ -201,31 +201,41 @@ func ParsePrimary(r io.Reader, each func(*Package) error) error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("primary.xml: %w", err)
+			return fmt.Errorf("%s: %w", name, err)
 		}
 		se, ok := tok.(xml.StartElement)
 		if !ok || se.Name.Local != "package" {
 			continue
 		}
 		if n++; n > maxPackages {
-			return fmt.Errorf("primary.xml: more than %d packages", maxPackages)
+			return fmt.Errorf("%s: more than %d packages", name, maxPackages)
 		}
 		br.budget = maxPackageXML
-		var x xmlPackage
-		if err := dec.DecodeElement(&x, &se); err != nil {
-			return fmt.Errorf("primary.xml package %d: %w", n, err)
+		x := new(T)
+		if err := dec.DecodeElement(x, &se); err != nil {
+			return fmt.Errorf("%s package %d: %w", name, n, err)
 		}
-		if x.Type != "" && x.Type != "rpm" {
-			continue
-		}
-		p, err := packageOf(&x)
-		if err != nil {
-			return fmt.Errorf("primary.xml package %d (%s): %w", n, x.Name, err)
-		}
-		if err := each(p); err != nil {
+		if err := each(n, x); err != nil {
 			return err
 		}
 	}
+}
+
+// ParsePrimary reads an uncompressed primary.xml, streaming, and calls
+// each for every package (each may keep it). Every size is capped;
+// checksum types other than sha1 and the SHA-2 family, and locations
+// outside the repository, are errors naming the package.
+func ParsePrimary(r io.Reader, each func(*Package) error) error {
+	return decodePackages(r, "primary.xml", func(n int, x *xmlPackage) error {
+		if x.Type != "" && x.Type != "rpm" {
+			return nil
+		}
+		p, err := packageOf(x)
+		if err != nil {
+			return fmt.Errorf("primary.xml package %d (%s): %w", n, x.Name, err)
+		}
+		return each(p)
+	})
 }
 
 // packageOf checks and converts one package.

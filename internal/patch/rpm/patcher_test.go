@@ -65,7 +65,7 @@ var (
 			{Path: "/usr/bin/hello-ping", Content: []byte("ping"), Mode: 0o755, Caps: "cap_net_raw=ep"},
 			{Path: "/usr/bin/hello-again", HardLinkOf: "/usr/bin/hello", Mode: 0o755},
 			{Path: "/usr/share/doc/hello/README", Content: []byte("docs"), Flags: rpm.FileDoc},
-		{Path: "/sbin/hello-admin", Content: []byte("admin"), Mode: 0o755},
+			{Path: "/sbin/hello-admin", Content: []byte("admin"), Mode: 0o755},
 			file("/usr/share/hello/data.txt", "data 2"),
 			{Path: "/etc/hello.conf", Content: []byte("greeting=hello\nnew=1\n"), Flags: rpm.FileConfig | rpm.FileNoReplace},
 			{Path: "/etc/hello-plain.conf", Content: []byte("plain=2\n"), Flags: rpm.FileConfig},

@@ -141,3 +141,47 @@ func TestPatchRefusesTamperedPayload(t *testing.T) {
 		t.Errorf("err %v, want rpm.ErrDigest", err)
 	}
 }
+
+// TestPatchRefusesSubstitutedSignedPackage: the repository's metadata
+// lists the fixed hello 1.0-2 but its location serves the older, still
+// validly signed, vulnerable 1.0-1 (and primary's checksum and size were
+// rewritten to match it, as a mirror with repo_gpgcheck=0 can do). The
+// package's signature holds; the header's NEVRA does not match
+// primary's, so nothing is installed.
+func TestPatchRefusesSubstitutedSignedPackage(t *testing.T) {
+	t.Parallel()
+	srv, spec := rockySetup(t, rpmrepo.Repository{}, rpmimage.Spec{})
+	old, err := rpmrepo.Build(rocky(helloOld)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := rpmrepo.Repository{Path: baseRepo, Packages: repoPackages()}
+	var built []*rpmrepo.Built
+	for _, p := range repo.Packages {
+		b, err := rpmrepo.Build(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Name == "hello" && p.Release == "2.el9" {
+			sub := *old
+			sub.Package = b.Package
+			b = &sub
+			srv.SetFile(rpmrepo.PackagePath(baseRepo, p), b.Data)
+		}
+		built = append(built, b)
+	}
+	files, err := rpmrepo.Metadata(repo, built)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range files {
+		srv.SetFile(baseRepo+"/"+name, data)
+	}
+	_, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+	if err == nil || out != nil {
+		t.Fatalf("err %v (outcome %v), want a refusal", err, out)
+	}
+	if !errors.Is(err, rpm.ErrDigest) || !strings.Contains(err.Error(), "hello-1.0-1.el9.x86_64") || !strings.Contains(err.Error(), "hello-1.0-2.el9.x86_64") {
+		t.Errorf("err %v, want rpm.ErrDigest naming both NEVRAs", err)
+	}
+}

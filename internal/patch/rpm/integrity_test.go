@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,7 +67,12 @@ func TestPatchRefusesUntrustedKeys(t *testing.T) {
 
 func TestPatchUnsignedRepository(t *testing.T) {
 	t.Parallel()
-	srv, spec := rockySetup(t, rpmrepo.Repository{}, rpmimage.Spec{})
+	// hello 1.0-2 without its file capabilities, which an unsigned
+	// package may not grant (TestPatchUnsignedRefusesPrivilegedFiles).
+	hello := helloNew
+	hello.Files = slices.DeleteFunc(slices.Clone(hello.Files), func(f rpmrepo.File) bool { return f.Caps != "" })
+	pkgs := slices.DeleteFunc(repoPackages(), func(p rpmrepo.Package) bool { return p.Name == "hello" && p.Release == "2.el9" })
+	srv, spec := rockySetup(t, rpmrepo.Repository{Packages: append(pkgs, rocky(hello)...)}, rpmimage.Spec{})
 	spec.Repos = map[string][]byte{"rocky.repo": []byte(fmt.Sprintf("[baseos]\nname=BaseOS\nbaseurl=%s\ngpgcheck=0\n", srv.RepoURL(baseRepo)))}
 	img := rpmimage.Image(t, spec)
 	_, _, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), img, helloFindings)
@@ -183,5 +189,34 @@ func TestPatchRefusesSubstitutedSignedPackage(t *testing.T) {
 	}
 	if !errors.Is(err, rpm.ErrDigest) || !strings.Contains(err.Error(), "hello-1.0-1.el9.x86_64") || !strings.Contains(err.Error(), "hello-1.0-2.el9.x86_64") {
 		t.Errorf("err %v, want rpm.ErrDigest naming both NEVRAs", err)
+	}
+}
+
+// TestPatchUnsignedRefusesPrivilegedFiles: --allow-unsigned accepts
+// packages nothing signed, but not the privileges they would grant: a
+// setuid binary, file capabilities or a device node of such a package is
+// refused, naming the file and the repository.
+func TestPatchUnsignedRefusesPrivilegedFiles(t *testing.T) {
+	t.Parallel()
+	for name, f := range map[string]rpmrepo.File{
+		"setuid":       {Path: "/usr/bin/hello-su", Content: []byte("su"), Mode: 0o4755},
+		"setgid":       {Path: "/usr/bin/hello-sg", Content: []byte("sg"), Mode: 0o2755},
+		"capabilities": {Path: "/usr/bin/hello-ping", Content: []byte("ping"), Mode: 0o755, Caps: "cap_sys_admin=ep"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			hello := helloNew
+			hello.Files = append(slices.DeleteFunc(slices.Clone(hello.Files), func(f rpmrepo.File) bool { return f.Caps != "" }), f)
+			pkgs := slices.DeleteFunc(repoPackages(), func(p rpmrepo.Package) bool { return p.Name == "hello" && p.Release == "2.el9" })
+			srv, spec := rockySetup(t, rpmrepo.Repository{Packages: append(pkgs, rocky(hello)...)}, rpmimage.Spec{})
+			spec.Repos = map[string][]byte{"rocky.repo": []byte(fmt.Sprintf("[baseos]\nname=BaseOS\nbaseurl=%s\ngpgcheck=0\n", srv.RepoURL(baseRepo)))}
+			_, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{AllowUnsigned: true}), rpmimage.Image(t, spec), helloFindings)
+			if !errors.Is(err, rpmpatch.ErrPrivilegedUnsigned) || out != nil {
+				t.Fatalf("err %v (outcome %v), want ErrPrivilegedUnsigned", err, out)
+			}
+			if !strings.Contains(err.Error(), f.Path) || !strings.Contains(err.Error(), "baseos") || !patch.IsPermanent(err) {
+				t.Errorf("err %v: want a permanent error naming %s and the repository", err, f.Path)
+			}
+		})
 	}
 }

@@ -1,12 +1,10 @@
 package rpm
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/patch/layer"
@@ -69,20 +67,16 @@ func (p *Patcher) fetchAll(ctx context.Context, changes []*node, sp *layer.Spool
 // it is the planned package, and streams its payload into the spool,
 // verified as it streams: a payload that fails its digest fails here.
 func (p *Patcher) readPackage(n *node, r *ref, path string, sp *layer.Spool) (*fetched, error) {
-	f, err := os.Open(path)
+	gpg := r.repo.repo.GPGCheck
+	opts := rpm.VerifyOptions{Keyring: r.repo.keys, RequireSignature: gpg, NoSignature: !gpg, Now: p.opts.Now()}
+	// OpenFile checks the compressed payload against the signed digest
+	// before anything decompresses it: a decompression bomb in place of
+	// a signed payload costs one read of the file, not its inflation.
+	pf, f, err := rpm.OpenFile(path, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	pf, err := rpm.ReadPackage(bufio.NewReaderSize(f, 64<<10), path)
-	if err != nil {
-		return nil, err
-	}
-	gpg := r.repo.repo.GPGCheck
-	opts := rpm.VerifyOptions{Keyring: r.repo.keys, RequireSignature: gpg, NoSignature: !gpg, Now: p.opts.Now()}
-	if _, err := pf.Verify(opts); err != nil {
-		return nil, err
-	}
 	pkg, err := fromHeader(pf.Header)
 	if err != nil {
 		return nil, err

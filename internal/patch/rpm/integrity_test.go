@@ -220,3 +220,41 @@ func TestPatchUnsignedRefusesPrivilegedFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestPatchVerifiesPayloadBeforeInflating: a package whose payload was
+// replaced by other bytes (a decompression bomb would be such bytes),
+// under regenerated and re-signed metadata, is refused by the signed
+// payload digest before any decompressor reads it: the error is the
+// digest's, never the decompressor's.
+func TestPatchVerifiesPayloadBeforeInflating(t *testing.T) {
+	t.Parallel()
+	srv, spec := rockySetup(t, rpmrepo.Repository{}, rpmimage.Spec{})
+	repo := rpmrepo.Repository{Path: baseRepo, Packages: repoPackages()}
+	var built []*rpmrepo.Built
+	for _, p := range repo.Packages {
+		b, err := rpmrepo.Build(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Name == "hello" && p.Release == "2.el9" {
+			b.Data = bytes.Clone(b.Data)
+			b.Data[b.HeaderEnd] ^= 0xff // gzip's magic: no decompressor would start
+			srv.SetFile(rpmrepo.PackagePath(baseRepo, p), b.Data)
+		}
+		built = append(built, b)
+	}
+	files, err := rpmrepo.Metadata(repo, built)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range files {
+		srv.SetFile(baseRepo+"/"+name, data)
+	}
+	_, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+	if !errors.Is(err, rpm.ErrDigest) || out != nil || !strings.Contains(err.Error(), "hello-1.0-2.el9.x86_64") {
+		t.Fatalf("err %v (outcome %v), want rpm.ErrDigest naming the package", err, out)
+	}
+	if strings.Contains(err.Error(), "gzip") {
+		t.Errorf("err %v: the payload was decompressed before its digest was checked", err)
+	}
+}

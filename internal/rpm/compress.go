@@ -1,6 +1,7 @@
 package rpm
 
 import (
+	"bufio"
 	"compress/bzip2"
 	"fmt"
 	"io"
@@ -28,13 +29,18 @@ func Decompress(compressor string, r io.Reader) (io.ReadCloser, error) {
 	case "bzip2":
 		return io.NopCloser(bzip2.NewReader(r)), nil
 	case "xz":
-		zr, err := xz.NewReader(r)
+		zr, err := xz.ReaderConfig{SingleStream: true}.NewReader(newXZGuard(r))
 		if err != nil {
 			return nil, fmt.Errorf("xz: %w", err)
 		}
 		return io.NopCloser(zr), nil
 	case "lzma":
-		zr, err := lzma.NewReader(r)
+		br := bufio.NewReader(r)
+		head, _ := br.Peek(13)
+		if err := checkLZMAHeader(head); err != nil {
+			return nil, err
+		}
+		zr, err := lzma.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("lzma: %w", err)
 		}

@@ -46,7 +46,7 @@ func Decompress(compressor string, r io.Reader) (io.ReadCloser, error) {
 		}
 		return io.NopCloser(zr), nil
 	case "zstd":
-		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(1<<30))
+		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxDictionary))
 		if err != nil {
 			return nil, fmt.Errorf("zstd: %w", err)
 		}

@@ -15,7 +15,9 @@ import (
 // Decompress returns a reader of the data r holds compressed with the
 // named compressor, as PAYLOADCOMPRESSOR names them ("gzip", "bzip2",
 // "xz", "lzma", "zstd"; "" or "identity" for none). The caller closes
-// the result.
+// the result. A stream asking for a dictionary or window over 256 MiB is
+// refused before the decoder allocates it (xz: one stream, every block
+// header checked as it passes).
 func Decompress(compressor string, r io.Reader) (io.ReadCloser, error) {
 	switch compressor {
 	case "", "identity":

@@ -1,6 +1,7 @@
 package rpm
 
 import (
+	"bufio"
 	"compress/bzip2"
 	"fmt"
 	"io"
@@ -14,7 +15,9 @@ import (
 // Decompress returns a reader of the data r holds compressed with the
 // named compressor, as PAYLOADCOMPRESSOR names them ("gzip", "bzip2",
 // "xz", "lzma", "zstd"; "" or "identity" for none). The caller closes
-// the result.
+// the result. A stream asking for a dictionary or window over 256 MiB is
+// refused before the decoder allocates it (xz: one stream, every block
+// header checked as it passes).
 func Decompress(compressor string, r io.Reader) (io.ReadCloser, error) {
 	switch compressor {
 	case "", "identity":
@@ -28,19 +31,24 @@ func Decompress(compressor string, r io.Reader) (io.ReadCloser, error) {
 	case "bzip2":
 		return io.NopCloser(bzip2.NewReader(r)), nil
 	case "xz":
-		zr, err := xz.NewReader(r)
+		zr, err := xz.ReaderConfig{SingleStream: true}.NewReader(newXZGuard(r))
 		if err != nil {
 			return nil, fmt.Errorf("xz: %w", err)
 		}
 		return io.NopCloser(zr), nil
 	case "lzma":
-		zr, err := lzma.NewReader(r)
+		br := bufio.NewReader(r)
+		head, _ := br.Peek(13)
+		if err := checkLZMAHeader(head); err != nil {
+			return nil, err
+		}
+		zr, err := lzma.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("lzma: %w", err)
 		}
 		return io.NopCloser(zr), nil
 	case "zstd":
-		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(1<<30))
+		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxDictionary))
 		if err != nil {
 			return nil, fmt.Errorf("zstd: %w", err)
 		}

@@ -47,6 +47,17 @@ type ArchiveEntry struct {
 // the header's files: each may be stored once.
 const maxCpioName = 4096
 
+// maxAfterTrailer bounds the decompressed bytes after the cpio trailer
+// (rpm writes at most a few bytes of padding; GNU cpio pads to 512): a
+// tiny compressed payload must not make Patchloop inflate gigabytes of
+// data that no entry holds.
+const maxAfterTrailer = 64 << 10
+
+// MaxPayloadContent bounds the content bytes one package's payload may
+// hold, summed over its regular files as the header declares them: what
+// a patch spools to disk is bounded by it, whatever the header claims.
+const MaxPayloadContent = 16 << 30
+
 // newArchive wraps a decompressed payload.
 func newArchive(name string, zr io.ReadCloser, v *verifier, files []FileInfo) *Archive {
 	a := &Archive{name: name, zr: zr, r: bufio.NewReaderSize(zr, 64<<10), verify: v, files: files, byPath: make(map[string]int, len(files)), seen: make([]bool, len(files))}
@@ -225,8 +236,12 @@ func (a *Archive) claim(i int, size int64) error {
 // and checks that every file but ghosts was in it.
 func (a *Archive) finish() error {
 	a.done = true
-	if _, err := io.Copy(io.Discard, a.r); err != nil {
+	n, err := io.Copy(io.Discard, io.LimitReader(a.r, maxAfterTrailer+1))
+	if err != nil {
 		return a.wrap(unexpected(err))
+	}
+	if n > maxAfterTrailer {
+		return a.wrap(fmt.Errorf("%w: more than %d bytes after the cpio trailer", ErrPayloadTooLarge, maxAfterTrailer))
 	}
 	for i, f := range a.files {
 		if !a.seen[i] && f.Flags&FileGhost == 0 {

@@ -83,3 +83,47 @@ func TestArchiveRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestArchiveBoundsDataAfterTrailer: a payload inflating to gigabytes
+// after its trailer is refused after a bounded read, not drained.
+func TestArchiveBoundsDataAfterTrailer(t *testing.T) {
+	files := []FileInfo{{Path: "/etc/a", Mode: ModeRegular | 0o644, Size: 1}}
+	ok := newc("./etc/a", ModeRegular|0o644, "x") + newc("TRAILER!!!", 0, "")
+	for name, tc := range map[string]struct {
+		extra int
+		fail  bool
+	}{"padding": {512, false}, "a bomb": {8 << 20, true}} {
+		var read countingReader
+		read.r = strings.NewReader(ok + strings.Repeat("\x00", tc.extra))
+		v := &verifier{r: &read, p: &Package{Name: "t.rpm"}, size: -1}
+		a := newArchive("t.rpm", io.NopCloser(v), v, files)
+		var err error
+		for err == nil {
+			_, err = a.Next()
+		}
+		if !tc.fail {
+			if !errors.Is(err, io.EOF) {
+				t.Errorf("%s: %v", name, err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrPayloadTooLarge) || !strings.Contains(err.Error(), "t.rpm") {
+			t.Errorf("%s: err %v, want ErrPayloadTooLarge naming the package", name, err)
+		}
+		if read.n > 1<<20 {
+			t.Errorf("%s: read %d bytes of the payload, want the cap and a buffer", name, read.n)
+		}
+	}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	return n, err
+}

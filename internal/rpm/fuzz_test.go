@@ -14,7 +14,7 @@ import (
 // return errors, never panic or loop, and never accept a payload entry
 // outside the root.
 func FuzzReadPackage(f *testing.F) {
-	for _, comp := range []string{"gzip", "zstd"} {
+	for _, comp := range []string{"gzip", "zstd", "xz"} {
 		p := testPackage(comp)
 		p.Unsigned = true // Key generation is slow under the fuzzer's instrumentation.
 		b, err := rpmrepo.Build(p)

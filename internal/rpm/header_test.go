@@ -375,3 +375,46 @@ func TestReadHeaderChecksRegionKind(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderFilesRefusesInconsistentLists: file arrays that disagree in
+// length, dirindexes out of range and paths that are not clean and
+// absolute are errors, never a file list.
+func TestHeaderFilesRefusesInconsistentLists(t *testing.T) {
+	modeReg, modeExec := int16(-32768|0o644), int16(-32768|0o755) // 0o100644, 0o100755 as int16
+	base := func(mut func(h *rpm.Header)) *rpm.Header {
+		h := rpm.NewHeader(rpm.TagHeaderImmutable)
+		h.Set(rpm.StringsEntry(rpm.TagBasenames, []string{"a", "b"}))
+		h.Set(rpm.StringsEntry(rpm.TagDirnames, []string{"/etc/", "/usr/bin/"}))
+		h.Set(rpm.Int32Entry(rpm.TagDirIndexes, 0, 1))
+		h.Set(rpm.Int16Entry(rpm.TagFileModes, modeReg, modeExec))
+		h.Set(rpm.Int32Entry(rpm.TagFileSizes, 1, 2))
+		if mut != nil {
+			mut(h)
+		}
+		return h
+	}
+	if fs, err := rpm.HeaderFiles(base(nil)); err != nil || len(fs) != 2 || fs[1].Path != "/usr/bin/b" {
+		t.Fatalf("good header: %v %v", fs, err)
+	}
+	for name, mut := range map[string]func(h *rpm.Header){
+		"modes shorter":         func(h *rpm.Header) { h.Set(rpm.Int16Entry(rpm.TagFileModes, modeReg)) },
+		"sizes longer":          func(h *rpm.Header) { h.Set(rpm.Int32Entry(rpm.TagFileSizes, 1, 2, 3)) },
+		"dirindexes shorter":    func(h *rpm.Header) { h.Set(rpm.Int32Entry(rpm.TagDirIndexes, 0)) },
+		"dirindex out of range": func(h *rpm.Header) { h.Set(rpm.Int32Entry(rpm.TagDirIndexes, 0, 7)) },
+		"negative dirindex":     func(h *rpm.Header) { h.Set(rpm.Int32Entry(rpm.TagDirIndexes, 0, -1)) },
+		"dirname with ..":       func(h *rpm.Header) { h.Set(rpm.StringsEntry(rpm.TagDirnames, []string{"/etc/", "/usr/../../"})) },
+		"relative dirname":      func(h *rpm.Header) { h.Set(rpm.StringsEntry(rpm.TagDirnames, []string{"/etc/", "usr/bin/"})) },
+		"basename ..":           func(h *rpm.Header) { h.Set(rpm.StringsEntry(rpm.TagBasenames, []string{"a", ".."})) },
+		"basename with /":       func(h *rpm.Header) { h.Set(rpm.StringsEntry(rpm.TagBasenames, []string{"a", "x/../../b"})) },
+		"same path twice": func(h *rpm.Header) {
+			h.Set(rpm.Int32Entry(rpm.TagDirIndexes, 0, 0))
+			h.Set(rpm.StringsEntry(rpm.TagBasenames, []string{"a", "a"}))
+		},
+		"negative 64-bit size":    func(h *rpm.Header) { h.Set(rpm.Int64Entry(rpm.TagLongFileSizes, 1, -1)) },
+		"sizes of the wrong type": func(h *rpm.Header) { h.Set(rpm.StringsEntry(rpm.TagFileSizes, []string{"1", "2"})) },
+	} {
+		if fs, err := rpm.HeaderFiles(base(mut)); err == nil {
+			t.Errorf("%s: accepted %+v", name, fs)
+		}
+	}
+}

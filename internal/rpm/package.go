@@ -99,6 +99,10 @@ var (
 	ErrDigest = errors.New("package digest mismatch")
 	// ErrNoDigest: the package has no digest this package accepts.
 	ErrNoDigest = errors.New("package has no SHA-256 or SHA-1 header digest")
+	// ErrPayloadTooLarge: the payload holds, or its header declares, more
+	// bytes than Patchloop unpacks (MaxPayloadContent; data after the
+	// cpio trailer).
+	ErrPayloadTooLarge = errors.New("package payload too large")
 )
 
 // ReadPackage reads a package file's lead and headers from r, leaving r
@@ -282,6 +286,15 @@ func (p *Package) Payload(opts VerifyOptions) (*Archive, error) {
 	if err != nil {
 		_ = zr.Close()
 		return nil, err
+	}
+	var total int64
+	for _, f := range files {
+		if f.Mode&ModeType == ModeRegular && f.Flags&FileGhost == 0 {
+			if total += f.Size; total > MaxPayloadContent || f.Size > MaxPayloadContent {
+				_ = zr.Close()
+				return nil, fmt.Errorf("%s: payload: %w: its files declare more than %d bytes (at %s)", p.Name, ErrPayloadTooLarge, int64(MaxPayloadContent), f.Path)
+			}
+		}
 	}
 	return newArchive(p.Name, zr, v, files), nil
 }

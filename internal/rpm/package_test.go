@@ -3,6 +3,7 @@ package rpm_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -376,5 +377,28 @@ func TestOpenPGPTag(t *testing.T) {
 	}
 	if _, err := readAll(t, b.Data, opts); !errors.Is(err, rpm.ErrUntrustedKey) {
 		t.Errorf("OPENPGP signature by a foreign key: %v", err)
+	}
+}
+
+// TestPayloadRefusesHugeDeclaredSizes: a header declaring terabytes of
+// file content is refused before anything is decompressed or spooled.
+func TestPayloadRefusesHugeDeclaredSizes(t *testing.T) {
+	b, err := rpmrepo.Build(rpmrepo.Package{Name: "bomb", Version: "1", Release: "1", Unsigned: true,
+		Files: []rpmrepo.File{{Path: "/usr/bin/a", Content: []byte("a")}, {Path: "/usr/bin/b", Content: []byte("b")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := rpm.ReadPackage(bytes.NewReader(b.Data), "bomb.rpm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sizes := make([]byte, 16)
+	for i := range 2 {
+		binary.BigEndian.PutUint64(sizes[8*i:], 1<<40) // 1 TiB each
+	}
+	p.Header.Set(rpm.Entry{Tag: rpm.TagLongFileSizes, Type: rpm.TypeInt64, Count: 2, Data: sizes})
+	_, err = p.Payload(rpm.VerifyOptions{NoSignature: true})
+	if !errors.Is(err, rpm.ErrPayloadTooLarge) || !strings.Contains(err.Error(), "bomb") {
+		t.Fatalf("err %v, want ErrPayloadTooLarge naming the package", err)
 	}
 }

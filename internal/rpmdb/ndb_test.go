@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash/adler32"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -437,17 +438,34 @@ func TestNDBRefusesDamage(t *testing.T) {
 	if _, err := db.Add(ctx, synthHeader(1, 3, 10)); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := db.Add(ctx, synthHeader(2, 3, 10)); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := db.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
 	good := readFile(t, filepath.Join(dir, rpmdb.NDBPackages))
+	if _, err := rpmdb.Open(ctx, dir); err != nil {
+		t.Fatalf("good database: %v", err)
+	}
 	for name, mutate := range map[string]func(b []byte){
 		"blob byte":    func(b []byte) { b[4096+40] ^= 1 },
 		"slot offset":  func(b []byte) { b[32+16+8+2] = 0x7f },
 		"slot magic":   func(b []byte) { b[32+16] = 'X' },
 		"header magic": func(b []byte) { b[0] = 'X' },
 		"slot pages":   func(b []byte) { b[12] = 200 },
-		"truncated":    nil,
+		// The second package's slot and blob name the first package, its
+		// blob's checksum made to match.
+		"package twice": func(b []byte) {
+			copy(b[48+4:48+8], b[32+4:32+8])
+			off, n := 16*binary.LittleEndian.Uint32(b[48+8:]), 16*binary.LittleEndian.Uint32(b[48+12:])
+			blob := b[off : off+n]
+			copy(blob[4:8], b[32+4:32+8])
+			binary.LittleEndian.PutUint32(blob[len(blob)-12:], adler32.Checksum(blob[:len(blob)-12]))
+		},
+		// The second package's slot points at the first one's blob.
+		"slots overlap": func(b []byte) { copy(b[48+8:48+16], b[32+8:32+16]); copy(b[48+4:48+8], []byte{9, 0, 0, 0}) },
+		"truncated":     nil,
 	} {
 		b := bytes.Clone(good)
 		if mutate != nil {
@@ -460,6 +478,7 @@ func TestNDBRefusesDamage(t *testing.T) {
 		}
 		if _, err := rpmdb.Open(ctx, dir); err == nil {
 			t.Errorf("%s: damaged Packages.db opened", name)
+
 		}
 	}
 }

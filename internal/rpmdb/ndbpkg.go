@@ -2,6 +2,7 @@ package rpmdb
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -110,6 +111,23 @@ func (p *pkgDB) readSlots() error {
 				return fmt.Errorf("ndb Packages.db: slot %d (package %d at block %d, %d blocks) is outside the data", slotno, s.pkgidx, s.blkoff, s.blkcnt)
 			}
 			p.slots = append(p.slots, s)
+		}
+	}
+	// One slot a package, and no two blobs sharing blocks: a crafted
+	// file could otherwise list a package twice, and a removal would
+	// leave its other record behind.
+	seen := make(map[uint32]uint32, len(p.slots))
+	for _, s := range p.slots {
+		if prev, dup := seen[s.pkgidx]; dup {
+			return fmt.Errorf("ndb Packages.db: package %d has two slots (%d and %d)", s.pkgidx, prev, s.slotno)
+		}
+		seen[s.pkgidx] = s.slotno
+	}
+	byOff := slices.Clone(p.slots)
+	slices.SortFunc(byOff, func(a, b pkgSlot) int { return cmp.Compare(a.blkoff, b.blkoff) })
+	for i := 1; i < len(byOff); i++ {
+		if a, b := byOff[i-1], byOff[i]; a.blkoff+a.blkcnt > b.blkoff {
+			return fmt.Errorf("ndb Packages.db: the blobs of slots %d and %d overlap", a.slotno, b.slotno)
 		}
 	}
 	return nil

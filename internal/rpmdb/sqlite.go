@@ -168,7 +168,7 @@ func (s *sqliteDB) check(ctx context.Context) error {
 	if ok != "ok" {
 		return fmt.Errorf("database is damaged: %s", ok)
 	}
-	rows, err := s.conn.QueryContext(ctx, "SELECT type, name FROM sqlite_master")
+	rows, err := s.conn.QueryContext(ctx, "SELECT type, name, tbl_name, sql IS NULL FROM sqlite_master")
 	if err != nil {
 		return fmt.Errorf("read schema: %w", err)
 	}
@@ -176,11 +176,16 @@ func (s *sqliteDB) check(ctx context.Context) error {
 	allowed := allowedSchema()
 	hasPackages := false
 	for rows.Next() {
-		var typ, name string
-		if err := rows.Scan(&typ, &name); err != nil {
+		var typ, name, table string
+		var noSQL bool
+		if err := rows.Scan(&typ, &name, &table, &noSQL); err != nil {
 			return fmt.Errorf("read schema: %w", err)
 		}
-		if allowed[name] != typ && !strings.HasPrefix(name, "sqlite_autoindex_") {
+		// SQLite's own indexes of UNIQUE and PRIMARY KEY constraints
+		// have no SQL; anything else named like one (a crafted file can
+		// hold a trigger so named) is foreign.
+		auto := strings.HasPrefix(name, "sqlite_autoindex_") && typ == "index" && noSQL && allowed[table] == "table"
+		if allowed[name] != typ && !auto {
 			return fmt.Errorf("unexpected %s %q in the schema: not an rpm database", typ, name)
 		}
 		hasPackages = hasPackages || name == "Packages"

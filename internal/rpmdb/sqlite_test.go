@@ -364,6 +364,10 @@ func TestSQLiteRefusesForeignSchema(t *testing.T) {
 		"trigger": "CREATE TRIGGER t AFTER INSERT ON Packages BEGIN DELETE FROM Name; END",
 		"view":    "CREATE VIEW v AS SELECT 1",
 		"table":   "CREATE TABLE extra (x)",
+		// SQLite refuses to create it, but a crafted file holds it and
+		// SQLite loads it: a trigger named like an automatic index.
+		"trigger named like an automatic index": "PRAGMA writable_schema=ON; INSERT INTO sqlite_master VALUES('trigger', 'sqlite_autoindex_Packages_9', 'Packages', 0, " +
+			"'CREATE TRIGGER sqlite_autoindex_Packages_9 AFTER INSERT ON Packages BEGIN DELETE FROM Name; END'); PRAGMA writable_schema=OFF",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, dbdir := sqliteRoot(t)

@@ -138,6 +138,8 @@ var (
 	ErrUnsignedRepomd = errors.New("repomd.xml is not signed but repo_gpgcheck=1")
 	// ErrNoBaseURL: the repository lists no reachable root.
 	ErrNoBaseURL = errors.New("no base URL")
+	// ErrTooLarge: a file is larger than this package downloads.
+	ErrTooLarge = errors.New("repository file too large")
 )
 
 // Load fetches a repository's repomd.xml (checked against the metalink
@@ -466,6 +468,9 @@ func compressorOf(loc string) string {
 // primary while it streams (and again when a cached copy is reused); the
 // package's own signatures are the caller's to check (rpm.ReadPackage).
 func (c *Client) Fetch(ctx context.Context, md *Metadata, p *Package) (string, error) {
+	if p.Size > maxPackageSize || p.Size < 0 {
+		return "", fmt.Errorf("%w: %s (%s): primary says %d bytes; a package may have at most %d", ErrTooLarge, p.Location, p, p.Size, int64(maxPackageSize))
+	}
 	dest := filepath.Join(c.dir, p.Checksum.Type+"-"+p.Checksum.Hex+".rpm")
 	if err := verifyFile(dest, p); err == nil {
 		return dest, nil
@@ -499,7 +504,7 @@ func copyChecked(w io.Writer, r io.Reader, p *Package) (int64, error) {
 	}
 	limit := int64(maxPackageSize)
 	if p.Size > 0 {
-		limit = p.Size
+		limit = min(p.Size, limit)
 	}
 	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(r, limit+1))
 	if err != nil {

@@ -405,3 +405,26 @@ func TestLoadThroughMirror(t *testing.T) {
 		t.Errorf("%d packages, signed %v", len(md.Packages), md.Signed)
 	}
 }
+
+// TestFetchRefusesHugeDeclaredSize: a primary (unsigned with
+// repo_gpgcheck=0, so a mirror's to write) claiming a 1 TiB package is
+// refused before anything is requested, so the mirror cannot fill the
+// cache directory.
+func TestFetchRefusesHugeDeclaredSize(t *testing.T) {
+	ctx := context.Background()
+	srv := rpmrepo.New(t, rpmrepo.Config{Repositories: []rpmrepo.Repository{{Path: repoPath, Packages: packages()}}})
+	c := newClient(t)
+	md, err := c.Load(ctx, rpmmd.Repo{ID: "baseos", BaseURLs: []string{srv.RepoURL(repoPath)}}, keyring(t, rpmrepo.RepoKey()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := *md.Packages[0]
+	p.Size = 1 << 40
+	pp := rpmrepo.PackagePath(repoPath, packages()[0])
+	if _, err := c.Fetch(ctx, md, &p); !errors.Is(err, rpmmd.ErrTooLarge) || !strings.Contains(err.Error(), p.Name) {
+		t.Fatalf("1 TiB package: %v, want ErrTooLarge naming the package", err)
+	}
+	if n := srv.Hits(pp); n != 0 {
+		t.Errorf("the package was requested %d times", n)
+	}
+}

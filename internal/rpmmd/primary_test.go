@@ -33,6 +33,10 @@ func TestParsePrimaryRefuses(t *testing.T) {
 		"unclean file":      {pkgXML(good, loc, `<file>/etc/../a</file>`), nil},
 		"bad epoch":         {strings.Replace(pkgXML(good, loc, ""), `epoch="0"`, `epoch="x"`, 1), nil},
 		"not xml":           {"<metadata><package>", nil},
+		"encoded parent":    {pkgXML(good, `<location href="Packages/%2e%2e/%2E%2E/x.rpm"/>`, ""), nil},
+		"encoded slash":     {pkgXML(good, `<location href="Packages/..%2f..%2fx.rpm"/>`, ""), nil},
+		"billion laughs": {`<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>` +
+			strings.Replace(pkgXML(good, loc, ""), "<name>a</name>", "<name>&c;</name>", 1), nil},
 	} {
 		err := ParsePrimary(strings.NewReader(tc.xml), func(*Package) error { return nil })
 		if err == nil {

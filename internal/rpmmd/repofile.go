@@ -1,7 +1,9 @@
 package rpmmd
 
 import (
+	"errors"
 	"fmt"
+	"net/url"
 	"path"
 	"slices"
 	"strconv"
@@ -283,6 +285,17 @@ func repoOf(file string, s section, vars Vars, main Main) (Repo, error) {
 			r.BaseURLs[i] = strings.TrimSuffix(b, "/") + "/" + p
 		}
 	}
+	for i, u := range slices.Concat(r.BaseURLs, []string{r.Mirrorlist, r.Metalink}) {
+		k := "baseurl"
+		if i == len(r.BaseURLs) {
+			k = "mirrorlist"
+		} else if i > len(r.BaseURLs) {
+			k = "metalink"
+		}
+		if err := checkRepoURL(u); err != nil {
+			return Repo{}, fmt.Errorf("%s: %q (after substituting variables): %w", where(k), u, err)
+		}
+	}
 	if r.Enabled && len(r.BaseURLs) == 0 && r.Mirrorlist == "" && r.Metalink == "" {
 		return Repo{}, fmt.Errorf("%s [%s]: no baseurl, mirrorlist or metalink; set one or enabled=0", file, s.name)
 	}
@@ -368,4 +381,25 @@ func (r Repo) hides(forms []string) bool {
 		return true
 	}
 	return len(r.IncludePkgs) > 0 && !match(r.IncludePkgs)
+}
+
+// checkRepoURL refuses a repository URL with control characters or a
+// "." or ".." path segment (written so, percent-encoded, or brought in by
+// a variable such as a $releasever derived from the image's packages):
+// such a URL leaves the directory the repository file names, and with
+// --rpm-mirror the mirror's.
+func checkRepoURL(s string) error {
+	if strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		return errors.New("control character in the URL")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return err
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if seg == "." || seg == ".." || strings.ContainsAny(seg, "\\") {
+			return fmt.Errorf("path segment %q: the URL must not climb out of its directory", seg)
+		}
+	}
+	return nil
 }

@@ -115,13 +115,25 @@ func TestImageRepos(t *testing.T) {
 
 func TestRepoFileErrors(t *testing.T) {
 	for name, data := range map[string]string{
-		"gpgcheck=maybe":     "[a]\nbaseurl=http://x/\ngpgcheck=maybe\n",
-		"no baseurl":         "[a]\nname=x\n",
-		"before any":         "baseurl=http://x/\n",
-		"priority":           "[a]\nbaseurl=http://x/\npriority=high\n",
-		"bad section header": "[\n",
+		"gpgcheck=maybe":      "[a]\nbaseurl=http://x/\ngpgcheck=maybe\n",
+		"no baseurl":          "[a]\nname=x\n",
+		"before any":          "baseurl=http://x/\n",
+		"priority":            "[a]\nbaseurl=http://x/\npriority=high\n",
+		"bad section header":  "[\n",
+		"parent in baseurl":   "[a]\nbaseurl=http://x/pub/../../secret/\n",
+		"encoded parent":      "[a]\nbaseurl=http://x/pub/%2e%2e/%2E%2E/secret/\n",
+		"parent in metalink":  "[a]\nmetalink=http://x/a/../b?repo=x\n",
+		"variable climbing":   "[a]\nbaseurl=http://x/pub/$climb/os/\n",
+		"releasever climbing": "[a]\nmirrorlist=http://x/$releasever/list\n",
+		"control character":   "[a]\nbaseurl=http://x/$crlf/\n",
 	} {
-		_, err := ParseRepoFile("etc/yum.repos.d/t.repo", []byte(data), NewVars("x86_64", "9"), Main{})
+		vars := NewVars("x86_64", "9")
+		if name == "releasever climbing" {
+			vars = NewVars("x86_64", "../..")
+		}
+		vars.AddFile("etc/dnf/vars/climb", []byte("../../secret\n"))
+		vars["crlf"] = "a\x00b\x7f"
+		_, err := ParseRepoFile("etc/yum.repos.d/t.repo", []byte(data), vars, Main{})
 		if err == nil || !strings.Contains(err.Error(), "etc/yum.repos.d/t.repo") {
 			t.Errorf("%s: error %v, want one naming the file", name, err)
 		}

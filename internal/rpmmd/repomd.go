@@ -181,6 +181,11 @@ func cleanLocation(href string) (string, error) {
 	if strings.Contains(href, "://") || strings.HasPrefix(href, "/") || strings.ContainsAny(href, "\\\x00?#") {
 		return "", fmt.Errorf("location %q: not a relative path", href)
 	}
+	// Percent-encoded dots and separators become ".." or "/" once a
+	// server decodes the request path.
+	if l := strings.ToLower(href); strings.Contains(l, "%2e") || strings.Contains(l, "%2f") || strings.Contains(l, "%5c") {
+		return "", fmt.Errorf("location %q: percent-encoded '.', '/' or '\\' (it could leave the repository)", href)
+	}
 	c := path.Clean(href)
 	if c != href || c == "." || c == ".." || strings.HasPrefix(c, "../") {
 		return "", fmt.Errorf("location %q: not a clean path inside the repository", href)

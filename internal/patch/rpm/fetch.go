@@ -1,13 +1,12 @@
 package rpm
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
+	"github.com/patchloop/patchloop/internal/patch"
 	"github.com/patchloop/patchloop/internal/patch/layer"
 	"github.com/patchloop/patchloop/internal/redact"
 	"github.com/patchloop/patchloop/internal/rpm"
@@ -68,26 +67,27 @@ func (p *Patcher) fetchAll(ctx context.Context, changes []*node, sp *layer.Spool
 // it is the planned package, and streams its payload into the spool,
 // verified as it streams: a payload that fails its digest fails here.
 func (p *Patcher) readPackage(n *node, r *ref, path string, sp *layer.Spool) (*fetched, error) {
-	f, err := os.Open(path)
+	gpg := r.repo.repo.GPGCheck
+	opts := rpm.VerifyOptions{Keyring: r.repo.keys, RequireSignature: gpg, NoSignature: !gpg, Now: p.opts.Now()}
+	// OpenFile checks the compressed payload against the signed digest
+	// before anything decompresses it: a decompression bomb in place of
+	// a signed payload costs one read of the file, not its inflation.
+	pf, f, err := rpm.OpenFile(path, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	pf, err := rpm.ReadPackage(bufio.NewReaderSize(f, 64<<10), path)
-	if err != nil {
-		return nil, err
-	}
-	gpg := r.repo.repo.GPGCheck
-	opts := rpm.VerifyOptions{Keyring: r.repo.keys, RequireSignature: gpg, NoSignature: !gpg, Now: p.opts.Now()}
-	if _, err := pf.Verify(opts); err != nil {
-		return nil, err
-	}
 	pkg, err := fromHeader(pf.Header)
 	if err != nil {
 		return nil, err
 	}
 	if pkg.NEVRA() != n.cand.NEVRA() {
 		return nil, fmt.Errorf("%w: the file holds %s, the repository metadata says %s", rpm.ErrDigest, pkg.NEVRA(), n.cand.NEVRA())
+	}
+	if !gpg {
+		if err := noPrivilegedFiles(pkg, r.repo.repo.ID); err != nil {
+			return nil, err
+		}
 	}
 	a, err := pf.Payload(opts)
 	if err != nil {
@@ -155,4 +155,32 @@ func hardLinkTargets(fp *fetched) map[string]string {
 		}
 	}
 	return out
+}
+
+// ErrPrivilegedUnsigned: a package of a repository with gpgcheck=0
+// (installed with --allow-unsigned) holds a file that grants privileges:
+// setuid or setgid, file capabilities, or a device node.
+var ErrPrivilegedUnsigned = patch.Permanent(errors.New("unsigned package holds a privileged file"))
+
+// noPrivilegedFiles refuses the setuid/setgid files, file capabilities
+// and device nodes of a package nothing signed: --allow-unsigned accepts
+// unsigned content, not unsigned privileges.
+func noPrivilegedFiles(pkg *Package, repoID string) error {
+	for _, f := range pkg.Files {
+		var what string
+		switch {
+		case f.Flags&rpm.FileGhost != 0:
+			continue
+		case f.Mode&rpm.ModeType == 0o020000 || f.Mode&rpm.ModeType == 0o060000:
+			what = "a device node"
+		case f.Mode&rpm.ModeType == rpm.ModeRegular && f.Mode&0o6000 != 0:
+			what = fmt.Sprintf("setuid/setgid (mode %04o)", f.Mode&0o7777)
+		case f.Caps != "":
+			what = fmt.Sprintf("file capabilities %q", f.Caps)
+		default:
+			continue
+		}
+		return fmt.Errorf("%w: %s is %s and repository %s has gpgcheck=0; sign the package or drop the file", ErrPrivilegedUnsigned, f.Path, what, repoID)
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/patchloop/patchloop/internal/patch/patchtest"
 	rpmpatch "github.com/patchloop/patchloop/internal/patch/rpm"
 	"github.com/patchloop/patchloop/internal/testutil/rpmimage"
 	"github.com/patchloop/patchloop/internal/testutil/rpmrepo"
@@ -33,9 +34,9 @@ func TestPatchRefusesFileThroughPackageSymlink(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			_, spec := rockySetup(t, rpmrepo.Repository{Packages: withHello(files...)}, rpmimage.Spec{})
-			patched, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+			patched, out, err := patchtest.PatchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
 			if err == nil {
-				if got := read(t, patched, "etc/shadow")["etc/shadow"]; strings.Contains(got, "root::") {
+				if got := patchtest.ReadFiles(t, patched, "etc/shadow")["etc/shadow"]; strings.Contains(got, "root::") {
 					t.Fatalf("the layer wrote /etc/shadow through the package's symlink (outcome %v)", out)
 				}
 				return
@@ -71,7 +72,7 @@ func TestPatchReadsKeysInsideTheImage(t *testing.T) {
 				key = "file:///" + climb + strings.TrimPrefix(hostKey, "/")
 			}
 			spec.Repos = map[string][]byte{"rocky.repo": []byte(fmt.Sprintf("[baseos]\nname=BaseOS\nbaseurl=%s\ngpgcheck=1\nrepo_gpgcheck=1\ngpgkey=%s\n", srv.RepoURL(baseRepo), key))}
-			_, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+			_, out, err := patchtest.PatchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
 			if err == nil || out != nil {
 				t.Fatalf("patched with a key read from the host (outcome %v)", out)
 			}

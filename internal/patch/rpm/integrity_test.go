@@ -184,7 +184,7 @@ func TestPatchRefusesSubstitutedSignedPackage(t *testing.T) {
 	for name, data := range files {
 		srv.SetFile(baseRepo+"/"+name, data)
 	}
-	_, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+	_, out, err := patchtest.PatchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
 	if err == nil || out != nil {
 		t.Fatalf("err %v (outcome %v), want a refusal", err, out)
 	}
@@ -211,7 +211,7 @@ func TestPatchUnsignedRefusesPrivilegedFiles(t *testing.T) {
 			pkgs := slices.DeleteFunc(repoPackages(), func(p rpmrepo.Package) bool { return p.Name == "hello" && p.Release == "2.el9" })
 			srv, spec := rockySetup(t, rpmrepo.Repository{Packages: append(pkgs, rocky(hello)...)}, rpmimage.Spec{})
 			spec.Repos = map[string][]byte{"rocky.repo": []byte(fmt.Sprintf("[baseos]\nname=BaseOS\nbaseurl=%s\ngpgcheck=0\n", srv.RepoURL(baseRepo)))}
-			_, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{AllowUnsigned: true}), rpmimage.Image(t, spec), helloFindings)
+			_, out, err := patchtest.PatchImage(t, newPatcher(t, rpmpatch.Options{AllowUnsigned: true}), rpmimage.Image(t, spec), helloFindings)
 			if !errors.Is(err, rpmpatch.ErrPrivilegedUnsigned) || out != nil {
 				t.Fatalf("err %v (outcome %v), want ErrPrivilegedUnsigned", err, out)
 			}
@@ -251,7 +251,7 @@ func TestPatchVerifiesPayloadBeforeInflating(t *testing.T) {
 	for name, data := range files {
 		srv.SetFile(baseRepo+"/"+name, data)
 	}
-	_, out, err := patchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
+	_, out, err := patchtest.PatchImage(t, newPatcher(t, rpmpatch.Options{}), rpmimage.Image(t, spec), helloFindings)
 	if !errors.Is(err, rpm.ErrDigest) || out != nil || !strings.Contains(err.Error(), "hello-1.0-2.el9.x86_64") {
 		t.Fatalf("err %v (outcome %v), want rpm.ErrDigest naming the package", err, out)
 	}

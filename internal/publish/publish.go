@@ -348,6 +348,17 @@ func (p *publisher) existing(ctx context.Context, t sign.Target, art sign.Artifa
 		if i == 8 {
 			break
 		}
+		// Its manifest must name t (a list may lie), and be of the kind.
+		m, err := sign.ReadReferrer(ctx, t, r.Digest)
+		if errors.Is(err, sign.ErrOtherSubject) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if KindOf(v1.Descriptor{ArtifactType: m.ArtifactType, Annotations: m.Annotations}) != kind || m.Annotations[AnnotationPlatform] != platform {
+			continue
+		}
 		ok, err := sign.SignedByAll(ctx, p.opts.Signers, sign.Target{Repo: t.Repo, Descriptor: r, Options: t.Options})
 		if err != nil {
 			return nil, err

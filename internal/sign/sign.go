@@ -22,6 +22,9 @@ var (
 	// ErrBadSignature: signatures exist, but none verifies with the
 	// trusted keys for this manifest's digest.
 	ErrBadSignature = errors.New("no signature verifies")
+	// ErrOtherSubject: a manifest listed as a referrer of one manifest
+	// has another subject.
+	ErrOtherSubject = errors.New("listed as a referrer, but its subject is another manifest")
 )
 
 // Target is a manifest in a registry that signatures and attachments

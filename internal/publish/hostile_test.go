@@ -5,11 +5,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 
@@ -111,5 +113,40 @@ func TestVerifyForeignAttachments(t *testing.T) {
 	}
 	if len(pub.Attachments) != len(publish.AllKinds) {
 		t.Errorf("attachments %+v", pub.Attachments)
+	}
+}
+
+// TestCheckOriginalIndex: the verify-before-patch policy checks the
+// manifest the tag names. A signed index vouches for its platform
+// manifests (its digest covers theirs, as cosign verify sees it); a tag
+// naming one platform manifest of that index directly needs that
+// manifest's own signature.
+func TestCheckOriginalIndex(t *testing.T) {
+	ctx := context.Background()
+	host := registrytest.Start(t)
+	client := registry.New()
+	idx, children := pushIndex(t, host, "app", "1.0")
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	signer, _ := sign.NewCosignSigner(key)
+	verifier, _ := sign.NewCosignVerifier(key.Public())
+	repo, _ := name.NewRepository(host + "/app")
+	it, err := publish.Target(ctx, client, repo, idx.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := signer.Sign(ctx, it); err != nil {
+		t.Fatal(err)
+	}
+	check := publish.CheckOriginal(client, []sign.Verifier{verifier}, nil)
+	ref, _ := name.ParseReference(host + "/app:1.0")
+	if err := check(ctx, ref, it.Descriptor); err != nil {
+		t.Fatalf("signed index: %v", err)
+	}
+	ct, err := publish.Target(ctx, client, repo, children[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := check(ctx, ref, ct.Descriptor); !errors.Is(err, publish.ErrUntrusted) {
+		t.Fatalf("unsigned platform manifest of a signed index: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,6 +31,8 @@ type hostile struct {
 	mu     sync.Mutex
 	digest string
 	serve  func(w http.ResponseWriter, r *http.Request, h http.Handler) bool
+	// every, when set, sees every request first.
+	every func(w http.ResponseWriter, r *http.Request) bool
 }
 
 func (p *hostile) set(digest v1.Hash, serve func(w http.ResponseWriter, r *http.Request, h http.Handler) bool) {
@@ -41,8 +44,11 @@ func (p *hostile) set(digest v1.Hash, serve func(w http.ResponseWriter, r *http.
 func (p *hostile) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
-		d, serve := p.digest, p.serve
+		d, serve, every := p.digest, p.serve, p.every
 		p.mu.Unlock()
+		if every != nil && every(w, r) {
+			return
+		}
 		if d != "" && r.Method == http.MethodGet && (strings.HasSuffix(r.URL.Path, "/referrers/"+d) ||
 			strings.HasSuffix(r.URL.Path, "/manifests/"+strings.Replace(d, ":", "-", 1))) {
 			if serve(w, r, h) {
@@ -136,6 +142,48 @@ func TestVerifyHostileRegistry(t *testing.T) {
 			return true
 		})
 		expect(t, nil)
+	})
+	t.Run("huge manifest", func(t *testing.T) {
+		// One bundle referrer listed, whose manifest is 64 MiB.
+		huge, _, _ := v1.SHA256(strings.NewReader("huge"))
+		idx := v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: []v1.Descriptor{
+			{MediaType: types.OCIManifestSchema1, Digest: huge, Size: 300, ArtifactType: sign.BundleMediaType},
+			{MediaType: types.OCIManifestSchema1, Digest: huge, Size: 300, ArtifactType: sign.NotationArtifactType},
+		}}
+		body, _ := json.Marshal(idx)
+		p.set(target.Descriptor.Digest, func(w http.ResponseWriter, _ *http.Request, _ http.Handler) bool {
+			w.Header().Set("Content-Type", string(types.OCIImageIndex))
+			_, _ = w.Write(body)
+			return true
+		})
+		var written atomic.Int64
+		p.mu.Lock()
+		p.every = func(w http.ResponseWriter, r *http.Request) bool {
+			if !strings.HasSuffix(r.URL.Path, "/manifests/"+huge.String()) || r.Method != http.MethodGet {
+				return false
+			}
+			w.Header().Set("Content-Type", string(types.OCIManifestSchema1))
+			chunk := make([]byte, 1<<20)
+			for range 64 {
+				n, err := w.Write(chunk)
+				written.Add(int64(n))
+				if err != nil {
+					break
+				}
+			}
+			return true
+		}
+		p.mu.Unlock()
+		expect(t, nil)
+		p.mu.Lock()
+		p.every = nil
+		p.mu.Unlock()
+		// Two verifiers, each reading it (and retrying) at most once or
+		// twice past the 8 MiB cap, never 64 MiB each.
+		if w := written.Load(); w >= 64<<20 {
+			t.Errorf("the registry sent %d MiB of manifests", w>>20)
+		}
+		t.Logf("sent %d MiB", written.Load()>>20)
 	})
 	p.set(v1.Hash{}, nil)
 

@@ -258,3 +258,25 @@ func caWithLeaf(t testing.TB, notBefore, notAfter time.Time) (*ecdsa.PrivateKey,
 	leaf, _ := x509.ParseCertificate(leafDER)
 	return leafKey, []*x509.Certificate{leaf, root}
 }
+
+// TestNotationNotYetValidCertificate: a leaf certificate whose validity
+// starts in the future is refused, when signing or when verifying.
+func TestNotationNotYetValidCertificate(t *testing.T) {
+	ctx := context.Background()
+	host := registrytest.Start(t)
+	target := pushTarget(t, host, "app")
+	now := time.Now()
+	key, chain := caWithLeaf(t, now.Add(time.Hour), now.Add(2*time.Hour))
+	s, err := sign.NewNotationSigner(key, chain)
+	if err == nil {
+		err = s.Sign(ctx, target)
+	}
+	if err != nil {
+		t.Logf("signing refused: %v", err)
+		return
+	}
+	v, _ := sign.NewNotationVerifier(chain[1:])
+	if err := v.Verify(ctx, target); !errors.Is(err, sign.ErrBadSignature) {
+		t.Fatalf("not yet valid certificate: %v", err)
+	}
+}

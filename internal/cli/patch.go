@@ -257,7 +257,7 @@ func runPatch(cmd *cobra.Command, s *streams, f *patchFlags, arg string) error {
 	if p := s.progress(); p.Enabled() {
 		cfg.HTTPClient = &http.Client{Transport: p.Transport(nil)}
 	}
-	signers, err := f.sign.signers()
+	signers, err := f.sign.signers(s.err)
 	if err != nil {
 		return err
 	}

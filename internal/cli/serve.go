@@ -232,7 +232,7 @@ func runServe(cmd *cobra.Command, s *streams, f *serveFlags) error {
 		}
 		fmt.Fprintf(s.err, "Embedded registry listening on http://%s (content in %s; %s)\n", r.Addr, root, auth)
 	}
-	signers, err := f.patch.sign.signers()
+	signers, err := f.patch.sign.signers(s.err)
 	if err != nil {
 		return err
 	}

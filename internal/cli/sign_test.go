@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/pem"
 	"math/big"
 	"os"
@@ -158,5 +159,56 @@ func TestSignFlagErrors(t *testing.T) {
 		if code != ExitUsage || !strings.Contains(errOut, args[len(args)-2]) {
 			t.Errorf("%v: exit %d: %s", args, code, errOut)
 		}
+	}
+}
+
+// TestSigningSecretsNotLogged: the cosign password and the key's
+// material never appear in what patch prints (progress log, result,
+// errors), with the right password and with a wrong one; a key file
+// other users can read gets a warning.
+func TestSigningSecretsNotLogged(t *testing.T) {
+	ref, db, repo := patchFixture(t)
+	dataDir := t.TempDir()
+	keys := t.TempDir()
+	const password = "Tr0ub4dor-patchloop-s3cret"
+	key, pub := cosignKeyPair(t, keys, password)
+	data, err := os.ReadFile(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(data)
+	material := base64.StdEncoding.EncodeToString(block.Bytes)[:24]
+	common := []string{"--db", db, "--data-dir", dataDir, "--apt-mirror", repo.URL}
+	leaks := func(what, s string) {
+		t.Helper()
+		for _, secret := range []string{password, material} {
+			if strings.Contains(s, secret) {
+				t.Errorf("%s contains a secret %q:\n%s", what, secret, s)
+			}
+		}
+	}
+
+	t.Setenv(envCosignPassword, password+"-wrong")
+	code, out, errOut := run(t, "", append([]string{"patch", ref, "--cosign-key", key, "--attach", "-v"}, common...)...)
+	if code != ExitUsage || !strings.Contains(errOut, "COSIGN_PASSWORD") {
+		t.Fatalf("wrong password: exit %d: %s%s", code, out, errOut)
+	}
+	leaks("wrong password", out+errOut)
+
+	t.Setenv(envCosignPassword, password)
+	if err := os.Chmod(key, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = run(t, "", append([]string{"patch", ref, "--cosign-key", key, "--attach", "-v", "-o", "json"}, common...)...)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	leaks("patch", out+errOut)
+	if !strings.Contains(errOut, "Warning: --cosign-key "+key+" is accessible by other users (mode 0644)") {
+		t.Errorf("no permission warning:\n%s", errOut)
+	}
+	code, out, errOut = run(t, "", "verify", ref[:strings.LastIndex(ref, ":")]+":1.0-1", "--cosign-key", pub)
+	if code != ExitOK {
+		t.Fatalf("verify: exit %d: %s%s", code, out, errOut)
 	}
 }

@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"fmt"
+	"io"
 	"os"
+	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -41,9 +44,12 @@ func (f *signFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.requireCerts, "require-signature-cert", nil, "verify-before-patch: patch only originals with a Notary Project signature chaining to this root certificate (PEM; repeatable)")
 }
 
-// signers loads the configured signing keys.
-func (f *signFlags) signers() ([]sign.Signer, error) {
+// signers loads the configured signing keys, warning on warn about key
+// files other users can read.
+func (f *signFlags) signers(warn io.Writer) ([]sign.Signer, error) {
 	var out []sign.Signer
+	warnKeyPermissions(warn, "--cosign-key", f.cosignKey)
+	warnKeyPermissions(warn, "--notation-key", f.notationKey)
 	if f.cosignKey != "" {
 		key, err := sign.LoadPrivateKey(f.cosignKey, []byte(os.Getenv(envCosignPassword)))
 		if err != nil {
@@ -107,4 +113,17 @@ func loadVerifiers(keys, certs []string, keyFlag, certFlag string) ([]sign.Verif
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// warnKeyPermissions warns, as ssh does (without refusing), when a
+// private key file is readable or writable by other users than its owner.
+func warnKeyPermissions(w io.Writer, flag, path string) {
+	if path == "" || w == nil || runtime.GOOS == "windows" {
+		return
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm()&0o077 == 0 {
+		return
+	}
+	fmt.Fprintf(w, "Warning: %s %s is accessible by other users (mode %04o): restrict it with `chmod 600 %s`\n", flag, path, st.Mode().Perm(), path)
 }

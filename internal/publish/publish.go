@@ -95,7 +95,9 @@ type Options struct {
 	Scan patch.Scanner
 	// Tool names Patchloop in the SBOMs.
 	Tool reportfmt.Tool
-	// Now is the clock; nil means time.Now.
+	// Now is the clock; nil means time.Now. The documents written are
+	// a function of the patch, the reports and Now: a retried Run with
+	// the same Now writes the same attachments (same digests).
 	Now func() time.Time
 	// Logger receives progress when the context carries none.
 	Logger *slog.Logger
@@ -124,7 +126,9 @@ type Attachment struct {
 }
 
 // Run signs the pushed image of res and attaches its documents. res must
-// be a pushed patch (Reference and Digest set).
+// be a pushed patch (Reference and Digest set). Run is idempotent: run
+// again after a failure (with the same Now), it writes only the
+// signatures and attachments that are missing, never a second copy.
 func Run(ctx context.Context, res *patch.Result, opts Options) (*Result, error) {
 	if res == nil || res.Digest == "" || res.Reference == "" {
 		return nil, errors.New("publish: the patched image was not pushed")
@@ -148,7 +152,7 @@ func Run(ctx context.Context, res *patch.Result, opts Options) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := sign.SignAll(ctx, opts.Signers, top); err != nil {
+	if err := sign.EnsureAll(ctx, opts.Signers, top); err != nil {
 		return nil, err
 	}
 	for _, s := range opts.Signers {
@@ -181,7 +185,7 @@ func Run(ctx context.Context, res *patch.Result, opts Options) (*Result, error) 
 			if pt, err = p.target(ctx, pr.Digest); err != nil {
 				return nil, err
 			}
-			if err := sign.SignAll(ctx, opts.Signers, pt); err != nil {
+			if err := sign.EnsureAll(ctx, opts.Signers, pt); err != nil {
 				return nil, err
 			}
 		}
@@ -242,7 +246,11 @@ func (p *publisher) platformDocs(ctx context.Context, t sign.Target, pr patch.Pl
 	if err != nil {
 		return fmt.Errorf("scanning the patched image %s: %w", t, err)
 	}
-	data, err := json.MarshalIndent(rep, "", "  ")
+	// The report's time is the publish time, so that a retried Run
+	// writes the same document.
+	after := *rep
+	after.CreatedAt = p.now().UTC()
+	data, err := json.MarshalIndent(&after, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -263,7 +271,11 @@ func (p *publisher) platformDocs(ctx context.Context, t sign.Target, pr patch.Pl
 	return p.attach(ctx, t, pr.Platform, ArtifactTypeCycloneDX, ArtifactTypeCycloneDX, buf.Bytes(), nil)
 }
 
-// attach pushes one document as a referrer of t and signs it.
+// attach pushes one document as a referrer of t and signs it. An
+// attachment of the same kind and platform already there (an earlier
+// attempt's) is kept instead when it is the same document, or when it is
+// already signed by every signer; its missing signatures are added.
+// Another one (unsigned, someone else's) is never signed: ours is pushed.
 func (p *publisher) attach(ctx context.Context, t sign.Target, platform, artifactType, mediaType string, data []byte, ann map[string]string) error {
 	annotations := map[string]string{annCreated: p.now().UTC().Format(time.RFC3339)}
 	for k, v := range ann {
@@ -278,19 +290,85 @@ func (p *publisher) attach(ctx context.Context, t sign.Target, platform, artifac
 		Annotations:  annotations,
 		Subject:      &v1.Descriptor{MediaType: t.Descriptor.MediaType, Size: t.Descriptor.Size, Digest: t.Descriptor.Digest},
 	}
-	d, err := art.Push(ctx, t)
+	d, err := p.existing(ctx, t, art, platform)
 	if err != nil {
 		return err
 	}
+	if d == nil {
+		pushed, err := art.Push(ctx, t)
+		if err != nil {
+			return err
+		}
+		d = &pushed
+	} else {
+		p.log.InfoContext(ctx, "attachment already written by an earlier attempt", "subject", t.String(), "digest", d.Digest.String())
+	}
 	d.Annotations = annotations
-	at := sign.Target{Repo: t.Repo, Descriptor: d, Options: t.Options}
-	if err := sign.SignAll(ctx, p.opts.Signers, at); err != nil {
+	at := sign.Target{Repo: t.Repo, Descriptor: *d, Options: t.Options}
+	if err := sign.EnsureAll(ctx, p.opts.Signers, at); err != nil {
 		return err
 	}
-	a := Attachment{Subject: t.Descriptor.Digest.String(), Kind: KindOf(d), ArtifactType: artifactType, Digest: d.Digest.String(), Platform: platform}
+	a := Attachment{Subject: t.Descriptor.Digest.String(), Kind: KindOf(*d), ArtifactType: artifactType, Digest: d.Digest.String(), Platform: platform}
 	p.out.Attachments = append(p.out.Attachments, a)
 	p.log.InfoContext(ctx, "attached", "kind", a.Kind, "subject", t.String(), "digest", a.Digest, "platform", platform)
 	return nil
+}
+
+// existing returns the descriptor of an attachment of t that stands for
+// art: a referrer with art's digest, or one of the same kind and platform
+// signed by every signer; nil when there is none.
+func (p *publisher) existing(ctx context.Context, t sign.Target, art sign.Artifact, platform string) (*v1.Descriptor, error) {
+	img, err := art.Image()
+	if err != nil {
+		return nil, err
+	}
+	want, err := img.Digest()
+	if err != nil {
+		return nil, err
+	}
+	refs, err := sign.Referrers(ctx, t, art.ArtifactType)
+	if err != nil {
+		return nil, err
+	}
+	kind := KindOf(v1.Descriptor{ArtifactType: art.ArtifactType, Annotations: art.Annotations})
+	var same []v1.Descriptor
+	for _, r := range refs {
+		if r.Digest == want {
+			d := r
+			return &d, nil
+		}
+		if KindOf(r) == kind && r.Annotations[AnnotationPlatform] == platform {
+			same = append(same, r)
+		}
+	}
+	if len(p.opts.Signers) == 0 {
+		return nil, nil
+	}
+	for i, r := range same {
+		if i == 8 {
+			break
+		}
+		// Its manifest must name t (a list may lie), and be of the kind.
+		m, err := sign.ReadReferrer(ctx, t, r.Digest)
+		if errors.Is(err, sign.ErrOtherSubject) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if KindOf(v1.Descriptor{ArtifactType: m.ArtifactType, Annotations: m.Annotations}) != kind || m.Annotations[AnnotationPlatform] != platform {
+			continue
+		}
+		ok, err := sign.SignedByAll(ctx, p.opts.Signers, sign.Target{Repo: t.Repo, Descriptor: r, Options: t.Options})
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			d := r
+			return &d, nil
+		}
+	}
+	return nil, nil
 }
 
 // listOriginal logs the referrers of the original image's manifests

@@ -134,16 +134,37 @@ func Verify(ctx context.Context, image string, opts VerifyOptions) (*Verificatio
 		}
 		ours := false
 		for _, r := range refs {
-			kind := KindOf(r)
-			if kind == "" {
+			if KindOf(r) == "" {
 				continue
 			}
+			// The list is the registry's word: the kind, platform and
+			// subject are read from the attachment's manifest (which its
+			// signature covers).
 			ours = true
-			found[kind] = true
+			c := Check{What: KindOf(r), Digest: r.Digest.String(), Subject: s.Descriptor.Digest.String()}
+			m, err := sign.ReadReferrer(ctx, s, r.Digest)
+			if errors.Is(err, sign.ErrOtherSubject) {
+				c.Error = err.Error()
+				out.Checks = append(out.Checks, c)
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			r.ArtifactType, r.Annotations = m.ArtifactType, m.Annotations
+			kind := KindOf(r)
+			if kind == "" {
+				c.Error = "the list names it a Patchloop attachment, its manifest does not"
+				out.Checks = append(out.Checks, c)
+				continue
+			}
+			c.What, c.Platform = kind, r.Annotations[AnnotationPlatform]
 			at := sign.Target{Repo: repo, Descriptor: r, Options: top.Options}
-			c := Check{What: kind, Digest: r.Digest.String(), Subject: s.Descriptor.Digest.String(), Platform: r.Annotations[AnnotationPlatform]}
 			if err := check(c, at); err != nil {
 				return nil, err
+			}
+			if c := out.Checks[len(out.Checks)-1]; c.OK {
+				found[kind] = true
 			}
 		}
 		// A patched platform of an index (one with attachments) must be

@@ -100,11 +100,31 @@ type listingTransport struct {
 // RoundTrip implements http.RoundTripper.
 func (t listingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
-	if err != nil || !isListing(req.URL.Path) {
+	if err != nil {
 		return resp, err
 	}
-	resp.Body = &cappedBody{rc: resp.Body, left: t.limit, limit: t.limit, url: req.URL.Redacted()}
+	switch {
+	case isListing(req.URL.Path):
+		resp.Body = &cappedBody{rc: resp.Body, left: t.limit, limit: t.limit, url: req.URL.Redacted()}
+	case isManifest(req.URL.Path):
+		resp.Body = &cappedBody{rc: resp.Body, left: MaxManifestSize, limit: MaxManifestSize, url: req.URL.Redacted(), err: ErrManifestTooLarge}
+	}
 	return resp, nil
+}
+
+// MaxManifestSize caps the manifests and referrers lists read (the OCI
+// image spec asks registries to accept 4 MiB manifests; 4096 referrers,
+// the most sign reads, fit in 2 MiB). go-containerregistry's own cap is
+// 100 MiB, which a hostile registry could make every signature fetch
+// read.
+const MaxManifestSize = 8 << 20
+
+// ErrManifestTooLarge is wrapped by the read error of a manifest or
+// referrers list over MaxManifestSize.
+var ErrManifestTooLarge = errors.New("manifest too large")
+
+func isManifest(path string) bool {
+	return strings.HasPrefix(path, "/v2/") && (strings.Contains(path, "/manifests/") || strings.Contains(path, "/referrers/"))
 }
 
 func isListing(path string) bool {
@@ -116,6 +136,7 @@ type cappedBody struct {
 	rc          io.ReadCloser
 	left, limit int64
 	url         string
+	err         error // ErrPageTooLarge when nil
 }
 
 func (b *cappedBody) Read(p []byte) (int, error) {
@@ -124,7 +145,11 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 		var one [1]byte
 		n, err := b.rc.Read(one[:])
 		if n > 0 {
-			return 0, fmt.Errorf("%w: %s: more than %d bytes", ErrPageTooLarge, b.url, b.limit)
+			e := b.err
+			if e == nil {
+				e = ErrPageTooLarge
+			}
+			return 0, fmt.Errorf("%w: %s: more than %d bytes", e, b.url, b.limit)
 		}
 		return 0, err
 	}

@@ -111,7 +111,7 @@ func New(opts ...Option) *Client {
 	cl := &Client{
 		keychain:  c.keychain,
 		insecure:  c.insecure,
-		transport: &retryTransport{next: listingTransport{next: c.base, limit: c.maxPageSize}, policy: c.retry.withDefaults(), log: c.log},
+		transport: redirectLimit{next: &retryTransport{next: listingTransport{next: c.base, limit: c.maxPageSize}, policy: c.retry.withDefaults(), log: c.log}},
 		jobs:      c.jobs,
 		pageSize:  c.pageSize,
 		limits:    listLimits{pages: c.maxPages, names: c.maxNames},

@@ -222,3 +222,18 @@ func readBlob(img v1.Image, d v1.Descriptor) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// ReadReferrer reads the manifest d listed as a referrer of t and checks
+// that its subject is t: a referrers list (or a registry) naming another
+// manifest's referrer is refused. The manifest, not the list's
+// descriptor, is what to take the artifact type and annotations from.
+func ReadReferrer(ctx context.Context, t Target, d v1.Hash) (*v1.Manifest, error) {
+	m, _, err := fetchManifest(ctx, t, d)
+	if err != nil {
+		return nil, err
+	}
+	if m.Subject == nil || m.Subject.Digest != t.Descriptor.Digest {
+		return nil, fmt.Errorf("%s@%s: %w", t.Repo, d, ErrOtherSubject)
+	}
+	return m, nil
+}

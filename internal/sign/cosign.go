@@ -98,6 +98,42 @@ func (s *CosignSigner) Sign(ctx context.Context, t Target) error {
 	return s.signTag(ctx, t)
 }
 
+// Ensure pushes the bundle referrer and the .sig tag signature of t
+// that are not there yet: a bundle referrer or a .sig layer that already
+// verifies with this signer's key is kept, and not written again.
+func (s *CosignSigner) Ensure(ctx context.Context, t Target) error {
+	v, err := NewCosignVerifier(s.key.Public())
+	if err != nil {
+		return err
+	}
+	has, err := v.hasBundle(ctx, t)
+	if err != nil {
+		return err
+	}
+	if !has {
+		b, err := s.Bundle(ctx, t)
+		if err != nil {
+			return err
+		}
+		if err := pushBundle(ctx, t, b, s.Now); err != nil {
+			return err
+		}
+	}
+	if s.BundleOnly {
+		return nil
+	}
+	blobs, err := existingSignatures(ctx, t, SigTag(t))
+	if err != nil {
+		return err
+	}
+	for i, b := range blobs {
+		if i < maxTries && v.verifySimpleSigning(t, b) == nil {
+			return nil
+		}
+	}
+	return s.signTag(ctx, t)
+}
+
 // pushBundle pushes a bundle as cosign's referrer of t.
 func pushBundle(ctx context.Context, t Target, b []byte, now func() time.Time) error {
 	if now == nil {
@@ -407,6 +443,23 @@ func (v *CosignVerifier) Verify(ctx context.Context, t Target) error {
 		return fmt.Errorf("%s: %w (no sigstore bundle referrer, no %s tag)", t, ErrNotSigned, SigTag(t).TagStr())
 	}
 	return fmt.Errorf("%s: %w: %s", t, ErrBadSignature, strings.Join(reasons, "; "))
+}
+
+// hasBundle reports whether one of t's bundle referrers verifies.
+func (v *CosignVerifier) hasBundle(ctx context.Context, t Target) (bool, error) {
+	refs, err := Referrers(ctx, t, BundleMediaType)
+	if err != nil {
+		return false, err
+	}
+	for i, d := range refs {
+		if i == maxTries {
+			break
+		}
+		if v.verifyBundleReferrer(ctx, t, d.Digest) == nil {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // verifyBundleReferrer reads one bundle referrer and verifies it.

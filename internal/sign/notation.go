@@ -104,6 +104,21 @@ func (s *NotationSigner) Sign(ctx context.Context, t Target) error {
 	return err
 }
 
+// Ensure signs t unless one of its Notary Project signatures already
+// verifies with the root of this signer's chain.
+func (s *NotationSigner) Ensure(ctx context.Context, t Target) error {
+	if v, ok := VerifierOf(s); ok {
+		err := v.Verify(ctx, t)
+		switch {
+		case err == nil:
+			return nil
+		case !errors.Is(err, ErrNotSigned) && !errors.Is(err, ErrBadSignature):
+			return err
+		}
+	}
+	return s.Sign(ctx, t)
+}
+
 // ociDescriptor is the OCI descriptor notation signs: media type, digest
 // and size of the manifest.
 func ociDescriptor(d v1.Descriptor) ocispec.Descriptor {

@@ -22,6 +22,9 @@ var (
 	// ErrBadSignature: signatures exist, but none verifies with the
 	// trusted keys for this manifest's digest.
 	ErrBadSignature = errors.New("no signature verifies")
+	// ErrOtherSubject: a manifest listed as a referrer of one manifest
+	// has another subject.
+	ErrOtherSubject = errors.New("listed as a referrer, but its subject is another manifest")
 )
 
 // Target is a manifest in a registry that signatures and attachments
@@ -94,4 +97,70 @@ func VerifyAny(ctx context.Context, verifiers []Verifier, t Target) error {
 		errs = append(errs, fmt.Errorf("%s: %w", v.Scheme(), err))
 	}
 	return errors.Join(errs...)
+}
+
+// Ensurer is a Signer that can tell whether a manifest already carries
+// its signature, so that a retried publish signs only what is missing.
+type Ensurer interface {
+	// Ensure signs t unless a signature of this signer's key already
+	// verifies for it.
+	Ensure(ctx context.Context, t Target) error
+}
+
+// VerifierOf returns a Verifier trusting what s signs with (its public
+// key, or the root of its certificate chain); false for signers whose
+// key is not known ahead (keyless).
+func VerifierOf(s Signer) (Verifier, bool) {
+	switch s := s.(type) {
+	case *CosignSigner:
+		v, err := NewCosignVerifier(s.key.Public())
+		return v, err == nil
+	case *NotationSigner:
+		if len(s.chain) == 0 {
+			return nil, false
+		}
+		v, err := NewNotationVerifier(s.chain[len(s.chain)-1:])
+		return v, err == nil
+	}
+	if v, ok := s.(interface{ Verifier() (Verifier, bool) }); ok {
+		return v.Verifier()
+	}
+	return nil, false
+}
+
+// EnsureAll signs t with every signer whose signature t does not carry
+// yet (Ensurer); signers that cannot tell sign again. Stops at the first
+// error.
+func EnsureAll(ctx context.Context, signers []Signer, t Target) error {
+	for _, s := range signers {
+		var err error
+		if e, ok := s.(Ensurer); ok {
+			err = e.Ensure(ctx, t)
+		} else {
+			err = s.Sign(ctx, t)
+		}
+		if err != nil {
+			return fmt.Errorf("%s signature of %s: %w", s.Scheme(), t, err)
+		}
+	}
+	return nil
+}
+
+// SignedByAll reports whether t carries a verifying signature of every
+// signer; false when a signer's key is not known ahead.
+func SignedByAll(ctx context.Context, signers []Signer, t Target) (bool, error) {
+	for _, s := range signers {
+		v, ok := VerifierOf(s)
+		if !ok {
+			return false, nil
+		}
+		err := v.Verify(ctx, t)
+		switch {
+		case errors.Is(err, ErrNotSigned) || errors.Is(err, ErrBadSignature):
+			return false, nil
+		case err != nil:
+			return false, err
+		}
+	}
+	return true, nil
 }

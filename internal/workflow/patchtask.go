@@ -19,6 +19,7 @@ import (
 	"github.com/patchloop/patchloop/internal/scan"
 	"github.com/patchloop/patchloop/internal/sign"
 	"github.com/patchloop/patchloop/internal/tags"
+	"github.com/patchloop/patchloop/internal/vulndb"
 )
 
 // patchWorker runs cssc-patch-image.
@@ -48,9 +49,10 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 	e := t.e
 	orig := a.Repository + ":" + a.Tag
 	res := RunResult{ScannedImage: a.ScannedImage}
-	if prev, ok, err := t.landedPush(ctx, a); err != nil || ok {
+	if rec, ok, err := t.landedPush(ctx, a); err != nil || ok {
+		prev := rec.RunResult
 		if err == nil {
-			err = t.signLanded(ctx, a, &prev)
+			err = t.publishLanded(ctx, a, rec, &prev)
 		}
 		return StatusSucceeded, prev, err
 	}
@@ -79,6 +81,9 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 		}
 		return rep, err
 	}
+	// The time written into the attachments: recorded with the push, so
+	// that a retry writes the same documents.
+	publishedAt := time.Now().UTC().Truncate(time.Second)
 	var verifyOriginal func(context.Context, name.Reference, v1.Descriptor) error
 	if len(e.opts.RequireSignature) > 0 {
 		verifyOriginal = publish.CheckOriginal(e.opts.Registry, e.opts.RequireSignature, t.log)
@@ -92,7 +97,7 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 		WorkDir:        e.opts.WorkDir,
 		Logger:         t.log,
 		BeforePush: func(ctx context.Context, out *patch.Result) error {
-			return t.recordPush(ctx, a, res, out)
+			return t.recordPush(ctx, a, res, out, byDigest, publishedAt)
 		},
 	})
 	switch {
@@ -126,34 +131,81 @@ func (t *task) patch(ctx context.Context, a PatchArgs) (RunStatus, RunResult, er
 	res.PatchedImage = a.Repository + ":" + out.Tag
 	res.PatchedDigest = out.Digest
 	t.log.InfoContext(ctx, "pushed patched image", "image", res.PatchedImage, "digest", out.Digest, "fixed", len(out.Fixed))
-	if len(e.opts.Signers) > 0 || e.opts.Attach {
-		after := func(ctx context.Context, img v1.Image, platform string) (*scan.Report, error) {
-			return scan.Scan(ctx, img, vdb, scan.Options{Cache: e.scanCache, ArtifactName: a.Repository + ":" + out.Tag, Logger: t.log, Ignore: ignore})
-		}
-		pub, err := publish.Run(ctx, out, publish.Options{
-			Client:  e.opts.Registry,
-			Signers: e.opts.Signers,
-			Attach:  e.opts.Attach,
-			Before:  func(d string) *scan.Report { return byDigest[d] },
-			Scan:    after,
-			Tool:    reportfmt.Tool{Name: "patchloop"},
-			Logger:  t.log,
-		})
-		if err != nil {
-			// The retry finds the push landed and signs it (signLanded).
-			return "", res, fmt.Errorf("signing the patched image %s: %w", res.PatchedImage, err)
-		}
-		res.Signed, res.Attachments = pub.Signed, len(pub.Attachments)
+	if err := t.publish(ctx, a, out, byDigest, publishedAt, vdb, ignore, &res); err != nil {
+		// The retry finds the push landed and publishes again
+		// (publishLanded), writing only what is missing.
+		return "", res, err
 	}
 	return StatusSucceeded, res, nil
 }
 
+// publish signs the pushed image and writes its attachments
+// (publish.Run, idempotent), recording what it wrote in res.
+func (t *task) publish(ctx context.Context, a PatchArgs, out *patch.Result, before map[string]*scan.Report, at time.Time, vdb *vulndb.DB, ignore *scan.Ignore, res *RunResult) error {
+	e := t.e
+	if len(e.opts.Signers) == 0 && !e.opts.Attach {
+		return nil
+	}
+	var after patch.Scanner
+	if vdb != nil {
+		after = func(ctx context.Context, img v1.Image, platform string) (*scan.Report, error) {
+			return scan.Scan(ctx, img, vdb, scan.Options{Cache: e.scanCache, ArtifactName: a.Repository + ":" + out.Tag, Logger: t.log, Ignore: ignore})
+		}
+	}
+	pub, err := publish.Run(ctx, out, publish.Options{
+		Client:  e.opts.Registry,
+		Signers: e.opts.Signers,
+		Attach:  e.opts.Attach,
+		Before:  func(d string) *scan.Report { return before[d] },
+		Scan:    after,
+		Tool:    reportfmt.Tool{Name: "patchloop"},
+		Now:     func() time.Time { return at },
+		Logger:  t.log,
+	})
+	if err != nil {
+		return fmt.Errorf("signing the patched image %s: %w", res.PatchedImage, err)
+	}
+	res.Signed, res.Attachments = pub.Signed, len(pub.Attachments)
+	return nil
+}
+
+// publishLanded finishes the publish step of a patched image an earlier
+// attempt pushed (its signing or an attachment failed, or its worker
+// died): publish.Run again with what that attempt recorded, which writes
+// only the signatures and attachments still missing. A record without
+// them (written by an older version) gets the image signed only.
+func (t *task) publishLanded(ctx context.Context, a PatchArgs, rec pushRecord, prev *RunResult) error {
+	e := t.e
+	if len(e.opts.Signers) == 0 && !e.opts.Attach || prev.PatchedDigest == "" {
+		return nil
+	}
+	if rec.Publish == nil || rec.Publish.Patch == nil {
+		return t.signLanded(ctx, a, prev)
+	}
+	var vdb *vulndb.DB
+	var ignore *scan.Ignore
+	if e.opts.Attach {
+		var err error
+		if ignore, err = e.loadIgnore(); err != nil {
+			return err
+		}
+		if vdb, err = e.openVulnDB(ctx); err != nil {
+			return err
+		}
+		defer vdb.Close()
+	}
+	if err := t.publish(ctx, a, rec.Publish.Patch, rec.Publish.Before, rec.Publish.At, vdb, ignore, prev); err != nil {
+		return err
+	}
+	t.log.InfoContext(ctx, "published the patched image an earlier attempt pushed", "image", prev.PatchedImage, "schemes", prev.Signed, "attachments", prev.Attachments)
+	return nil
+}
+
 // signLanded signs a patched image an earlier attempt pushed but did not
-// sign (its signing failed, or its worker died): the image only; its
-// attachments are not written again.
+// sign, when the attempt recorded nothing to publish with.
 func (t *task) signLanded(ctx context.Context, a PatchArgs, prev *RunResult) error {
 	e := t.e
-	if len(e.opts.Signers) == 0 || len(prev.Signed) > 0 || prev.PatchedDigest == "" {
+	if len(e.opts.Signers) == 0 || len(prev.Signed) > 0 {
 		return nil
 	}
 	repo, err := e.opts.Registry.Repository(a.Registry + "/" + a.Repository)
@@ -164,7 +216,7 @@ func (t *task) signLanded(ctx context.Context, a PatchArgs, prev *RunResult) err
 	if err != nil {
 		return err
 	}
-	if err := sign.SignAll(ctx, e.opts.Signers, target); err != nil {
+	if err := sign.EnsureAll(ctx, e.opts.Signers, target); err != nil {
 		return err
 	}
 	for _, s := range e.opts.Signers {
@@ -174,13 +226,44 @@ func (t *task) signLanded(ctx context.Context, a PatchArgs, prev *RunResult) err
 	return nil
 }
 
+// pushRecord is what recordPush stores before the push: the run's result
+// and, when something is to be published, what a retry needs to publish
+// the same documents.
+type pushRecord struct {
+	RunResult
+	Publish *publishRecord `json:"publish,omitempty"`
+}
+
+// publishRecord is the input of publish.Run of one patch.
+type publishRecord struct {
+	Patch  *patch.Result           `json:"patch"`
+	Before map[string]*scan.Report `json:"before,omitempty"`
+	At     time.Time               `json:"at"`
+}
+
 // recordPush records, under the run's lease, the result of the push about
 // to happen; without the lease nothing is pushed.
-func (t *task) recordPush(ctx context.Context, a PatchArgs, res RunResult, out *patch.Result) error {
+func (t *task) recordPush(ctx context.Context, a PatchArgs, res RunResult, out *patch.Result, before map[string]*scan.Report, at time.Time) error {
 	res.Fixable = len(out.Fixed)
 	res.PatchedImage = a.Repository + ":" + out.Tag
 	res.PatchedDigest = out.Digest
-	ok, err := t.e.store.SetPushing(ctx, t.ref.RunID, t.owner, string(StatusRunning), string(encodeResult(res)))
+	rec := pushRecord{RunResult: res}
+	if len(t.e.opts.Signers) > 0 || t.e.opts.Attach {
+		rec.Publish = &publishRecord{Patch: out, At: at}
+		if t.e.opts.Attach {
+			rec.Publish.Before = map[string]*scan.Report{}
+			for _, pr := range out.Platforms {
+				if r := before[pr.Original]; r != nil && pr.Digest != "" {
+					rec.Publish.Before[pr.Original] = r
+				}
+			}
+		}
+	}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("recording the push: %w", err)
+	}
+	ok, err := t.e.store.SetPushing(ctx, t.ref.RunID, t.owner, string(StatusRunning), string(data))
 	if err != nil {
 		return err
 	}
@@ -194,32 +277,33 @@ func (t *task) recordPush(ctx context.Context, a PatchArgs, res RunResult, out *
 // push when the push landed (the tag names the recorded digest): a retry
 // of a patch whose worker died after pushing finishes with it instead of
 // pushing a second tag.
-func (t *task) landedPush(ctx context.Context, a PatchArgs) (RunResult, bool, error) {
+func (t *task) landedPush(ctx context.Context, a PatchArgs) (pushRecord, bool, error) {
 	run, err := t.e.store.Run(ctx, t.ref.RunID)
 	if err != nil || run.Pushing == "" {
-		return RunResult{}, false, err
+		return pushRecord{}, false, err
 	}
-	var prev RunResult
-	if err := json.Unmarshal([]byte(run.Pushing), &prev); err != nil || prev.PatchedImage == "" {
-		return RunResult{}, false, nil
+	var rec pushRecord
+	if err := json.Unmarshal([]byte(run.Pushing), &rec); err != nil || rec.PatchedImage == "" {
+		return pushRecord{}, false, nil
 	}
+	prev := rec.RunResult
 	ref, err := t.e.opts.Registry.ParseReference(a.Registry + "/" + prev.PatchedImage)
 	if err != nil {
-		return RunResult{}, false, nil
+		return pushRecord{}, false, nil
 	}
 	desc, err := t.e.opts.Registry.Resolve(ctx, ref)
 	switch {
 	case registry.IsNotFound(err):
 		t.log.InfoContext(ctx, "the previous attempt's push did not land; patching again", "image", prev.PatchedImage)
-		return RunResult{}, false, nil
+		return pushRecord{}, false, nil
 	case err != nil:
-		return RunResult{}, false, err
+		return pushRecord{}, false, err
 	case desc.Digest.String() != prev.PatchedDigest:
 		t.log.InfoContext(ctx, "the previous attempt's push did not land; patching again", "image", prev.PatchedImage, "digest", desc.Digest)
-		return RunResult{}, false, nil
+		return pushRecord{}, false, nil
 	}
 	t.log.InfoContext(ctx, "the previous attempt pushed the patched image; not patching again", "image", prev.PatchedImage, "digest", prev.PatchedDigest)
-	return prev, true, nil
+	return rec, true, nil
 }
 
 // checkPatchRoom fails a patch at once when the lineage already has patch

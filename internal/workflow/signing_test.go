@@ -157,7 +157,7 @@ func TestSignRetriedAfterPush(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(logs, "signature push refused") || !strings.Contains(logs, "signed the patched image an earlier attempt pushed") {
+	if !strings.Contains(logs, "signature push refused") || !strings.Contains(logs, "published the patched image an earlier attempt pushed") {
 		t.Errorf("patch log:\n%s", logs)
 	}
 	tags := f.tags(t, "app")

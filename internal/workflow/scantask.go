@@ -129,6 +129,8 @@ func (t *task) queuePatch(ctx context.Context, a ScanArgs, res RunResult) error 
 		ScannedImage: res.ScannedImage,
 		ParentRunID:  a.RunID,
 	}
+	// The log so far is stored before the run turns final in the transaction.
+	e.flushLog(ctx, t.ref.RunID, t.buf)
 	return e.store.InTx(ctx, func(tx *store.Store, native any) error {
 		if err := t.finishTx(ctx, tx, StatusSucceeded, res); err != nil {
 			return err

@@ -196,6 +196,9 @@ func (t *task) end(ctx context.Context, status RunStatus, res RunResult, err err
 	err = redact.Error(err)
 	close(t.stopLogs)
 	defer e.running.Delete(t)
+	// The lines logged so far are stored before the outcome, so a reader who
+	// sees the run final sees its log; the deferred flush stores the last line.
+	e.flushLog(sctx, t.ref.RunID, t.buf)
 	defer e.flushLog(sctx, t.ref.RunID, t.buf)
 	now := e.clock.Now()
 	finish := func(status RunStatus, msg string) error {

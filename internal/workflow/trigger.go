@@ -66,6 +66,8 @@ func (t *task) trigger(ctx context.Context) (RunResult, error) {
 		t.log.WarnContext(ctx, warn.String())
 	}
 	res.Images = len(found.Targets)
+	// The log so far is stored before the run turns final in the transaction.
+	e.flushLog(ctx, t.ref.RunID, t.buf)
 	err = e.store.InTx(ctx, func(tx *store.Store, native any) error {
 		canceled, err := tx.CycleCanceled(ctx, t.ref.WorkflowID, t.ref.Cycle)
 		if err != nil {

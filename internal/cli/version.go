@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -136,13 +137,20 @@ func dirOr(db, dataDir string) string {
 func setVersionFlag(root *cobra.Command) {
 	root.Version = buildVersion().Version
 	root.SetVersionTemplate("{{patchloopVersion}}")
-	cobra.AddTemplateFunc("patchloopVersion", func() string {
-		var b strings.Builder
-		v, err := versionReport(context.Background(), dbDir(defaultDataDir))
-		if err != nil {
-			return fmt.Sprintf("Version: %s\nVulnerability DB: %v\n", v.Version, err)
-		}
-		writeVersionText(&b, v)
-		return b.String()
+	// cobra keeps template functions in one global map: register ours once,
+	// not per command tree (trees are built concurrently in tests).
+	addVersionTemplateFunc.Do(func() {
+		cobra.AddTemplateFunc("patchloopVersion", func() string {
+			var b strings.Builder
+			v, err := versionReport(context.Background(), dbDir(defaultDataDir))
+			if err != nil {
+				return fmt.Sprintf("Version: %s\nVulnerability DB: %v\n", v.Version, err)
+			}
+			writeVersionText(&b, v)
+			return b.String()
+		})
 	})
 }
+
+// addVersionTemplateFunc registers the --version template function once.
+var addVersionTemplateFunc sync.Once

@@ -8,7 +8,6 @@ import (
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
-	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/patchloop/patchloop/internal/testutil/filesrv"
 )
 
 // Repository is one apk repository ("v3.22/main") of a server.
@@ -47,25 +48,17 @@ type Server struct {
 	// URL is the server's base URL; a repository is at URL + "/" + Path.
 	URL string
 
-	srv      *httptest.Server
-	mu       sync.Mutex
-	cfg      Config
-	files    map[string]*servedFile
-	built    map[string]*Built
-	requests map[string]int
-	fetches  map[string]int
-	clock    time.Time
-}
-
-type servedFile struct {
-	data    []byte
-	modTime time.Time
+	srv   *httptest.Server
+	files *filesrv.Files
+	mu    sync.Mutex
+	cfg   Config
+	built map[string]*Built
 }
 
 // New publishes the repositories and serves them until the test ends.
 func New(t testing.TB, cfg Config) *Server {
 	t.Helper()
-	s := &Server{requests: map[string]int{}, fetches: map[string]int{}, clock: time.Now().Add(-time.Hour).Truncate(time.Second)}
+	s := &Server{files: filesrv.New(time.Now().Add(-time.Hour))}
 	s.publish(t, cfg)
 	s.srv = httptest.NewServer(s)
 	t.Cleanup(s.srv.Close)
@@ -133,20 +126,11 @@ func (s *Server) publish(t testing.TB, cfg Config) {
 			files[r.Path+"/"+arch+"/APKINDEX.tar.gz"] = idx
 		}
 	}
+	s.files.Publish(files)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cfg = cfg
 	s.built = built
-	old := s.files
-	s.files = map[string]*servedFile{}
-	s.clock = s.clock.Add(time.Second)
-	for p, data := range files {
-		if f, ok := old[p]; ok && bytes.Equal(f.data, data) {
-			s.files[p] = f
-			continue
-		}
-		s.files[p] = &servedFile{data: data, modTime: s.clock}
-	}
 }
 
 // indexArchive makes APKINDEX.tar.gz: a signature stream over the index
@@ -185,73 +169,24 @@ func indexArchive(text, desc string, key *Key, sha256Sig, unsigned bool) ([]byte
 // Tamper replaces a published file's content.
 func (s *Server) Tamper(t testing.TB, path string, change func([]byte) []byte) {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, ok := s.files[path]
-	if !ok {
+	if !s.files.Tamper(path, change) {
 		t.Fatalf("apkrepo: no file %s", path)
 	}
-	s.clock = s.clock.Add(time.Second)
-	s.files[path] = &servedFile{data: change(bytes.Clone(f.data)), modTime: s.clock}
 }
 
 // File returns a published file, or nil.
-func (s *Server) File(path string) []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if f, ok := s.files[path]; ok {
-		return f.data
-	}
-	return nil
-}
+func (s *Server) File(path string) []byte { return s.files.File(path) }
 
 // Requests returns how many requests named path, whatever the answer.
-func (s *Server) Requests(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests[path]
-}
+func (s *Server) Requests(path string) int { return s.files.Requests(path) }
 
 // Fetches returns how many requests for path got the full content.
-func (s *Server) Fetches(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.fetches[path]
-}
+func (s *Server) Fetches(path string) int { return s.files.Fetches(path) }
 
 // ServeHTTP serves the published files with ETags and conditional
 // requests, counting every request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	p := strings.TrimPrefix(req.URL.Path, "/")
-	s.mu.Lock()
-	s.requests[p]++
-	f, ok := s.files[p]
-	s.mu.Unlock()
-	if !ok {
-		http.NotFound(w, req)
-		return
-	}
-	sum := sha256.Sum256(f.data)
-	w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	http.ServeContent(rec, req, p, f.modTime, bytes.NewReader(f.data))
-	if rec.status == http.StatusOK {
-		s.mu.Lock()
-		s.fetches[p]++
-		s.mu.Unlock()
-	}
-}
-
-// statusRecorder remembers the status a handler wrote.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-// WriteHeader records the status and passes it on.
-func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
+	s.files.Serve(w, req, strings.TrimPrefix(req.URL.Path, "/"), true)
 }
 
 // SwapIndexText returns the index archive with its signature kept and its

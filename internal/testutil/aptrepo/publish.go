@@ -27,18 +27,10 @@ func (r *Repo) publish(t testing.TB, cfg Config) {
 	for _, s := range cfg.Suites {
 		publishSuite(t, cfg, s, files)
 	}
+	r.files.Publish(files)
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	next := make(map[string]*servedFile, len(files))
-	for _, p := range slices.Sorted(maps.Keys(files)) {
-		if old, ok := r.files[p]; ok && bytes.Equal(old.data, files[p]) {
-			next[p] = old
-			continue
-		}
-		r.clock = r.clock.Add(time.Second)
-		next[p] = &servedFile{data: files[p], modTime: r.clock}
-	}
-	r.files, r.cfg = next, cfg
+	r.cfg = cfg
+	r.mu.Unlock()
 }
 
 // publishSuite adds the pool files, indexes and signed Release files of

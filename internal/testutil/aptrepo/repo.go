@@ -16,6 +16,7 @@ import (
 
 	"github.com/patchloop/patchloop/internal/deb"
 	"github.com/patchloop/patchloop/internal/deb/compression"
+	"github.com/patchloop/patchloop/internal/testutil/filesrv"
 )
 
 // Package is a binary package to publish.
@@ -86,18 +87,10 @@ type Repo struct {
 
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	cfg      Config
-	files    map[string]*servedFile // by URL path without leading '/'
-	requests map[string]int
-	fetches  map[string]int
-	clock    time.Time // last Last-Modified handed out
-}
+	files *filesrv.Files // by path relative to URL
 
-// servedFile is one file of the repository.
-type servedFile struct {
-	data    []byte
-	modTime time.Time
+	mu  sync.Mutex
+	cfg Config
 }
 
 // New builds the repository described by cfg and serves it until the test
@@ -108,11 +101,8 @@ func New(t testing.TB, cfg Config) *Repo {
 		cfg.Key = NewKey(t, KeyOptions{})
 	}
 	r := &Repo{
-		Key:      cfg.Key,
-		files:    map[string]*servedFile{},
-		requests: map[string]int{},
-		fetches:  map[string]int{},
-		clock:    time.Now().Add(-24 * time.Hour).Truncate(time.Second),
+		Key:   cfg.Key,
+		files: filesrv.New(time.Now().Add(-24 * time.Hour)),
 	}
 	r.Keyring = cfg.Key.PublicKeyring(t)
 	r.KeyringPath = filepath.Join(t.TempDir(), "archive-keyring.gpg")
@@ -155,52 +145,29 @@ func cloneSuites(in []Suite) []Suite {
 // so that it no longer matches what the signed metadata says.
 func (r *Repo) Tamper(t testing.TB, path string, change func([]byte) []byte) {
 	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	f, ok := r.files[path]
-	if !ok {
+	if !r.files.Tamper(path, change) {
 		t.Fatalf("aptrepo: no file %s", path)
 	}
-	r.clock = r.clock.Add(time.Second)
-	r.files[path] = &servedFile{data: change(append([]byte(nil), f.data...)), modTime: r.clock}
 }
 
 // Remove stops serving a published file.
 func (r *Repo) Remove(t testing.TB, path string) {
 	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.files[path]; !ok {
+	if !r.files.Remove(path) {
 		t.Fatalf("aptrepo: no file %s", path)
 	}
-	delete(r.files, path)
 }
 
 // File returns the content of a published file, or nil.
-func (r *Repo) File(path string) []byte {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if f, ok := r.files[path]; ok {
-		return f.data
-	}
-	return nil
-}
+func (r *Repo) File(path string) []byte { return r.files.File(path) }
 
 // Requests returns how many requests named path (relative to URL) so far,
 // whatever the answer.
-func (r *Repo) Requests(path string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.requests[path]
-}
+func (r *Repo) Requests(path string) int { return r.files.Requests(path) }
 
 // Fetches returns how many requests for path were answered with the full
 // content (200 OK), as opposed to 304 Not Modified or an error.
-func (r *Repo) Fetches(path string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.fetches[path]
-}
+func (r *Repo) Fetches(path string) int { return r.files.Fetches(path) }
 
 // PoolPath returns where a package is published, relative to URL.
 func PoolPath(p Package) string {
